@@ -1,0 +1,36 @@
+"""Exercise 05: the parameters of a line.
+
+Linear regression fits a line, y = w * x + b, to data. The slope w and the
+intercept b are the model's *parameters*: the numbers training will change.
+
+For autograd to compute how the loss depends on them, each parameter is a leaf
+tensor with `requires_grad=True`, exactly what `tracked()` builds. Training in this
+chapter starts from w = 0 and b = 0.
+
+Try your function:  python -m exercises.ex05_init_params
+Check it:           python grader.py check 5
+"""
+
+import torch
+
+from .ex01_tracked import tracked
+
+
+def init_params() -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (w, b): two separate 0-dim leaf tensors equal to 0.0 with requires_grad=True.
+
+    Example: init_params() -> (tensor(0., requires_grad=True), tensor(0., requires_grad=True))
+
+    Read: torch.tensor, "Autograd mechanics" in the PyTorch docs.
+    """
+    # EXERCISE 05 (init_params): write your code here.
+    raise NotImplementedError("Exercise 05 (init_params) is not done yet: replace this line with your code.")
+
+
+if __name__ == "__main__":
+    try:
+        w, b = init_params()
+    except NotImplementedError as e:
+        print(e)
+    else:
+        print(f"w = {w!r}, b = {b!r}")

@@ -1,0 +1,221 @@
+"""What runs inside the process that grades one exercise.
+
+The process (a fork of the warm grader, or a fresh one where fork is missing) runs
+the exercise's tests one by one and reports each through `send`. It reports a test
+only after the test has run to the end, so a process that dies, hangs or exits early
+leaves its tests without a report, and the grader never counts those as passed.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import pytest_check.check_log as check_log
+from _pytest.outcomes import Exit, Failed, Skipped
+from _pytest.runner import runtestprotocol
+
+from . import explain, guard, loader
+from .meta import Exercise, chapter
+
+# Learner output beyond this fails the write (EFBIG) instead of filling the disk.
+OUTPUT_LIMIT = 8 * 1024 * 1024
+KEEP_OUTPUT = 500
+
+# Taken now, before learner code can replace them.
+_write = os.write
+_dumps = json.dumps
+_get_failures = check_log.get_failures
+
+
+class Recorder:
+    """A pytest plugin that notes, per test, what the learner should read."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.notes: dict[str, dict] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        result = yield
+        if self.active:
+            self.notes["checks"] = [f.removeprefix("FAILURE: ").strip() for f in _get_failures()]
+            if result.excinfo is not None:
+                self.notes["exc_call"] = result.excinfo[1]
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if self.active and call.excinfo is not None and call.when in ("setup", "teardown"):
+            self.notes.setdefault(f"exc_{call.when}", call.excinfo.value)
+
+
+RECORDER = Recorder()
+
+
+def isolate(workdir: Path, key: str) -> int:
+    """Detach this process from the terminal's streams; return the fd of the output file."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    out = os.open(workdir / f"{key}.out", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    fault = open(workdir / f"{key}.fault", "w")
+    faulthandler.enable(file=fault, all_threads=False)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+    return out
+
+
+def _read_output(fd: int) -> tuple[str, int]:
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, 4 * KEEP_OUTPUT)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        return "", 0
+    text = data.decode("utf-8", errors="replace")
+    return text[:KEEP_OUTPUT], size
+
+
+def _describe(exc: BaseException, ex: Exercise) -> tuple[str, str, bool]:
+    """(status, message, not_started) for an exception that ended a test."""
+    if isinstance(exc, guard.ShortcutError):
+        return "fail", str(exc), False
+    if isinstance(exc, loader.LoadError):
+        return "error", str(exc), False  # run_test marks it as a load error
+    if isinstance(exc, Skipped):
+        return "skip", "Your code skipped this test (pytest.skip, unittest.SkipTest or pytest.xfail). A skipped test never counts as passed.", False
+    if isinstance(exc, Exit):
+        return "error", "Your code called pytest.exit(). A test that does not finish never counts as passed.", False
+    if isinstance(exc, NotImplementedError):
+        origin = explain.raised_in(exc)
+        if origin == ex.file:
+            return "error", f"{ex.name} still raises NotImplementedError: replace the stub in {ex.file} with your code.", True
+        other = next((e for e in chapter().exercises if e.file == origin), None)
+        if other is not None:
+            return "error", (
+                f"{ex.name} uses {other.name} from {other.file} (exercise {other.id}), which is "
+                f"not done yet. Finish exercise {other.id} first."
+            ), False
+    frame = explain.learner_frame(exc)
+    if isinstance(exc, (AssertionError, Failed)) and frame is None:
+        return "fail", str(exc).strip(), False
+    where = f"\n  at {frame}" if frame else ""
+    return "error", f"Your code raised {explain.exception_summary(exc)}{where}", False
+
+
+def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
+    seen: list[str] = []
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+            continue
+        text = str(w.message).strip().splitlines()[0]
+        if text and text not in seen:
+            seen.append(text)
+    return "".join(f"\n  PyTorch warned: {t}" for t in seen[:2])
+
+
+def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
+    """Run one test through pytest's own protocol and describe how it ended."""
+    RECORDER.notes = {}
+    record = {"event": "test", "name": item.name, "status": "error", "message": "", "not_started": False}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            reports = runtestprotocol(item, log=False, nextitem=nextitem)
+        except BaseException as exc:  # KeyboardInterrupt or pytest.exit() from learner code
+            reports = []
+            RECORDER.notes.setdefault("exc_call", exc)
+            record["interrupted"] = True
+    notes = RECORDER.notes
+    phases = {r.when: r for r in reports}
+    checks = notes.get("checks") or []
+    exc = notes.get("exc_setup") or notes.get("exc_call") or notes.get("exc_teardown")
+    passed = (
+        len(reports) == 3
+        and all(r.passed for r in reports)
+        and not getattr(phases["call"], "wasxfail", None)
+        and not checks
+    )
+    if passed:
+        record["status"] = "pass"
+    elif checks:
+        record["status"] = "fail"
+        record["message"] = "\n".join(checks)
+        if exc is not None:
+            record["message"] += "\n" + _describe(exc, ex)[1]
+    elif exc is not None:
+        record["status"], record["message"], record["not_started"] = _describe(exc, ex)
+        record["load_error"] = isinstance(exc, loader.LoadError) and not isinstance(exc, guard.ShortcutError)
+    elif any(r.skipped for r in reports):
+        record["status"] = "skip"
+        record["message"] = "This test was skipped. A skipped test never counts as passed."
+    else:
+        record["message"] = "This test did not finish normally."
+    if record["status"] in ("fail", "error"):
+        record["message"] += _warnings_text(caught)
+    output, size = _read_output(out_fd)
+    record["output"] = output
+    record["output_size"] = size
+    record["properties"] = {k: v for k, v in getattr(phases.get("call"), "user_properties", [])}
+    record["seconds"] = round(sum(r.duration for r in reports), 4)
+    return record
+
+
+def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None], out_fd: int) -> None:
+    """Run the tests of `ex` against the learner's code in `target`; report each through `send`."""
+    loader.set_target(target)
+    guard.install_runtime_guards(ex, loader.target())
+    wire = guard.Tripwire()
+    RECORDER.active = True
+    for i, item in enumerate(items):
+        send({"event": "start", "name": item.name})
+        record = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, out_fd)
+        changed = wire.changes()
+        if changed:
+            record.update(status="error", not_started=False, message=TAMPERED.format(", ".join(changed[:3])))
+            send(record)
+            send({"event": "stopped", "reason": "the grader stopped after your code changed the modules the tests use"})
+            return
+        interrupted = record.pop("interrupted", False)
+        send(record)
+        if interrupted:
+            send({"event": "stopped", "reason": "the grader stopped after your code interrupted the tests"})
+            return
+    send({"event": "done"})
+
+
+TAMPERED = (
+    "Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this "
+    "exercise cannot be graded honestly. Write the exercise without changing other modules."
+)
+
+
+def pipe_sender(fd: int) -> Callable[[dict], None]:
+    def send(event: dict) -> None:
+        data = (_dumps(event) + "\n").encode()
+        while data:
+            data = data[_write(fd, data):]
+
+    return send

@@ -1,0 +1,57 @@
+"""`python grader.py check [EXERCISE ...]`: grade, report, optionally write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..target import UsageError, display_name, resolve
+from .common import add_grading_options, select_exercises, writable_file, write_json
+
+
+def register(sub, name: str) -> None:
+    p = sub.add_parser(name, help="grade exercises (all of them by default)",
+                       description="Grade the named exercises, or all of them, in order.")
+    p.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                   help="an exercise's number (3 or 03) or name (mse_loss)")
+    add_grading_options(p)
+    p.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every failure in full")
+
+
+def grade_from_args(args: argparse.Namespace, exercises):
+    """Resolve the target and grade it; shared by check and list."""
+    target = resolve(args.target)
+    if not target.is_dir():
+        raise UsageError(f"target '{args.target}' is not a folder: give exercises, solutions, "
+                         "or a folder laid out like exercises/")
+    from .. import manifest
+    from ..engine import grade_once
+
+    run = grade_once(target, exercises, timeout=args.timeout, isolation=args.isolation)
+    run.target = display_name(target)
+    run.changed_files = manifest.changed_files()
+    return run
+
+
+def run(args: argparse.Namespace) -> int:
+    exercises = select_exercises(args.exercises)
+    json_path = writable_file(args.json) if args.json else None
+    result = grade_from_args(args, exercises)
+
+    from ..report import render
+    from ..style import Style
+
+    if args.verbose and not _forks():
+        print("Note: this system cannot fork, so every exercise runs in a fresh Python (slower).")
+    sys.stdout.write(render(result, target_name=result.target, style=Style(), verbose=args.verbose))
+    sys.stdout.flush()
+    if json_path is not None:
+        write_json(json_path, result.to_json())
+    return 0 if result.passed else 1
+
+
+def _forks() -> bool:
+    from ..runner import CAN_FORK
+
+    return CAN_FORK

@@ -1,0 +1,84 @@
+"""The warm grader: imports torch and pytest once, collects the tests once, and grades
+every exercise in a process of its own started from that state."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from .meta import Exercise, chapter
+from .runner import Job, Outcome, Runner
+from .session import TESTS, Collection, run_session
+from .verdict import ExerciseResult, RunResult, judge
+
+
+def warm_up() -> None:
+    """Import what every exercise needs, without starting any thread pool (forks follow)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def make_runner(timeout: float, isolation: str | None, tests_dir: Path = TESTS,
+                parallel: int | None = None) -> Runner:
+    fork = None if isolation is None else isolation == "fork"
+    return Runner(timeout=timeout, fork=fork, tests_dir=tests_dir, parallel=parallel)
+
+
+def jobs_for(collection: Collection, target: Path, exercises: list[Exercise], prefix: str = "") -> list[Job]:
+    return [
+        Job(key=f"{prefix}{ex.id}", exercise=ex, target=target, items=collection.for_exercise(ex),
+            test_names=[item.name for item in collection.for_exercise(ex)])
+        for ex in exercises
+    ]
+
+
+def verdict(collection: Collection, job: Job, outcome: Outcome) -> ExerciseResult:
+    return judge(job.exercise, job.test_names, outcome, job.exercise.file,
+                 collection.errors.get(job.exercise.id))
+
+
+def grade_targets(collection: Collection, runner: Runner, targets: list[Path], exercises: list[Exercise],
+                  on_result: Callable[[int, ExerciseResult], None] | None = None) -> list[RunResult]:
+    """Grade `exercises` of every folder in `targets` in one batch of processes."""
+    started = time.monotonic()
+    jobs: list[Job] = []
+    owner: dict[str, int] = {}
+    for n, target in enumerate(targets):
+        for job in jobs_for(collection, target, exercises, prefix=f"t{n}-"):
+            jobs.append(job)
+            owner[job.key] = n
+    results: dict[str, ExerciseResult] = {}
+
+    def done(job: Job, outcome: Outcome) -> None:
+        results[job.key] = verdict(collection, job, outcome)
+        if on_result:
+            on_result(owner[job.key], results[job.key])
+
+    runner.run(jobs, on_done=done)
+    seconds = time.monotonic() - started
+    return [
+        RunResult(chapter(), str(target), [results[j.key] for j in jobs if owner[j.key] == n], seconds=seconds)
+        for n, target in enumerate(targets)
+    ]
+
+
+def grade(targets: list[Path], exercises: list[Exercise], *, timeout: float, isolation: str | None = None,
+          tests_dir: Path = TESTS, parallel: int | None = None,
+          on_result: Callable[[int, ExerciseResult], None] | None = None) -> list[RunResult]:
+    """Start a session, grade every target, end the session."""
+    warm_up()
+    runner = make_runner(timeout, isolation, tests_dir, parallel)
+    try:
+        return run_session(lambda c: grade_targets(c, runner, targets, exercises, on_result), tests_dir)
+    finally:
+        runner.close()
+
+
+def grade_once(target: Path, exercises: list[Exercise], *, timeout: float,
+               isolation: str | None = None, tests_dir: Path = TESTS) -> RunResult:
+    return grade([target], exercises, timeout=timeout, isolation=isolation, tests_dir=tests_dir)[0]

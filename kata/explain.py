@@ -1,0 +1,144 @@
+"""Turning an exception from learner code into words a newcomer can act on."""
+
+from __future__ import annotations
+
+import linecache
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import loader
+
+
+@dataclass(frozen=True)
+class Frame:
+    file: str
+    line: int
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}" + (f": {self.code}" if self.code else "")
+
+
+# What PyTorch and Python say, and what it usually means in this chapter.
+KNOWN_ERRORS: list[tuple[str, str]] = [
+    (
+        r"does not require grad and does not have a grad_fn",
+        "backward() was called on a value that autograd never recorded. Something cut "
+        "the graph: .item(), float(), .detach(), torch.tensor(...) around a result, or a "
+        "tensor created without requires_grad=True.",
+    ),
+    (
+        r"leaf Variable that requires grad is being used in an in-place operation",
+        "a parameter was changed in place while autograd was recording. Put the update "
+        "inside `with torch.no_grad():`.",
+    ),
+    (
+        r"backward through the graph a second time",
+        "backward() ran twice over the same graph. Compute a fresh loss (a new forward "
+        "pass) before each backward().",
+    ),
+    (
+        r"grad can be implicitly created only for scalar outputs",
+        "backward() needs a single number (a 0-dim tensor). Reduce the result first, "
+        "for example with .mean().",
+    ),
+    (
+        r"Only Tensors of floating point",
+        "only floating-point tensors can require gradients. Use a float value or "
+        "dtype=torch.float32.",
+    ),
+    (
+        r"'float' object has no attribute 'backward'",
+        "the loss became a plain Python number (.item() or float()), which autograd "
+        "cannot differentiate. Keep it a tensor until after backward().",
+    ),
+    (
+        r"unsupported operand type\(s\) for .*'NoneType'",
+        "a .grad was None. A tensor has no gradient until backward() has reached it; "
+        "skip parameters whose .grad is None.",
+    ),
+    (
+        r"'NoneType' object has no attribute",
+        "something was None: a .grad before backward() reached it, or a function "
+        "that forgot to `return` its result.",
+    ),
+    (
+        r"must match the size of tensor",
+        "two tensors' shapes do not fit together. Print their .shape to see why.",
+    ),
+    (
+        r"can't call numpy\(\) on Tensor that requires grad",
+        "a tensor that requires grad was turned into numpy. Use .item() for one "
+        "number, or .detach() first.",
+    ),
+    (
+        r"a view of a leaf Variable that requires grad",
+        "a parameter was changed in place while autograd was recording. Put the update "
+        "inside `with torch.no_grad():`.",
+    ),
+]
+
+
+def advice(message: str) -> str | None:
+    for pattern, text in KNOWN_ERRORS:
+        if re.search(pattern, message):
+            return text
+    return None
+
+
+def _in_target(filename: str) -> bool:
+    try:
+        Path(filename).resolve().relative_to(loader.target())
+        return True
+    except (ValueError, RuntimeError, OSError):
+        return False
+
+
+def learner_frame(exc: BaseException) -> Frame | None:
+    """The innermost place in the learner's files that the exception passed through."""
+    found = None
+    for summary in traceback.extract_tb(exc.__traceback__):
+        if _in_target(summary.filename):
+            code = (summary.line or linecache.getline(summary.filename, summary.lineno)).strip()
+            found = Frame(Path(summary.filename).name, summary.lineno or 0, code)
+    return found
+
+
+def raised_in(exc: BaseException) -> str | None:
+    """The file name (inside the target) of the frame that raised `exc`, if it is one."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return None
+    filename = last.tb_frame.f_code.co_filename
+    return Path(filename).name if _in_target(filename) else None
+
+
+def exception_summary(exc: BaseException) -> str:
+    """`TypeError: ...` plus what it usually means, for any exception."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if isinstance(exc, SystemExit):
+        return (
+            "your code called sys.exit() (or raised SystemExit). A function should "
+            "return its result; ending the program is never part of an exercise."
+        )
+    if isinstance(exc, KeyboardInterrupt):
+        return "your code raised KeyboardInterrupt, as if Ctrl-C had been pressed."
+    if isinstance(exc, RecursionError):
+        return "RecursionError: a function kept calling itself and never stopped."
+    if isinstance(exc, OSError) and exc.errno == 27:
+        return "your code printed far too much output (more than the grader keeps), so it was stopped."
+    if isinstance(exc, MemoryError):
+        return "MemoryError: your code asked for more memory than there is."
+    first_line = text.splitlines()[0] if text else ""
+    summary = f"{name}: {first_line}" if first_line else name
+    for note in getattr(exc, "__notes__", ()):
+        summary += f"\n  {note}"
+    hint = advice(text)
+    return f"{summary}\n  Likely mistake: {hint}" if hint else summary

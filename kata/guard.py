@@ -1,0 +1,215 @@
+"""What keeps grading honest inside the process that runs learner code.
+
+- Shortcuts: calls that would skip the point of a lesson (torch's own MSE in
+  mse_loss, torch.optim in sgd_step, ...) fail the exercise with an explanation, both
+  when they appear in the learner's file and when learner code calls them at run time.
+- Tampering: the grader notes which functions the tests rely on before learner code
+  is imported, and notices when learner code replaces any of them.
+
+Neither is a sandbox: code that sets out to defeat the grader from inside its own
+process can. The README says so, and what to do about it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import importlib
+import importlib.abc
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from .loader import LoadError
+from .meta import Exercise
+
+ALWAYS_FORBIDDEN = ("solutions",)
+
+WHY = {
+    "torch.nn.functional.mse_loss": (
+        "torch's own MSE computes the loss for you, and writing it is the exercise. "
+        "Use tensor operations instead: subtract, square, then .mean()."
+    ),
+    "torch.nn.MSELoss": (
+        "torch's own MSE computes the loss for you, and writing it is the exercise. "
+        "Use tensor operations instead: subtract, square, then .mean()."
+    ),
+    "torch.optim": (
+        "torch.optim's optimizers do the update and the zeroing for you. Here you write "
+        "them yourself with p.grad, torch.no_grad() and in-place operations."
+    ),
+    "torch.autograd.grad": (
+        "torch.autograd.grad computes gradients without backward(). This exercise is about "
+        "calling backward() and reading .grad."
+    ),
+    "torch.func": (
+        "torch.func computes gradients in its own way. This exercise is about calling "
+        "backward() and reading .grad."
+    ),
+    "solutions": (
+        "the reference solutions cannot be imported by graded code: the work has to be "
+        "your own (and a course copy has no solutions at all)."
+    ),
+}
+
+
+class ShortcutError(LoadError):
+    """Learner code used something the exercise asks them to write themselves."""
+
+
+def _matches(dotted: str, banned: str) -> bool:
+    return dotted == banned or dotted.startswith(banned + ".")
+
+
+def _shortcut(ex: Exercise, name: str, banned: str, where: str) -> ShortcutError:
+    return ShortcutError(
+        f"{where} uses {name}, which exercise {ex.id} ({ex.name}) does not allow: {WHY[banned]}"
+    )
+
+
+def check_source(ex: Exercise, path: Path) -> None:
+    """Raise ShortcutError if the file names a forbidden module or function."""
+    banned = tuple(ex.forbidden) + ALWAYS_FORBIDDEN
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError):
+        return  # the import that follows reports it, with file and line
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        found: list[tuple[str, int]] = []
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                found.append((a.name, node.lineno))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                found.append((f"{node.module}.{a.name}", node.lineno))
+        for dotted, line in found:
+            for b in banned:
+                if _matches(dotted, b):
+                    raise _shortcut(ex, dotted, b, f"{path.name}, line {line},")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            parts = []
+            cur: ast.AST = node
+            while isinstance(cur, ast.Attribute):
+                parts.append(cur.attr)
+                cur = cur.value
+            if isinstance(cur, ast.Name) and cur.id in aliases:
+                dotted = ".".join([aliases[cur.id], *reversed(parts)])
+                for b in banned:
+                    if _matches(dotted, b):
+                        raise _shortcut(ex, dotted, b, f"{path.name}, line {node.lineno},")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases:
+            for b in banned:
+                if _matches(aliases[node.id], b):
+                    raise _shortcut(ex, aliases[node.id], b, f"{path.name}, line {node.lineno},")
+
+
+# --- at run time -------------------------------------------------------------------
+
+
+def _from_target(target: str) -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(target):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _guarded(fn, ex: Exercise, name: str, banned: str, target: str):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _from_target(target):
+            raise _shortcut(ex, name, banned, "Your code")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class _BlockSolutions(importlib.abc.MetaPathFinder):
+    def __init__(self, ex: Exercise):
+        self.ex = ex
+
+    def find_spec(self, fullname, path=None, target=None):
+        if _matches(fullname, "solutions"):
+            raise _shortcut(self.ex, fullname, "solutions", "Your code")
+        return None
+
+
+def install_runtime_guards(ex: Exercise, target: Path) -> None:
+    """Make forbidden calls from the learner's folder raise ShortcutError (child process only)."""
+    prefix = str(target) + "/"
+    sys.meta_path.insert(0, _BlockSolutions(ex))
+    for banned in ex.forbidden:
+        module_name, _, attr = banned.rpartition(".")
+        if banned in ("torch.optim", "torch.func"):
+            module = importlib.import_module(banned)
+            if banned == "torch.optim":
+                opt = module.Optimizer
+                opt.__init__ = _guarded(opt.__init__, ex, "torch.optim", banned, prefix)
+            else:
+                for key in dir(module):
+                    value = getattr(module, key)
+                    if callable(value) and not key.startswith("_"):
+                        setattr(module, key, _guarded(value, ex, f"torch.func.{key}", banned, prefix))
+            continue
+        module = importlib.import_module(module_name)
+        value = getattr(module, attr)
+        if isinstance(value, type):
+            value.__init__ = _guarded(value.__init__, ex, banned, banned, prefix)
+        else:
+            setattr(module, attr, _guarded(value, ex, banned, banned, prefix))
+
+
+# --- tampering ---------------------------------------------------------------------
+
+
+class TamperError(Exception):
+    """Learner code replaced something the tests rely on."""
+
+
+def _watched() -> list[tuple[str, dict]]:
+    import _pytest.reports
+    import _pytest.runner
+    import pytest_check.check_log
+    import torch
+
+    spaces: list[tuple[str, object]] = [
+        ("builtins", builtins),
+        ("math", math),
+        ("torch", torch),
+        ("torch.Tensor", torch.Tensor),
+        ("torch.testing", torch.testing),
+        ("pytest_check", pytest_check.check_log),
+        ("_pytest.runner", _pytest.runner),
+        ("_pytest.reports", _pytest.reports),
+    ]
+    for name, module in list(sys.modules.items()):
+        if not isinstance(module, ModuleType):
+            continue
+        if name.startswith("kata.") or name in ("support", "conftest") or name.startswith("test_ex"):
+            spaces.append((name, module))
+    return [(label, vars(obj)) for label, obj in spaces]
+
+
+class Tripwire:
+    """A note of the watched namespaces, taken before learner code is imported."""
+
+    def __init__(self) -> None:
+        self._spaces = [(label, space, dict(space)) for label, space in _watched()]
+
+    def changes(self) -> list[str]:
+        changed = []
+        for label, space, before in self._spaces:
+            for key, value in before.items():
+                if space.get(key, _MISSING) is not value:
+                    changed.append(f"{label}.{key}")
+        return changed
+
+
+_MISSING = object()

@@ -1,0 +1,120 @@
+"""Loading a learner's exercise file from the folder being graded.
+
+The folder becomes a package named `kata_target`, so the learner's relative imports
+(`from .ex04_mse_loss import mse_loss`) find the earlier exercises in the same folder
+and never in another one. The folder needs no `__init__.py`, and nothing is written
+into it: bytecode goes nowhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from pathlib import Path
+
+from .meta import Exercise, chapter
+
+PACKAGE = "kata_target"
+
+_target: Path | None = None
+_failed: dict[str, LoadError] = {}
+
+
+class LoadError(Exception):
+    """A learner's file could not be loaded; the message says why, for the learner."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+def set_target(folder: Path) -> None:
+    """Grade `folder` from now on in this process (a fresh child process per exercise)."""
+    global _target
+    _target = Path(folder).resolve()
+    sys.dont_write_bytecode = True
+    pkg = types.ModuleType(PACKAGE)
+    pkg.__path__ = [str(_target)]
+    pkg.__package__ = PACKAGE
+    sys.modules[PACKAGE] = pkg
+
+
+def target() -> Path:
+    if _target is None:
+        raise RuntimeError("no target folder set: the grader calls loader.set_target() first")
+    return _target
+
+
+def load(ex: Exercise) -> types.ModuleType:
+    """The learner's module for `ex`, imported once per process."""
+    name = f"{PACKAGE}.{ex.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if name in _failed:
+        raise _failed[name]
+    path = target() / ex.file
+    try:
+        if not path.is_file():
+            raise LoadError(
+                f"{ex.file} is missing from {target()}. "
+                f"Restore the exercise with `python grader.py reset {ex.number}`.",
+                file=ex.file,
+            )
+        from .guard import check_source
+
+        check_source(ex, path)
+        try:
+            return importlib.import_module(name)
+        except BaseException as exc:  # learner code may raise anything, SystemExit included
+            raise _explain_import_failure(ex, exc) from exc
+    except LoadError as err:
+        _failed[name] = err
+        raise
+
+
+def function(name: str):
+    """The learner's function `name`, from the exercise that defines it."""
+    ex = next(e for e in chapter().exercises if e.name == name)
+    module = load(ex)
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise LoadError(
+            f"{ex.file} has no function named `{name}`. Keep the name and the signature "
+            f"of the stub: the tests call `{name}` by that name.",
+            file=ex.file,
+        )
+    return fn
+
+
+def _explain_import_failure(ex: Exercise, exc: BaseException) -> LoadError:
+    from .explain import exception_summary, learner_frame
+
+    if isinstance(exc, SyntaxError):
+        file = Path(exc.filename).name if exc.filename else ex.file
+        text = (exc.text or "").strip()
+        where = f"{file}, line {exc.lineno}" if exc.lineno else file
+        if "utf-8" in str(exc.msg).lower() or "non-utf-8" in str(exc.msg).lower():
+            msg = (
+                f"{file} is not valid UTF-8 text, so Python cannot read it. "
+                "Save it as UTF-8 in your editor (or restore it with `python grader.py reset`)."
+            )
+        else:
+            msg = f"Python could not read {where}: {type(exc).__name__}: {exc.msg}"
+            if text:
+                msg += f"\n    {text}"
+        return LoadError(msg, file=file, line=exc.lineno)
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("ex"):
+        return LoadError(
+            f"{ex.file} imports `{exc.name}`, which Python looks for outside the exercises. "
+            f"Import earlier exercises relatively: `from .{exc.name} import ...`.",
+            file=ex.file,
+        )
+    frame = learner_frame(exc)
+    where = f" ({frame.file}, line {frame.line})" if frame else ""
+    return LoadError(
+        f"Loading {ex.file} failed{where}: {exception_summary(exc)}",
+        file=frame.file if frame else ex.file,
+        line=frame.line if frame else None,
+    )

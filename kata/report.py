@@ -1,0 +1,111 @@
+"""The learner-facing report: progress, one line per exercise, then what to do next."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .meta import Exercise
+from .style import Style
+from .verdict import ExerciseResult, RunResult
+
+LABELS = {
+    "pass": "passed", "fail": "failed", "not_started": "not started",
+    "error": "error", "timeout": "timed out",
+}
+COLORS = {"pass": "green", "fail": "red", "error": "red", "timeout": "yellow", "not_started": "dim"}
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def summary_lines(run: RunResult, s: Style) -> list[str]:
+    done = sum(r.passed for r in run.exercises)
+    total = len(run.exercises)
+    lines = [
+        s(run.chapter.title, "bold"),
+        f"{s.bar(done, total)} {done}/{total} exercises · {_points(run.score)}/{_points(run.max_score)} points",
+        "",
+    ]
+    width = max((len(r.exercise.name) for r in run.exercises), default=10)
+    for r in run.exercises:
+        status = s(f"{s.symbol(r.status)} {LABELS[r.status]:<11}", COLORS[r.status])
+        lines.append(
+            f"  {status}  {r.exercise.id} {r.exercise.name:<{width}}  "
+            f"{_points(r.score):>2}/{_points(r.exercise.points)}  {s(r.exercise.title, 'dim')}"
+        )
+    return lines
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return textwrap.indent(text, prefix)
+
+
+def test_details(r: ExerciseResult, s: Style, every: bool) -> list[str]:
+    lines = []
+    failing = [t for t in r.tests if t.status != "pass"]
+    for t in failing if every else failing[:1]:
+        lines.append(f"  {s(t.name, 'bold')}")
+        lines.append(_indent(t.message or "(no message)"))
+        if t.output:
+            cut = f"\n[... {t.output_cut} more bytes of output cut]" if t.output_cut else ""
+            lines.append(_indent("Your code printed:\n" + _indent(t.output.rstrip(), "  ") + cut))
+        losses = t.properties.get("losses")
+        expected = t.properties.get("expected_losses")
+        if losses and expected:
+            lines.append(_indent(f"loss, yours:    {s.spark(losses)}"))
+            lines.append(_indent(f"loss, expected: {s.spark(expected)}"))
+    if not every and len(failing) > 1:
+        lines.append(s(f"  ({len(failing) - 1} more failing test{'s' if len(failing) > 2 else ''} "
+                       f"in this exercise: add -v to see every one)", "dim"))
+    return lines
+
+
+def next_steps(r: ExerciseResult, target_name: str, s: Style) -> list[str]:
+    ex: Exercise = r.exercise
+    path = f"{target_name}/{ex.file}"
+    head = f"Next: exercise {ex.id}, {ex.name} ({ex.title}) in {path}"
+    lines = ["", s(head, "bold", "cyan")]
+    if r.status == "not_started":
+        lines += [
+            f"  {ex.concept}",
+            f"  Open {path}, read the docstring, and replace the stub with your code.",
+            f"  Read: {', '.join(ex.docs)}.",
+        ]
+    elif r.status == "fail":
+        lines += test_details(r, s, every=False)
+    else:
+        lines.append(_indent(r.message, "  "))
+    if r.where:
+        lines.append(s(f"  Look at {r.where}.", "dim"))
+    lines.append(f"  Stuck? `python grader.py hint {ex.number}` gives a hint.")
+    return lines
+
+
+def render(run: RunResult, *, target_name: str, style: Style, verbose: bool = False) -> str:
+    lines = summary_lines(run, style)
+    if run.changed_files:
+        lines += ["", style("Note: these files differ from the kata's originals, so this result may "
+                            "differ from an official grade: " + ", ".join(run.changed_files), "yellow")]
+    if verbose:
+        for r in run.exercises:
+            if r.passed:
+                continue
+            lines += ["", style(f"{r.exercise.id} {r.exercise.name}: {LABELS[r.status]}", "bold")]
+            if r.status in ("timeout", "error"):
+                lines.append(_indent(r.message, "  "))
+            else:
+                lines += test_details(r, style, every=True)
+    first = run.first_unfinished()
+    if first is not None:
+        lines += next_steps(first, target_name, style)
+    elif run.exercises and len(run.exercises) == len(run.chapter.exercises):
+        lines += ["", style("Chapter complete: every exercise passes. Well done!", "bold", "green"), "",
+                  run.chapter.finished]
+    elif run.exercises:
+        lines += ["", style("Every exercise you asked for passes.", "green")]
+    return "\n".join(lines) + "\n"
+
+
+def render_list(run: RunResult, style: Style) -> str:
+    return "\n".join(summary_lines(run, style)) + "\n"

@@ -1,0 +1,347 @@
+"""Running exercises in separate processes, with a time limit, several at once.
+
+Where the operating system has fork, each exercise runs in a fork of the warm grader:
+torch, pytest and the collected tests are already in memory, so a run costs
+milliseconds. Elsewhere each exercise runs in a fresh Python (kata.worker), slower but
+just as isolated. Either way, a crash, a hang, an early exit or a stray child process
+touches only its own exercise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .meta import Exercise
+
+DEFAULT_TIMEOUT = 10.0
+CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
+
+
+@dataclass
+class Job:
+    key: str
+    exercise: Exercise
+    target: Path
+    items: list = field(default_factory=list)
+    test_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """What came back from one exercise's process."""
+
+    records: list[dict]
+    running: str | None  # the test that had started but not reported when the process ended
+    ended: str  # done | stopped | timeout | crash | exit
+    detail: str = ""
+    fault: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class _Active:
+    job: Job
+    pid: int
+    started: float
+    fd: int | None = None
+    proc: subprocess.Popen | None = None
+    buffer: bytes = b""
+    events: list[dict] = field(default_factory=list)
+    status: int | None = None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    meaning = {
+        "SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGKILL": "killed",
+        "SIGBUS": "bus error", "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction",
+    }.get(name)
+    return f"{name} ({meaning})" if meaning else name
+
+
+def _become_subreaper() -> None:
+    """Adopt orphans of learner code (Linux), so that none outlives the grader."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _orphans(keep: set[int]) -> list[int]:
+    me = os.getpid()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit() or int(entry) in keep:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+class Runner:
+    """Runs jobs, at most `parallel` at a time, each within `timeout` seconds."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, parallel: int | None = None,
+                 fork: bool | None = None, tests_dir: Path | None = None):
+        self.timeout = timeout
+        self.parallel = max(1, parallel or os.cpu_count() or 1)
+        self.fork = CAN_FORK if fork is None else (fork and CAN_FORK)
+        self.tests_dir = tests_dir
+        self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
+        if self.fork:
+            _become_subreaper()
+
+    def close(self) -> None:
+        for path in self.workdir.iterdir():
+            path.unlink(missing_ok=True)
+        self.workdir.rmdir()
+
+    def run(self, jobs: list[Job], on_done: Callable[[Job, Outcome], None] | None = None) -> dict[str, Outcome]:
+        pending = deque(jobs)
+        active: dict[str, _Active] = {}
+        results: dict[str, Outcome] = {}
+        try:
+            while pending or active:
+                while pending and len(active) < self.parallel:
+                    job = pending.popleft()
+                    active[job.key] = self._start(job)
+                self._wait(active)
+                for key in list(active):
+                    outcome = self._check(active[key])
+                    if outcome is not None:
+                        a = active.pop(key)
+                        self._cleanup(a, active)
+                        results[key] = outcome
+                        if on_done:
+                            on_done(a.job, outcome)
+        finally:
+            for a in active.values():
+                self._kill(a)
+                self._cleanup(a, {})
+        return results
+
+    # --- starting ----------------------------------------------------------------
+
+    def _start(self, job: Job) -> _Active:
+        if self.fork:
+            return self._start_fork(job)
+        return self._start_fresh(job)
+
+    def _start_fork(self, job: Job) -> _Active:
+        from . import child
+
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            try:
+                os.close(read)
+                os.setpgid(0, 0)
+                out = child.isolate(self.workdir, job.key)
+                child.grade(job.exercise, job.items, job.target, child.pipe_sender(write), out)
+            finally:
+                os._exit(0)
+        os.close(write)
+        os.set_blocking(read, False)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child already did it, or has already ended
+        return _Active(job, pid, time.monotonic(), fd=read)
+
+    def _start_fresh(self, job: Job) -> _Active:
+        records = self.workdir / f"{job.key}.events"
+        records.write_text("")
+        args = [
+            sys.executable, "-m", "kata.worker",
+            "--tests", str(self.tests_dir), "--target", str(job.target),
+            "--exercise", job.exercise.id, "--events", str(records),
+            "--workdir", str(self.workdir), "--key", job.key,
+        ]
+        kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if sys.platform == "win32":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            kwargs["start_new_session"] = True
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        proc = subprocess.Popen(args, env=env, **kwargs)
+        return _Active(job, proc.pid, time.monotonic(), proc=proc)
+
+    # --- watching ----------------------------------------------------------------
+
+    def _wait(self, active: dict[str, _Active]) -> None:
+        fds = [a.fd for a in active.values() if a.fd is not None]
+        if fds:
+            ready, _, _ = select.select(fds, [], [], 0.02)
+        else:
+            ready = []
+            time.sleep(0.02)
+        for a in active.values():
+            if a.fd is not None and a.fd in ready:
+                self._read(a)
+
+    def _read(self, a: _Active) -> bool:
+        try:
+            chunk = os.read(a.fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return False
+        a.buffer += chunk
+        *lines, a.buffer = a.buffer.split(b"\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                a.events.append(event)
+        return True
+
+    def _exited(self, a: _Active) -> bool:
+        if a.status is not None:
+            return True
+        if a.proc is not None:
+            code = a.proc.poll()
+            if code is None:
+                return False
+            a.status = code
+            return True
+        pid, status = os.waitpid(a.pid, os.WNOHANG)
+        if pid == 0:
+            return False
+        a.status = status
+        return True
+
+    def _check(self, a: _Active) -> Outcome | None:
+        finished = any(e.get("event") in ("done", "stopped") for e in a.events)
+        if finished or self._exited(a):
+            if a.fd is not None:
+                while self._read(a):
+                    pass
+            if finished:
+                self._kill(a)
+            return self._outcome(a, timed_out=False)
+        if time.monotonic() - a.started > self.timeout:
+            self._kill(a)
+            if a.fd is not None:
+                while self._read(a):
+                    pass
+            return self._outcome(a, timed_out=True)
+        return None
+
+    def _outcome(self, a: _Active, timed_out: bool) -> Outcome:
+        if a.proc is not None:
+            events_file = self.workdir / f"{a.job.key}.events"
+            for line in events_file.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    a.events.append(json.loads(line))
+                except ValueError:
+                    continue
+        records = [e for e in a.events if e.get("event") == "test"]
+        started = [e["name"] for e in a.events if e.get("event") == "start"]
+        reported = {r["name"] for r in records}
+        running = next((n for n in reversed(started) if n not in reported), None)
+        seconds = round(time.monotonic() - a.started, 3)
+        fault = ""
+        fault_file = self.workdir / f"{a.job.key}.fault"
+        if fault_file.exists():
+            fault = fault_file.read_text(errors="replace")
+        stop = next((e for e in a.events if e.get("event") == "stopped"), None)
+        if stop is not None:
+            return Outcome(records, running, "stopped", stop.get("reason", ""), fault, seconds)
+        if any(e.get("event") == "done" for e in a.events):
+            return Outcome(records, None, "done", "", fault, seconds)
+        if timed_out:
+            return Outcome(records, running, "timeout", f"it was still running after {self.timeout:g} s", fault, seconds)
+        status = a.status if a.status is not None else 0
+        if a.proc is not None:
+            if status < 0:
+                return Outcome(records, running, "crash", f"the process was ended by {_signal_name(-status)}", fault, seconds)
+            return Outcome(records, running, "exit", f"the process exited with status {status}", fault, seconds)
+        if os.WIFSIGNALED(status):
+            return Outcome(records, running, "crash", f"the process was ended by {_signal_name(os.WTERMSIG(status))}", fault, seconds)
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return Outcome(records, running, "exit", f"the process exited with status {code}", fault, seconds)
+
+    # --- ending ------------------------------------------------------------------
+
+    def _kill(self, a: _Active) -> None:
+        if a.proc is not None:
+            if sys.platform == "win32":
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(a.pid)], capture_output=True)
+            else:
+                try:
+                    os.killpg(a.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                a.status = a.proc.wait(timeout=5) if a.status is None else a.status
+            except subprocess.TimeoutExpired:
+                pass
+            return
+        try:
+            os.killpg(a.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        if a.status is None:
+            try:
+                _, a.status = os.waitpid(a.pid, 0)
+            except ChildProcessError:
+                a.status = 0
+
+    def _cleanup(self, a: _Active, active: dict[str, _Active]) -> None:
+        try:
+            os.killpg(a.pid, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if a.fd is not None:
+            os.close(a.fd)
+            a.fd = None
+        for suffix in (".out", ".fault", ".events"):
+            (self.workdir / f"{a.job.key}{suffix}").unlink(missing_ok=True)
+        if self.fork:
+            self._sweep({x.pid for x in active.values()})
+
+    def _sweep(self, keep: set[int]) -> None:
+        """End processes that learner code started and that escaped their process group."""
+        for _ in range(10):
+            strays = _orphans(keep)
+            if not strays:
+                return
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass

@@ -1,0 +1,105 @@
+"""One pytest session for the grader's whole run.
+
+pytest starts, imports the tests and collects them once, in the grader's own process
+(no learner code runs there). The grader's work then happens inside the session, where
+every exercise is run in a separate process that starts from this warm state.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from . import ROOT
+from .child import RECORDER
+from .meta import Exercise, chapter
+
+T = TypeVar("T")
+
+TESTS = ROOT / "tests"
+
+# Plugins the grader has no use for; some are slow (unraisableexception collects
+# garbage twice per session), others would print or write files.
+UNUSED_PLUGINS = [
+    "cacheprovider", "unraisableexception", "threadexception", "warnings", "terminal",
+    "faulthandler", "logging", "junitxml", "doctest", "pastebin", "stepwise", "lfplugin",
+    "nfplugin", "legacypath",
+]
+
+
+@dataclass
+class Collection:
+    """The tests, collected once: each exercise's items in file order."""
+
+    items: dict[str, list] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    tests_dir: Path = TESTS
+
+    def for_exercise(self, ex: Exercise) -> list:
+        return self.items.get(ex.id, [])
+
+
+class _Session:
+    def __init__(self, body: Callable[[Collection], T], tests_dir: Path):
+        self.body = body
+        self.collection = Collection(tests_dir=tests_dir)
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            ex = _exercise_of(Path(str(report.fspath)).name)
+            if ex is not None:
+                self.collection.errors[ex.id] = str(report.longrepr)
+
+    def pytest_runtestloop(self, session):
+        for item in session.items:
+            ex = _exercise_of(item.path.name)
+            if ex is not None:
+                self.collection.items.setdefault(ex.id, []).append(item)
+        try:
+            self.result = self.body(self.collection)
+        except BaseException as exc:  # re-raised by run_session, outside pytest
+            self.error = exc
+        return True
+
+
+def _exercise_of(test_file: str) -> Exercise | None:
+    return next((e for e in chapter().exercises if e.test_file == test_file), None)
+
+
+def pytest_args(tests_dir: Path, files: list[str] | None = None) -> list[str]:
+    paths = [str(tests_dir / f) for f in files] if files else [str(tests_dir)]
+    args = [
+        *paths,
+        "-c", str(Path(__file__).with_name("grading.ini")),
+        "--rootdir", str(tests_dir),
+        "--confcutdir", str(tests_dir),
+        "--capture=no",
+        "--continue-on-collection-errors",
+        "--check-max-tb=0",
+        "-p", "pytest_check.plugin",
+    ]
+    for plugin in UNUSED_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    return args
+
+
+def run_session(body: Callable[[Collection], T], tests_dir: Path = TESTS, files: list[str] | None = None) -> T:
+    """Collect the tests once, then return body(collection), run inside the session."""
+    import pytest
+
+    # The grader decides which plugins load, not the environment.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    state = _Session(body, tests_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pytest.main(pytest_args(tests_dir, files), plugins=[state, RECORDER])
+    if state.error is not None:
+        raise state.error
+    return state.result

@@ -1,0 +1,173 @@
+"""From what an exercise's process reported to a verdict: status, score and message.
+
+A test counts as passed only when its own report says so. Tests without a report (the
+process hung, crashed or exited first) count as not passed, whatever the exit status.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .meta import Chapter, Exercise
+from .runner import Outcome
+
+STATUSES = ("pass", "fail", "not_started", "error", "timeout")
+
+
+@dataclass
+class TestResult:
+    name: str
+    status: str  # pass | fail | error | skip
+    message: str = ""
+    output: str = ""
+    output_cut: int = 0  # characters of output not kept
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    status: str
+    score: float
+    message: str
+    tests: list[TestResult]
+    file: str
+    where: str = ""  # "file, line N" when the failure points at a line of the learner's code
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.exercise.id,
+            "name": self.exercise.name,
+            "file": self.file,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.exercise.points,
+            "message": self.message,
+            "tests": [
+                {k: v for k, v in asdict(t).items() if k != "properties" or v} for t in self.tests
+            ],
+        }
+
+
+@dataclass
+class RunResult:
+    chapter: Chapter
+    target: str
+    exercises: list[ExerciseResult]
+    changed_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.exercise.points for r in self.exercises)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.exercises) and all(r.passed for r in self.exercises)
+
+    def first_unfinished(self) -> ExerciseResult | None:
+        return next((r for r in self.exercises if not r.passed), None)
+
+    def to_json(self) -> dict:
+        return {
+            "version": 1,
+            "status": "pass" if self.passed else "fail",
+            "score": self.score,
+            "max_score": self.max_score,
+            "target": self.target,
+            "tests_changed": self.changed_files,
+            "seconds": round(self.seconds, 3),
+            "exercises": [r.to_json() for r in self.exercises],
+        }
+
+
+_AT_LINE = re.compile(r"(ex\d\d_\w+\.py), line (\d+)")
+
+
+def _where(message: str) -> str:
+    m = _AT_LINE.search(message)
+    return f"{m.group(1)}, line {m.group(2)}" if m else ""
+
+
+def _fault_location(fault: str) -> str:
+    """The learner's line in a faulthandler dump, innermost first."""
+    for line in fault.splitlines():
+        m = re.search(r'File "([^"]*?(ex\d\d_\w+\.py))", line (\d+)', line)
+        if m:
+            return f"{m.group(2)}, line {m.group(3)}"
+    return ""
+
+
+def judge(ex: Exercise, test_names: list[str], outcome: Outcome, file: str,
+          collection_error: str | None = None) -> ExerciseResult:
+    """The verdict on one exercise from its process's reports."""
+    if collection_error is not None:
+        message = (
+            f"The tests for exercise {ex.id} could not be loaded, so it cannot be graded. "
+            "This is a problem with the kata's tests, not your code: "
+            f"{collection_error.strip().splitlines()[-1] if collection_error.strip() else ''}"
+        )
+        return ExerciseResult(ex, "error", 0.0, message, [], file)
+    by_name = {r["name"]: r for r in outcome.records}
+    tests: list[TestResult] = []
+    not_started = False
+    for name in test_names:
+        record = by_name.get(name)
+        if record is None:
+            tests.append(TestResult(name, "error", _missing_message(name, outcome)))
+            continue
+        cut = max(0, int(record.get("output_size", 0)) - len(record.get("output", "").encode()))
+        tests.append(TestResult(
+            name, record["status"], record.get("message", ""), record.get("output", ""), cut,
+            record.get("properties") or {},
+        ))
+        not_started = not_started or bool(record.get("not_started"))
+    failing = [t for t in tests if t.status != "pass"]
+    load_failed = any(by_name.get(t.name, {}).get("load_error") for t in failing)
+    if not tests:
+        status, message = "error", f"No tests were found for exercise {ex.id}."
+    elif not failing:
+        status, message = "pass", ""
+    elif outcome.ended == "timeout":
+        status, message = "timeout", _missing_message(outcome.running or failing[0].name, outcome)
+    elif outcome.ended in ("crash", "exit"):
+        status, message = "error", _missing_message(outcome.running or failing[0].name, outcome)
+    elif not_started and not any(t.status == "pass" for t in tests):
+        status, message = "not_started", failing[0].message
+    elif load_failed:
+        status, message = "error", failing[0].message
+    else:
+        status, message = "fail", failing[0].message
+    where = _where(message) or (_fault_location(outcome.fault) if outcome.ended == "crash" else "")
+    return ExerciseResult(ex, status, ex.points if status == "pass" else 0.0, message, tests, file, where, outcome.seconds)
+
+
+def _missing_message(name: str, outcome: Outcome) -> str:
+    if outcome.ended == "timeout":
+        return (
+            f"{name} did not finish: {outcome.detail}. Look for a loop that never ends, "
+            "or a computation far bigger than the exercise needs."
+        )
+    if outcome.ended == "crash":
+        where = _fault_location(outcome.fault)
+        at = f" at {where}" if where else ""
+        return f"Python itself crashed while running {name}{at}: {outcome.detail}."
+    if outcome.ended == "exit":
+        return (
+            f"The test process ended while running {name}: {outcome.detail}. Your code "
+            "probably called os._exit() or something like it; a test that does not finish "
+            "never counts as passed."
+        )
+    if outcome.ended == "stopped":
+        return f"{name} was not run: {outcome.detail}."
+    return f"{name} did not report a result."

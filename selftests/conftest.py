@@ -1,0 +1,80 @@
+"""Shared tools for the kata's own test suite: run the grader as a learner would, and
+make graded folders from the reference solutions with one function changed."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kata.meta import chapter  # noqa: E402
+
+
+@dataclass
+class GraderRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run_grader(*args: str, cwd: Path = ROOT, timeout: float = 300, env: dict | None = None,
+               input: str | None = None) -> GraderRun:
+    """`python grader.py ARGS` in a subprocess, as a learner runs it."""
+    started = time.monotonic()
+    full_env = dict(os.environ, **(env or {}))
+    full_env.pop("FORCE_COLOR", None)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "grader.py"), *args], cwd=cwd, env=full_env,
+        capture_output=True, text=True, timeout=timeout, input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+    return GraderRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def replace_function(folder: Path, name: str, new_source: str) -> Path:
+    """Replace the function `name` in its exercise file inside `folder` by `new_source`."""
+    ex = next(e for e in chapter().exercises if e.name == name)
+    path = folder / ex.file
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    lines = source.splitlines()
+    start = (func.decorator_list[0].lineno if func.decorator_list else func.lineno) - 1
+    new = lines[:start] + new_source.strip("\n").splitlines() + lines[func.end_lineno:]
+    path.write_text("\n".join(new) + "\n", encoding="utf-8")
+    return path
+
+
+def copy_solutions(dest: Path) -> Path:
+    shutil.copytree(ROOT / "solutions", dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+@pytest.fixture
+def solved(tmp_path: Path) -> Path:
+    """A fresh copy of the reference solutions, to change one thing in."""
+    return copy_solutions(tmp_path / "submission")
+
+
+@pytest.fixture(scope="session")
+def graded_references(tmp_path_factory) -> dict:
+    """`check --target solutions` and `check --target exercises`, run once for the session."""
+    out = tmp_path_factory.mktemp("references")
+    results = {}
+    for name in ("solutions", "exercises"):
+        path = out / f"{name}.json"
+        run = run_grader("check", "--target", str(ROOT / name), "--json", str(path))
+        results[name] = {"run": run, "json": json.loads(path.read_text())}
+    return results

@@ -1,0 +1,1 @@
+"""Reference answers to the chapter's exercises, file for file."""

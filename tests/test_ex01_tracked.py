@@ -1,0 +1,66 @@
+"""Exercise 01: tracked(value) makes a 0-dim float32 leaf that records operations."""
+
+from support import call, close, expect, expect_tensor, fmt
+
+VALUES = [2.0, -1.5, 0.0]
+
+
+def test_returns_a_0dim_float32_tensor_holding_the_value(tracked):
+    for v in VALUES:
+        what = f"tracked({v})"
+        t = expect_tensor(call(tracked, v, describe=what), what)
+        if t is None:
+            return
+        expect(
+            t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)",
+            "the value was wrapped in a list, like torch.tensor([value]); pass the number itself."
+            if t.shape == (1,) else None,
+        )
+        expect(t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
+               "pass dtype=torch.float32 to torch.tensor (or don't ask for another dtype).")
+        expect(close(t.value, v), f"{what} holds", fmt(t.value), fmt(v),
+               "the tensor must hold exactly the value it was given.")
+
+
+def test_records_operations_as_a_leaf(tracked):
+    what = "tracked(2.0)"
+    t = expect_tensor(call(tracked, 2.0, describe=what), what)
+    if t is None:
+        return
+    expect(t.requires_grad, f"{what}.requires_grad", str(t.requires_grad), "True",
+           "torch.tensor(value) alone does not record operations: pass requires_grad=True.")
+    expect(
+        t.is_leaf, f"{what}.is_leaf", f"{t.is_leaf} (it was made by {t.grad_fn})", "True",
+        "the tensor is not a leaf: it was computed from another tensor (by * 1, .float(), .clone() "
+        "or similar) after requires_grad was set. Create it with requires_grad=True in one step.",
+    )
+
+
+def test_backward_fills_its_grad(tracked):
+    what = "t = tracked(3.0); (t * t).backward(); t.grad"
+    t = call(tracked, 3.0, describe="tracked(3.0)")
+    if expect_tensor(t, "tracked(3.0)") is None:
+        return
+    if not t.requires_grad:
+        expect(False, what, "backward() is impossible: t does not require grad", "tensor(6.)",
+               "pass requires_grad=True to torch.tensor.")
+        return
+    (t * t).backward()
+    grad = t.grad
+    got = expect_tensor(grad, what) if grad is not None else None
+    expect(
+        got is not None and close(got.value, 6.0), what,
+        fmt(got.value) if got is not None else "None", "6.0",
+        "t.grad stays None when t is not a leaf: create the tensor with requires_grad=True in one step.",
+    )
+
+
+def test_each_call_makes_a_new_tensor(tracked):
+    first = call(tracked, 1.0, describe="tracked(1.0)")
+    second = call(tracked, 1.0, describe="tracked(1.0)")
+    expect(
+        first is not second, "tracked(1.0) called twice", "the same tensor both times",
+        "two separate tensors",
+        "the function reuses one tensor (a global or a cached value). Every call must create a "
+        "new one, or gradients from one use leak into the next.",
+    )
