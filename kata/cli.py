@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 import tempfile
 import traceback
@@ -14,13 +15,18 @@ from .target import UsageError
 
 REPORT_AT = "the kata's issue tracker (README.md, 'Reporting a problem')"
 
-# Command name -> module in kata.commands, in the order --help lists them.
-COMMANDS = {
-    "check": "check",
-    "list": "listing",
-    "hint": "hint",
-    "grade": "grade",
-}
+
+
+def commands() -> dict[str, object]:
+    """Command name -> its module: every module in kata/commands with a NAME, by ORDER."""
+    from . import commands as package
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"kata.commands.{info.name}")
+        if hasattr(module, "NAME"):
+            found.append(module)
+    return {m.NAME: m for m in sorted(found, key=lambda m: m.ORDER)}
 
 
 class Parser(argparse.ArgumentParser):
@@ -36,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                "passed, 1 something did not pass, 2 bad command line, 3 internal error of the grader.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, module in COMMANDS.items():
-        importlib.import_module(f"kata.commands.{module}").register(sub, name)
+    for name, module in commands().items():
+        module.register(sub, name)
     return parser
 
 
@@ -45,20 +51,19 @@ def normalise(argv: list[str]) -> list[str]:
     """`python grader.py`, `python grader.py --target x` and `python grader.py 3` mean `check`."""
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         return ["check", *argv]
-    if argv[0] in COMMANDS or argv[0].startswith("-"):
+    if argv[0] in commands() or argv[0].startswith("-"):
         return argv
     if chapter().find(argv[0]) is not None:
         return ["check", *argv]
     raise UsageError(
-        f"unknown command or exercise '{argv[0]}': commands are {', '.join(COMMANDS)}; "
+        f"unknown command or exercise '{argv[0]}': commands are {', '.join(commands())}; "
         f"exercises are {chapter().valid_names()}"
     )
 
 
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(normalise(argv))
-    module = importlib.import_module(f"kata.commands.{COMMANDS[args.command]}")
-    return module.run(args)
+    return commands()[args.command].run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

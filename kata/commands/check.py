@@ -9,6 +9,9 @@ from ..target import UsageError, display_name, resolve
 from .common import add_grading_options, select_exercises, writable_file, write_json
 
 
+NAME = "check"
+ORDER = 10
+
 def register(sub, name: str) -> None:
     p = sub.add_parser(name, help="grade exercises (all of them by default)",
                        description="Grade the named exercises, or all of them, in order.")

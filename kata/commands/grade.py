@@ -13,6 +13,9 @@ from .common import positive_seconds, write_json
 from ..runner import DEFAULT_TIMEOUT
 
 
+NAME = "grade"
+ORDER = 70
+
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="grade a batch of submissions (instructors)",

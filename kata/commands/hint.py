@@ -10,6 +10,9 @@ from ..hints import next_hint, render_hint
 from .common import select_exercises
 
 
+NAME = "hint"
+ORDER = 30
+
 def register(sub, name: str) -> None:
     p = sub.add_parser(name, help="the next hint for an exercise",
                        description="Show the next hint for EXERCISE; ask again for the next one.")

@@ -9,6 +9,9 @@ from .check import grade_from_args
 from .common import add_grading_options, select_exercises
 
 
+NAME = "list"
+ORDER = 20
+
 def register(sub, name: str) -> None:
     p = sub.add_parser(name, help="every exercise with its status and points")
     add_grading_options(p)
