@@ -1,0 +1,134 @@
+"""Grading a batch of submissions: take each one in, grade them all in one warm session
+(every exercise of every submission in a process of its own, several at once), and write
+grades.csv and one folder of results per submission."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from ..meta import Exercise, chapter
+from ..session import TESTS
+from ..style import Style
+from ..verdict import ExerciseResult, RunResult
+from .hidden import hidden_tests
+from .intake import Submission, submission_names, take_in
+from .results import csv_header, csv_row, write_submission
+
+
+class Progress:
+    """A progress bar on one line of the terminal, redrawn as exercises finish."""
+
+    def __init__(self, total: int, submissions: int):
+        self.total = total
+        self.done = 0
+        self.submissions = submissions
+        self.style = Style()
+
+    def advance(self) -> None:
+        self.done += 1
+        plural = "s" if self.submissions != 1 else ""
+        sys.stdout.write(f"\r{self.style.bar(self.done, self.total)} {self.done}/{self.total} exercises "
+                         f"of {self.submissions} submission{plural}")
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.done:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _working_in(folder: Path) -> Iterator[None]:
+    """Run learner code with `folder` as its current folder, so stray files it writes land there."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _take_in(source: Path, name: str, scratch: Path) -> Submission:
+    try:
+        return take_in(source, name, scratch)
+    except Exception as e:  # one unreadable submission never stops the batch
+        folder = scratch / "graded" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return Submission(name, source, folder, kind="none",
+                          notes=[f"The submission could not be read ({type(e).__name__}: {e})."])
+
+
+def unreadable(sub: Submission, exercises: list[Exercise]) -> RunResult:
+    """The result of a submission with no exercise files: every exercise an error, no points."""
+    message = sub.notes[-1] if sub.notes else "Nothing could be read from this submission."
+    return RunResult(chapter(), sub.name, [
+        ExerciseResult(ex, "error", 0.0, message, [], ex.file) for ex in exercises
+    ])
+
+
+def in_notebook_terms(run: RunResult, folder: Path) -> None:
+    """Messages of a notebook submission name its notebooks and cells, not the files made from them."""
+    from ..notebook_target import read_sources, relabel
+
+    sources = read_sources(folder)
+    exercises = []
+    for r in run.exercises:
+        if r.exercise.file in sources:
+            exercises.append(relabel(r, sources))
+            continue
+        message = (f"This submission has no notebook for exercise {r.exercise.id} ({r.exercise.name}): "
+                   f"expected {r.exercise.stem}.ipynb, with its answer cells.")
+        tests = [replace(t, status="error", message=message) for t in r.tests]
+        exercises.append(replace(r, status="error", score=0.0, message=message, tests=tests, where="",
+                                 file=f"{r.exercise.stem}.ipynb"))
+    run.exercises = exercises
+
+
+def grade_batch(sources: list[Path], out: Path, *, timeout: float, isolation: str | None = None,
+                tests_dir: Path = TESTS, progress: bool = False) -> list[tuple[Submission, RunResult]]:
+    """Grade every submission in `sources`; write out/grades.csv and out/<name>/ for each."""
+    from ..engine import grade
+
+    exercises = list(chapter().exercises)
+    scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
+    try:
+        subs = [_take_in(src, name, scratch) for src, name in zip(sources, submission_names(sources))]
+        graded = [s for s in subs if s.readable]
+        runs: dict[str, RunResult] = {}
+        if graded:
+            bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
+            with _working_in(scratch):
+                try:
+                    results = grade([s.folder for s in graded], exercises, timeout=timeout,
+                                    isolation=isolation, tests_dir=tests_dir,
+                                    on_result=(lambda _n, _r: bar.advance()) if bar else None)
+                finally:
+                    if bar:
+                        bar.close()
+            runs = {s.name: r for s, r in zip(graded, results)}
+        hidden = hidden_tests(tests_dir)
+        done = []
+        for sub in subs:
+            run = runs.get(sub.name) or unreadable(sub, exercises)
+            run.target = sub.name
+            if sub.kind == "notebooks" and sub.readable:
+                in_notebook_terms(run, sub.folder)
+            write_submission(out / sub.name, sub.name, run, hidden, sub.notes,
+                             {str(sub.folder): sub.name, str(scratch): "."})
+            done.append((sub, run))
+        with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(csv_header(exercises))
+            for sub, run in done:
+                writer.writerow(csv_row(sub.name, run))
+        return done
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

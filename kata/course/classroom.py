@@ -1,0 +1,102 @@
+"""The GitHub Classroom workflow: every push of a student's repository is graded with
+the grader, one step per exercise, each worth the exercise's points.
+
+    python -m kata.course.classroom          print the workflow
+    python -m kata.course.classroom --write  refresh .github/classroom/classroom.yml
+
+GitHub Classroom's command grader gives a step its points when the command exits with
+status 0 and writes nothing to stderr; `python grader.py check N` does exactly that when
+exercise N passes. The reporter adds the steps' points up and shows them in Classroom.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .. import ROOT
+from ..meta import Chapter, chapter
+
+READY_FILE = ROOT / ".github" / "classroom" / "classroom.yml"
+# Where the workflow goes in a student repository (a release writes it there).
+WORKFLOW_PATH = ".github/workflows/classroom.yml"
+
+HEAD = """\
+# Grades every push with the kata's grader and reports the points to GitHub Classroom.
+# Made by `python -m kata.course.classroom`; a student release has it at {path}.
+name: Autograding Tests
+'on':
+  - push
+  - workflow_dispatch
+  - repository_dispatch
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - name: Checkout code
+        uses: actions/checkout@v4
+      - name: Set up Python
+        uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install the kata
+        # PyTorch's CPU build: the kata needs no GPU, and it is a far smaller download.
+        run: |
+          python -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+          python -m pip install --quiet -e .
+"""
+
+STEP = """\
+      - name: {label}
+        id: {step}
+        uses: classroom-resources/autograding-command-grader@v1
+        with:
+          test-name: {label}
+          command: python grader.py check {id}
+          timeout: 5
+          max-score: {points:g}
+"""
+
+REPORTER = """\
+      - name: Autograding Reporter
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+{env}
+        with:
+          runners: {runners}
+"""
+
+
+def step_id(exercise_id: str) -> str:
+    return f"ex{exercise_id}"
+
+
+def workflow_text(ch: Chapter | None = None) -> str:
+    ch = ch or chapter()
+    steps = "".join(
+        STEP.format(label=f"{e.id} {e.name}", step=step_id(e.id), id=e.id, points=e.points)
+        for e in ch.exercises
+    )
+    env = "\n".join(
+        f'          {step_id(e.id).upper()}_RESULTS: "${{{{steps.{step_id(e.id)}.outputs.result}}}}"'
+        for e in ch.exercises
+    )
+    runners = ",".join(step_id(e.id) for e in ch.exercises)
+    return HEAD.format(path=WORKFLOW_PATH) + steps + REPORTER.format(env=env, runners=runners)
+
+
+def main(argv: list[str]) -> int:
+    if "--write" in argv:
+        READY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        READY_FILE.write_text(workflow_text(), encoding="utf-8")
+        return 0
+    sys.stdout.write(workflow_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

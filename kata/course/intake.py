@@ -1,0 +1,292 @@
+"""Taking submissions in: from a folder, a notebook, a folder of notebooks or a .zip of
+any of them, copy the exercise files (and nothing else) into a scratch folder of its own.
+
+A submission is never extracted as it is: only files named like the exercise files, or
+notebooks, are read, each within a size limit, and written under their bare file names,
+so no path in a submission can reach outside its scratch folder. Symbolic links are not
+followed. Everything else (a conftest.py, test files, helper modules, settings) stays
+behind and is never seen by the grader.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..meta import chapter
+
+EXERCISE_FILES = {e.file for e in chapter().exercises}
+MAX_SOURCE_BYTES = 1 << 20  # one exercise file
+MAX_NOTEBOOK_BYTES = 32 << 20  # one notebook, outputs and images included
+MAX_TOTAL_BYTES = 256 << 20  # everything read from one submission
+MAX_ENTRIES = 20_000  # files and folders looked at in one submission
+# Folders that never hold a learner's work: the grader's own copy, tools, caches.
+SKIP_FOLDERS = {"kata", "__pycache__", "__MACOSX", "node_modules", "site-packages", "venv", "env"}
+
+
+class IntakeError(Exception):
+    """The submission cannot be read at all (a broken zip, say); the message says why."""
+
+
+@dataclass
+class Entry:
+    """A file of a submission that may be graded: where it is, and how to read it."""
+
+    path: PurePosixPath
+    size: int
+    read: Callable[[int], bytes]  # read(limit) -> at most limit + 1 bytes
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.path.suffix == ".ipynb"
+
+
+@dataclass
+class Submission:
+    name: str
+    source: Path
+    folder: Path  # the scratch folder that is graded
+    kind: str = "folder"  # folder | notebooks | none
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.files)
+
+
+# --- names -------------------------------------------------------------------------
+
+
+def submission_names(paths: list[Path], reserved: set[str] = frozenset({"grades.csv"})) -> list[str]:
+    """A distinct, safe folder name for each submission, from its file or folder name."""
+    names: list[str] = []
+    taken = {r.lower() for r in reserved}
+    for p in paths:
+        base = p.name if p.is_dir() else p.stem
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "submission"
+        name, n = base, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+# --- finding the files -------------------------------------------------------------
+
+
+def _wanted(name: str) -> bool:
+    return name in EXERCISE_FILES or (name.endswith(".ipynb") and not name.startswith("."))
+
+
+def _skipped_folder(name: str) -> bool:
+    return name.startswith(".") or name in SKIP_FOLDERS
+
+
+def _file_reader(path: Path) -> Callable[[int], bytes]:
+    def read(limit: int) -> bytes:
+        # O_NOFOLLOW: a file swapped for a link after the walk is still not followed.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read(limit + 1)
+
+    return read
+
+
+def folder_entries(root: Path) -> tuple[list[Entry], list[str]]:
+    """The candidate files under `root`, without following links; and notes on what was cut."""
+    entries: list[Entry] = []
+    notes: list[str] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _skipped_folder(d))
+        seen += len(dirs) + len(files)
+        if seen > MAX_ENTRIES:
+            notes.append(f"The submission has more than {MAX_ENTRIES} files; only the first were looked at.")
+            break
+        for name in sorted(files):
+            path = Path(folder) / name
+            if not _wanted(name):
+                continue
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                notes.append(f"{path.relative_to(root).as_posix()} is not a regular file (a link?), so it was left out.")
+                continue
+            entries.append(Entry(PurePosixPath(path.relative_to(root).as_posix()), info.st_size, _file_reader(path)))
+    return entries, notes
+
+
+def _safe_member(name: str) -> PurePosixPath | None:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
+        return None
+    return path
+
+
+def zip_entries(archive: Path) -> tuple[list[Entry], list[str]]:
+    """The candidate files inside a .zip, never extracted as a whole."""
+    try:
+        zf = zipfile.ZipFile(archive)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise IntakeError(f"{archive.name} is not a readable .zip file ({e}).") from None
+    notes: list[str] = []
+    if len(infos) > MAX_ENTRIES:
+        notes.append(f"The .zip file has more than {MAX_ENTRIES} entries; only the first were looked at.")
+        infos = infos[:MAX_ENTRIES]
+    entries = []
+    for info in infos:
+        if info.is_dir():
+            continue
+        path = _safe_member(info.filename)
+        if path is None:
+            notes.append(f"{info.filename} has an unsafe path in the .zip file, so it was left out.")
+            continue
+        if any(_skipped_folder(part) for part in path.parts[:-1]) or not _wanted(path.name):
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            notes.append(f"{path} is a link inside the .zip file, so it was left out.")
+            continue
+        entries.append(Entry(path, info.file_size, _zip_reader(zf, info)))
+    return entries, notes
+
+
+def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes]:
+    def read(limit: int) -> bytes:
+        # Read at most limit + 1 bytes, whatever the header claims: a zip bomb stops here.
+        with zf.open(info) as f:
+            return f.read(limit + 1)
+
+    return read
+
+
+# --- choosing what to grade --------------------------------------------------------
+
+
+def _best_folder(entries: list[Entry]) -> list[Entry]:
+    """The entries of the folder that holds the most of them; `exercises/` wins a tie, then the shallowest."""
+    groups: dict[PurePosixPath, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(e.path.parent, []).append(e)
+    best = min(groups, key=lambda p: (-len(groups[p]), p.name != "exercises", len(p.parts), str(p)))
+    return groups[best]
+
+
+def _read(entry: Entry, limit: int, budget: list[int], notes: list[str]) -> bytes | None:
+    if entry.size > limit:
+        notes.append(f"{entry.path} is larger than {limit >> 20} MB, so it was left out.")
+        return None
+    if budget[0] <= 0:
+        notes.append(f"{entry.path} was left out: the submission is larger than {MAX_TOTAL_BYTES >> 20} MB.")
+        return None
+    try:
+        data = entry.read(min(limit, budget[0]))
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as e:
+        notes.append(f"{entry.path} could not be read ({e}).")
+        return None
+    if len(data) > min(limit, budget[0]):
+        notes.append(f"{entry.path} is larger than it claims, so it was left out.")
+        return None
+    budget[0] -= len(data)
+    return data
+
+
+def _pristine(files: dict[str, bytes]) -> bool:
+    """Whether every exercise file is the untouched stub (the work must be in notebooks)."""
+    from ..stubs import pristine_stub
+
+    by_file = {e.file: e for e in chapter().exercises}
+    try:
+        return all(data.decode("utf-8") == pristine_stub(by_file[name]) for name, data in files.items())
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def take_in(source: Path, name: str, scratch: Path) -> Submission:
+    """Copy the gradable files of `source` into scratch/graded/<name>/ and describe what was found."""
+    dest = scratch / "graded" / name
+    dest.mkdir(parents=True)
+    sub = Submission(name, source, dest)
+    try:
+        entries, notes = _entries(source)
+    except IntakeError as e:
+        sub.kind, sub.notes = "none", [str(e)]
+        return sub
+    sub.notes += notes
+    budget = [MAX_TOTAL_BYTES]
+    sources = [e for e in entries if not e.is_notebook]
+    notebooks = [e for e in entries if e.is_notebook]
+    files: dict[str, bytes] = {}
+    if sources:
+        for entry in _best_folder(sources):
+            data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
+            if data is not None:
+                files[entry.path.name] = data
+    if notebooks and (not files or _pristine(files)):
+        sub.kind = "notebooks"
+        sub.files = _take_notebooks(_best_folder(notebooks), scratch / "notebooks" / name, dest, budget, sub.notes)
+        return sub
+    for file_name, data in files.items():
+        (dest / file_name).write_bytes(data)
+    sub.files = sorted(files)
+    if not files:
+        sub.kind = "none"
+        sub.notes.append(NOTHING_FOUND)
+    return sub
+
+
+NOTHING_FOUND = (
+    "No exercise files were found in this submission. Submit the exercises folder (files named "
+    "like ex01_tracked.py), the notebooks, or a .zip file of either."
+)
+
+
+def _entries(source: Path) -> tuple[list[Entry], list[str]]:
+    if source.is_dir():
+        entries, notes = folder_entries(source)
+        if not entries:
+            archives = sorted(p for p in source.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
+            if len(archives) == 1:
+                return zip_entries(archives[0])
+        return entries, notes
+    if source.suffix.lower() == ".zip":
+        return zip_entries(source)
+    if source.suffix == ".ipynb" or source.name in EXERCISE_FILES:
+        info = source.lstat()
+        return [Entry(PurePosixPath(source.name), info.st_size, _file_reader(source))], []
+    raise IntakeError(
+        f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, so there is nothing to grade."
+    )
+
+
+def _take_notebooks(entries: list[Entry], holder: Path, dest: Path, budget: list[int], notes: list[str]) -> list[str]:
+    """Write the notebooks to `holder`, turn them into exercise files in `dest`; the files made."""
+    holder.mkdir(parents=True)
+    for entry in entries:
+        data = _read(entry, MAX_NOTEBOOK_BYTES, budget, notes)
+        if data is not None:
+            (holder / entry.path.name).write_bytes(data)
+    from ..notebook_target import notebooks_to_folder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbformat warns on stderr about notebooks it repairs
+        try:
+            problems = notebooks_to_folder(holder, dest)
+        except Exception as e:  # a notebook is learner input: never let one stop the batch
+            problems = {"notebooks": f"they could not be converted ({type(e).__name__}: {e})"}
+    notes += [f"Notebook {nb}: {problem}" for nb, problem in sorted(problems.items())]
+    found = sorted(p.name for p in dest.iterdir() if p.name in EXERCISE_FILES)
+    if not found:
+        notes.append(NOTHING_FOUND)
+    return found

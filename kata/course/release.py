@@ -1,0 +1,106 @@
+"""The student release: the kata as students receive it.
+
+It holds the exercise stubs, the tests without the hidden ones, the grader, the metadata,
+a README for students, pyproject.toml and the GitHub Classroom workflow; the tests'
+checksums are recorded anew for the release. It holds no solutions: the tests never need
+them, and `reset` restores a stub from the copies kept in kata/stubs/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import ROOT, manifest
+from ..meta import chapter
+from ..stubs import pristine_stub
+from ..target import UsageError
+from .classroom import WORKFLOW_PATH, workflow_text
+from .hidden import strip_hidden
+from .student_readme import student_readme
+
+# Copied as they are, when present.
+TOP_FILES = ("grader.py", "pyproject.toml", ".gitignore")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+# kata/stubs/ is written afresh from the pristine stubs.
+KATA_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "stubs")
+
+
+@dataclass
+class Release:
+    exercises: int
+    tests: int
+    hidden: int
+
+
+def check_empty_destination(out: Path) -> None:
+    """UsageError unless `out` is missing or an empty folder (nothing there is ever changed)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"'{out}' already exists and is not empty: give a new folder for the release")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write the release to '{out}': the folder '{out.parent}' does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise UsageError(f"cannot write the release to '{out}': permission denied")
+
+
+def copy_grader(dest: Path, root: Path = ROOT) -> None:
+    """The grader and its metadata (kata/), grader.py and pyproject.toml."""
+    for name in TOP_FILES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, dest / name)
+    shutil.copytree(root / "kata", dest / "kata", ignore=KATA_IGNORED)
+
+
+def write_stubs(dest: Path, root: Path = ROOT, exercises: bool = True) -> None:
+    """Pristine stubs in kata/stubs/ (what `reset` restores) and, with `exercises`, in exercises/."""
+    folders = [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else [])
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        for ex in chapter().exercises:
+            (folder / ex.file).write_text(pristine_stub(ex, root), encoding="utf-8")
+    init = root / "exercises" / "__init__.py"
+    if exercises and init.is_file():
+        shutil.copy2(init, dest / "exercises" / "__init__.py")
+
+
+def copy_tests(dest: Path, root: Path = ROOT, keep_hidden: bool = False) -> tuple[int, int]:
+    """tests/ into dest/tests/, without the hidden tests unless `keep_hidden`; (modules, hidden left out)."""
+    shutil.copytree(root / "tests", dest / "tests", ignore=IGNORED)
+    modules = hidden = 0
+    for path in sorted((dest / "tests").glob("test_*.py")):
+        modules += 1
+        if keep_hidden:
+            continue
+        text, removed = strip_hidden(path.read_text(encoding="utf-8"))
+        if removed:
+            path.write_text(text, encoding="utf-8")
+            hidden += removed
+    return modules, hidden
+
+
+def build_release(out: Path, root: Path = ROOT) -> Release:
+    """Write the student release to `out` (missing or empty), all or nothing."""
+    check_empty_destination(out)
+    work = Path(tempfile.mkdtemp(prefix=".kata-release-", dir=out.parent))
+    try:
+        copy_grader(work, root)
+        write_stubs(work, root)
+        modules, hidden = copy_tests(work, root)
+        (work / "README.md").write_text(student_readme(chapter()), encoding="utf-8")
+        workflow = work / WORKFLOW_PATH
+        workflow.parent.mkdir(parents=True)
+        workflow.write_text(workflow_text(), encoding="utf-8")
+        manifest.write(work)
+        if out.exists():
+            for item in work.iterdir():
+                os.rename(item, out / item.name)
+            work.rmdir()
+        else:
+            os.rename(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Release(len(chapter().exercises), modules, hidden)

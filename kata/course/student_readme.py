@@ -1,0 +1,71 @@
+"""The README of a student release: how to set up, work and check, with the chapter's
+exercises listed from the metadata."""
+
+from __future__ import annotations
+
+from ..meta import Chapter
+
+TEMPLATE = """\
+# PyTorch gradients kata
+
+Learn PyTorch's autograd by doing. You write {count} small functions, from a tensor that
+records its operations to a linear regression trained by your own gradient descent, and
+`python grader.py` tells you after every change what works, what does not, and why.
+
+{title}
+
+## Set up
+
+You need Python 3.11 or newer. In this folder (a virtual environment is a good idea:
+`python -m venv .venv` and activate it), install what the kata needs:
+
+```
+python -m pip install -e .
+```
+
+Then check your work:
+
+```
+python grader.py
+```
+
+## How it works
+
+1. Open the first unfinished exercise in `exercises/` (the grader names it). Its docstrings
+   explain the idea, the function to write, and which PyTorch documentation to read.
+2. Replace the stub (the two lines marked `EXERCISE`) with your code. Keep the function's
+   name and signature, and keep all of your code inside the exercise files: they are what
+   gets graded.
+3. Run `python grader.py`. It grades every exercise in order and shows the first problem in
+   plain words: which input, what came back, what was expected, and the likely mistake.
+4. Stuck? `python grader.py hint 4` gives a hint for exercise 04; ask again for a stronger one.
+
+| command | what it does |
+| --- | --- |
+| `python grader.py` | grade every exercise (same as `python grader.py check`) |
+| `python grader.py check 4` | grade one exercise, by number (`4`, `04`) or name |
+| `python grader.py check -v` | every failure in full, not only the first |
+| `python grader.py list` | every exercise with its status and points |
+| `python grader.py hint 4` | the next hint for exercise 04 |
+| `python grader.py reset 4` | start exercise 04 again from its stub (your work is kept in a backup) |
+| `python grader.py --help` | every command and option |
+
+## The exercises
+
+| # | function | points | what you learn |
+| --- | --- | --- | --- |
+{rows}
+
+## Grading
+
+Your instructor grades the files in `exercises/` with the same tests, and perhaps a few more.
+Changing the files in `tests/` or `kata/` does not change your grade: the grader notices
+such changes and says so, and your instructor grades with the original files.
+"""
+
+
+def student_readme(chapter: Chapter) -> str:
+    rows = "\n".join(
+        f"| {e.id} | `{e.name}` | {e.points:g} | {e.title} |" for e in chapter.exercises
+    )
+    return TEMPLATE.format(count=len(chapter.exercises), title=chapter.title, rows=rows)

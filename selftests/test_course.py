@@ -1,0 +1,325 @@
+"""Course tools end to end: the student release, batch grading of every kind of submission,
+the Gradescope bundle run in Gradescope's layout, and the GitHub Classroom workflow."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
+
+from kata import manifest, stubs
+from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
+from kata.course.results import HIDDEN_FAILED
+from kata.notebooks import generate
+
+MAX = chapter().max_score
+IDS = [e.id for e in chapter().exercises]
+TIMEOUT = "5"
+
+
+def run_script(script: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a copy's grader.py (or a Gradescope script) as a user would."""
+    command = [sys.executable, str(script)] if script.suffix == ".py" else [str(script)]
+    return subprocess.run([*command, *args], cwd=script.parent, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+
+
+def read_grades(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and list(rows[0]) == ["submission", *IDS, "total", "max"]
+    return {row["submission"]: row for row in rows}
+
+
+# --- the student release --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "kata"
+    made = run_grader("release", str(out))
+    assert made.returncode == 0, made.stderr
+    assert made.stderr == ""
+    return out
+
+
+def test_release_holds_the_student_copy_and_no_solutions(release):
+    assert not (release / "solutions").exists()
+    for name in ("grader.py", "pyproject.toml", "README.md", "kata/exercises.toml", "kata/manifest.json",
+                 WORKFLOW_PATH):
+        assert (release / name).is_file(), name
+    for ex in chapter().exercises:
+        stub = (release / "exercises" / ex.file).read_text(encoding="utf-8")
+        assert stub == (ROOT / "exercises" / ex.file).read_text(encoding="utf-8"), ex.file
+        assert (release / "tests" / ex.test_file).is_file()
+        # `reset` restores from kata/stubs/ when there are no solutions to make the stub from.
+        assert stubs.pristine_stub(ex, release) == stub
+    assert manifest.changed_files(release) == []
+    readme = (release / "README.md").read_text(encoding="utf-8")
+    assert "solutions/" not in readme and "Maintainers" not in readme
+    assert all(f"`{e.name}`" in readme for e in chapter().exercises)
+    assert (release / WORKFLOW_PATH).read_text(encoding="utf-8") == workflow_text()
+
+
+def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
+    kata = shutil.copytree(release, tmp_path / "kata")
+    stub = run_script(kata / "grader.py", "check", "--json", str(tmp_path / "stub.json"))
+    assert stub.returncode == 1 and stub.stderr == ""
+    graded = json.loads((tmp_path / "stub.json").read_text())
+    assert graded["score"] == 0
+    assert {e["status"] for e in graded["exercises"]} == {"not_started"}
+
+    for ex in chapter().exercises:
+        shutil.copy2(ROOT / "solutions" / ex.file, kata / "exercises" / ex.file)
+    solved = run_script(kata / "grader.py", "check", "--json", str(tmp_path / "solved.json"))
+    assert solved.returncode == 0, solved.stdout
+    assert solved.stderr == ""
+    graded = json.loads((tmp_path / "solved.json").read_text())
+    assert graded["score"] == graded["max_score"] == MAX
+
+
+def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
+    out = tmp_path / "course"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes\n")
+    refused = run_grader("release", str(out))
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert "not empty" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "my notes\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["course"]
+
+
+# --- hidden tests, in a copy of the kata with one added --------------------------------
+
+HIDDEN_TEST = '''
+
+@pytest.mark.hidden
+def test_instructor_keeps_every_digit(tracked):
+    t = tracked(0.25)
+    assert abs(t.item() - 0.25) < 1e-7, f"tracked(0.25) holds {t.item()}, expected 0.25"
+'''
+
+ROUNDING_TRACKED = '''
+def tracked(value: float) -> torch.Tensor:
+    return torch.tensor(round(value, 1), dtype=torch.float32, requires_grad=True)
+'''
+
+
+def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
+    kata = tmp_path / "kata"
+    kata.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in ("grader.py", "pyproject.toml"):
+        shutil.copy2(ROOT / name, kata / name)
+    for name in ("kata", "tests", "solutions", "exercises"):
+        shutil.copytree(ROOT / name, kata / name, ignore=ignore)
+    test_file = kata / "tests" / chapter().find("01").test_file
+    test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8") + HIDDEN_TEST, encoding="utf-8")
+
+    made = run_script(kata / "grader.py", "release", str(tmp_path / "release"))
+    assert made.returncode == 0 and made.stderr == ""
+    assert "1 hidden test left out" in made.stdout
+    released = (tmp_path / "release" / "tests" / test_file.name).read_text(encoding="utf-8")
+    assert "test_instructor_keeps_every_digit" not in released and "hidden" not in released
+    assert "def test_backward_fills_its_grad" in released
+
+    submission = copy_solutions(tmp_path / "rounding")
+    replace_function(submission, "tracked", ROUNDING_TRACKED)
+    graded = run_script(kata / "grader.py", "grade", str(submission), "--out", str(tmp_path / "out"),
+                        "--timeout", TIMEOUT)
+    assert graded.returncode == 0 and graded.stderr == ""
+    assert read_grades(tmp_path / "out")["rounding"]["01"] == "0"
+    results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
+    first, hidden = results["tests"][0], results["tests"][1]
+    assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
+    assert HIDDEN_FAILED in first["output"] and "keeps_every_digit" not in first["output"]
+    assert hidden["name"].endswith("test_instructor_keeps_every_digit")
+    assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
+    assert hidden["max_score"] == 0 and "tracked(0.25) holds 0.2" in hidden["output"]
+
+
+# --- batch grading -------------------------------------------------------------------
+
+TAMPERING_CONFTEST = '''
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+'''
+
+WRONG_MSE = '''
+def mse_loss(y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if y_pred.shape != y.shape:
+        raise ValueError(f"shapes differ: {tuple(y_pred.shape)} and {tuple(y.shape)}")
+    return ((y_pred - y) ** 2).sum()
+'''
+
+
+def _zip_folder(folder: Path, archive: Path, top: str, extra: dict[str, str]) -> Path:
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(folder.rglob("*.py")):
+            zf.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
+        for name, text in extra.items():
+            zf.writestr(name, text)
+    return archive
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> dict:
+    """One batch with every kind of submission, graded once for the module."""
+    work = tmp_path_factory.mktemp("batch")
+    subs = work / "submissions"
+    subs.mkdir()
+    copy_solutions(subs / "solved")
+    shutil.copytree(ROOT / "exercises", subs / "stub", ignore=shutil.ignore_patterns("__pycache__"))
+    replace_function(copy_solutions(subs / "wrong"), "mse_loss", WRONG_MSE)
+    hostile = copy_solutions(subs / "hostile") / chapter().find("predict").file
+    hostile.write_text("import os\nos._exit(3)\n" + hostile.read_text(encoding="utf-8"), encoding="utf-8")
+    generate(ROOT / "solutions", subs / "notebook")
+    tamper = shutil.copytree(ROOT / "exercises", subs / "tampering", ignore=shutil.ignore_patterns("__pycache__"))
+    (tamper / "conftest.py").write_text(TAMPERING_CONFTEST)
+    (tamper / "test_mine.py").write_text("def test_everything_passes():\n    assert True\n")
+    _zip_folder(ROOT / "solutions", subs / "zipped.zip", "alice/exercises", {
+        "alice/conftest.py": TAMPERING_CONFTEST,
+        "../outside.py": "print('never written')\n",
+    })
+    names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip"]
+    out = work / "grades"
+    graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT)
+    return {"run": graded, "out": out, "grades": read_grades(out)}
+
+
+def results_of(batch: dict, name: str) -> dict:
+    return json.loads((batch["out"] / name / "results.json").read_text())
+
+
+def test_batch_succeeds_quietly(batch):
+    assert batch["run"].returncode == 0, batch["run"].stderr
+    assert batch["run"].stderr == ""
+    assert "Graded 7 submissions" in batch["run"].stdout
+    assert "\r" not in batch["run"].stdout  # no progress bar when stdout is not a terminal
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("solved", "full"), ("stub", "zero"), ("wrong", "partial"), ("hostile", "partial"),
+    ("notebook", "full"), ("tampering", "zero"), ("zipped", "full"),
+])
+def test_batch_gives_each_submission_its_grade(batch, name, expected):
+    row = batch["grades"][name]
+    total = float(row["total"])
+    assert float(row["max"]) == MAX
+    assert total == sum(float(row[i]) for i in IDS)
+    assert {"full": total == MAX, "zero": total == 0, "partial": 0 < total < MAX}[expected], row
+
+    results = results_of(batch, name)
+    assert results["score"] == total
+    by_id = {t["number"]: t for t in results["tests"] if "number" in t}
+    assert list(by_id) == IDS
+    for ex in chapter().exercises:
+        t = by_id[ex.id]
+        assert t["score"] == float(row[ex.id]) and t["max_score"] == ex.points
+        assert t["status"] == ("passed" if t["score"] == ex.points else "failed")
+        assert t["output"].strip()
+    report = json.loads((batch["out"] / name / "report.json").read_text())
+    assert report["score"] == total and report["max_score"] == MAX
+    assert chapter().title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8")
+
+
+def test_batch_names_the_mistakes(batch):
+    wrong = {t["number"]: t for t in results_of(batch, "wrong")["tests"]}
+    assert wrong["04"]["status"] == "failed" and wrong["01"]["status"] == "passed"
+    hostile = {t["number"]: t for t in results_of(batch, "hostile")["tests"]}
+    assert "os._exit()" in hostile["06"]["output"]
+    tampering = {t["number"]: t for t in results_of(batch, "tampering")["tests"]}
+    assert all(t["output"].startswith("Not started") for t in tampering.values())
+
+
+def test_batch_reports_carry_no_scratch_paths(batch):
+    for folder in batch["out"].iterdir():
+        if folder.is_dir():
+            for name in ("results.json", "report.json", "report.txt"):
+                assert "kata-grade-" not in (folder / name).read_text(encoding="utf-8"), folder.name
+
+
+def test_zip_submission_is_read_safely(batch):
+    results = results_of(batch, "zipped")
+    assert "../outside.py has an unsafe path" in results["output"]
+    assert not (batch["out"].parent / "outside.py").exists()
+    assert not (batch["out"] / "outside.py").exists()
+
+
+# --- Gradescope ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("gradescope") / "autograder.zip"
+    made = run_grader("gradescope", str(path))
+    assert made.returncode == 0 and made.stderr == ""
+    return path
+
+
+def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict:
+    """Unpack the bundle as Gradescope does, put the submission in place, run run_autograder."""
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "results").mkdir()
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    ran = run_script(root / "run_autograder", env={"AUTOGRADER_ROOT": str(root), "PATH": path})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stderr == ""
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_bundle_has_the_scripts_at_its_root(bundle):
+    with zipfile.ZipFile(bundle) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+    for script in ("setup.sh", "run_autograder"):
+        assert (infos[script].external_attr >> 16) & 0o111, f"{script} is not executable"
+    assert "requirements.txt" in infos and "grader.py" in infos
+    assert all(f"tests/{e.test_file}" in infos for e in chapter().exercises)
+    assert not any(name.startswith(("solutions/", "exercises/", "selftests/")) for name in infos)
+
+
+def test_bundle_setup_script_is_valid_bash(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extract("setup.sh", tmp_path)
+    assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
+
+
+@pytest.mark.parametrize("folder, score", [("solutions", MAX), ("exercises", 0.0)])
+def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
+    results = run_in_gradescope_layout(bundle, ROOT / folder, tmp_path / "autograder")
+    assert results["score"] == score
+    assert sum(t["score"] for t in results["tests"]) == score
+    assert {t["status"] for t in results["tests"]} == {"passed" if score else "failed"}
+
+
+# --- GitHub Classroom ---------------------------------------------------------------
+
+
+def test_classroom_workflow_is_current_and_grades_every_exercise():
+    text = READY_FILE.read_text(encoding="utf-8")
+    assert text == workflow_text(), "run `python -m kata.course.classroom --write`"
+    for ex in chapter().exercises:
+        step = text[text.index(f"id: ex{ex.id}\n"):]
+        assert f"command: python grader.py check {ex.id}\n" in step
+        assert f"max-score: {ex.points:g}\n" in step.split("- name:")[0]
+        assert f"EX{ex.id}_RESULTS" in text
