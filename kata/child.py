@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import pytest_check.check_log as check_log
-from _pytest.outcomes import Exit, Failed, Skipped
+from _pytest.outcomes import Failed
 from _pytest.runner import runtestprotocol
 
 from . import explain, guard, loader
@@ -72,6 +72,8 @@ def isolate(workdir: Path, key: str) -> int:
     os.dup2(out, 2)
     fault = open(workdir / f"{key}.fault", "w")
     faulthandler.enable(file=fault, all_threads=False)
+    if hasattr(signal, "SIGUSR1"):  # the runner's question on a time-out: where are you stuck?
+        faulthandler.register(signal.SIGUSR1, file=fault, all_threads=False)
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -98,31 +100,39 @@ def _read_output(fd: int) -> tuple[str, int]:
     return text[:KEEP_OUTPUT], size
 
 
-def _describe(exc: BaseException, ex: Exercise) -> tuple[str, str, bool]:
-    """(status, message, not_started) for an exception that ended a test."""
+# How a test ended, besides its status: the stub is untouched, or the learner's code did
+# something that makes the whole exercise an error (it did not load, ended the process,
+# skipped the test, changed the grader).
+ORDINARY, NOT_STARTED, GRAVE = "", "not_started", "grave"
+
+
+def _describe(exc: BaseException, ex: Exercise) -> tuple[str, str, str]:
+    """(status, message, kind) for an exception that ended a test."""
+    frame = explain.learner_frame(exc)
     if isinstance(exc, guard.ShortcutError):
-        return "fail", str(exc), False
+        at = f"\n  at {frame}" if frame and frame.file not in str(exc) else ""
+        return "fail", f"{exc}{at}", ORDINARY
     if isinstance(exc, loader.LoadError):
-        return "error", str(exc), False  # run_test marks it as a load error
-    if isinstance(exc, Skipped):
-        return "skip", "Your code skipped this test (pytest.skip, unittest.SkipTest or pytest.xfail). A skipped test never counts as passed.", False
-    if isinstance(exc, Exit):
-        return "error", "Your code called pytest.exit(). A test that does not finish never counts as passed.", False
+        return "error", str(exc), GRAVE
+    special = explain.behaviour(exc, frame) if frame is not None else None
+    if special is not None:
+        return ("skip" if explain.is_skip(exc) else "error"), special, GRAVE
+    if explain.is_skip(exc):  # from the tests themselves, not the learner's code
+        return "skip", "This test was skipped. A skipped test never counts as passed.", ORDINARY
     if isinstance(exc, NotImplementedError):
         origin = explain.raised_in(exc)
         if origin == ex.file:
-            return "error", f"{ex.name} still raises NotImplementedError: replace the stub in {ex.file} with your code.", True
+            return "error", f"{ex.name} still raises NotImplementedError: replace the stub in {ex.file} with your code.", NOT_STARTED
         other = next((e for e in chapter().exercises if e.file == origin), None)
         if other is not None:
             return "error", (
                 f"{ex.name} uses {other.name} from {other.file} (exercise {other.id}), which is "
                 f"not done yet. Finish exercise {other.id} first."
-            ), False
-    frame = explain.learner_frame(exc)
+            ), ORDINARY
     if isinstance(exc, (AssertionError, Failed)) and frame is None:
-        return "fail", str(exc).strip(), False
+        return "fail", str(exc).strip(), ORDINARY
     where = f"\n  at {frame}" if frame else ""
-    return "error", f"Your code raised {explain.exception_summary(exc)}{where}", False
+    return "error", f"Your code raised {explain.exception_summary(exc)}{where}", ORDINARY
 
 
 def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
@@ -139,7 +149,7 @@ def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
 def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
     """Run one test through pytest's own protocol and describe how it ended."""
     RECORDER.notes = {}
-    record = {"event": "test", "name": item.name, "status": "error", "message": "", "not_started": False}
+    record = {"event": "test", "name": item.name, "status": "error", "message": "", "kind": ORDINARY}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -152,11 +162,15 @@ def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
     phases = {r.when: r for r in reports}
     checks = notes.get("checks") or []
     exc = notes.get("exc_setup") or notes.get("exc_call") or notes.get("exc_teardown")
+    # Read from the reports' plain fields: learner code can replace a property, and the
+    # tripwire would only notice after this test.
     passed = (
         len(reports) == 3
-        and all(r.passed for r in reports)
+        and set(phases) == {"setup", "call", "teardown"}
+        and all(r.outcome == "passed" for r in reports)
         and not getattr(phases["call"], "wasxfail", None)
         and not checks
+        and exc is None
     )
     if passed:
         record["status"] = "pass"
@@ -164,10 +178,12 @@ def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
         record["status"] = "fail"
         record["message"] = "\n".join(checks)
         if exc is not None:
-            record["message"] += "\n" + _describe(exc, ex)[1]
+            _, text, kind = _describe(exc, ex)
+            record["message"] += "\n" + text
+            if kind == GRAVE:
+                record["status"], record["kind"] = "error", GRAVE
     elif exc is not None:
-        record["status"], record["message"], record["not_started"] = _describe(exc, ex)
-        record["load_error"] = isinstance(exc, loader.LoadError) and not isinstance(exc, guard.ShortcutError)
+        record["status"], record["message"], record["kind"] = _describe(exc, ex)
     elif any(r.skipped for r in reports):
         record["status"] = "skip"
         record["message"] = "This test was skipped. A skipped test never counts as passed."
@@ -194,7 +210,7 @@ def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None],
         record = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, out_fd)
         changed = wire.changes()
         if changed:
-            record.update(status="error", not_started=False, message=TAMPERED.format(", ".join(changed[:3])))
+            record.update(status="error", kind=GRAVE, message=TAMPERED.format(", ".join(changed[:3])))
             send(record)
             send({"event": "stopped", "reason": "the grader stopped after your code changed the modules the tests use"})
             return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import linecache
 import re
 import traceback
+import unittest
 from dataclasses import dataclass
 from pathlib import Path
+
+from _pytest.outcomes import Exit, Skipped, XFailed
 
 from . import loader
 
@@ -119,21 +123,45 @@ def raised_in(exc: BaseException) -> str | None:
     return Path(filename).name if _in_target(filename) else None
 
 
+SKIPS = {XFailed: "called pytest.xfail()", Skipped: "called pytest.skip()",
+         unittest.SkipTest: "raised unittest.SkipTest"}
+
+
+def is_skip(exc: BaseException) -> bool:
+    """Whether `exc` asks pytest to skip the test (or to call its failure expected)."""
+    return isinstance(exc, tuple(SKIPS))
+
+
+def behaviour(exc: BaseException, frame: Frame | None) -> str | None:
+    """What the learner's code did, in a sentence, when `exc` is not an ordinary mistake
+    but an attempt to end the program or the test (sys.exit(), Ctrl-C, pytest.skip(), ...);
+    None for ordinary exceptions. `frame` is where it happened in the learner's files."""
+    at = f" at {frame.file}, line {frame.line}" if frame else ""
+    never = "A test that does not run to the end never counts as passed."
+    skip = next((what for kind, what in SKIPS.items() if isinstance(exc, kind)), None)
+    if skip is not None:
+        return (f"Your code {skip}{at}, which skips the test. A skipped test never counts as "
+                "passed: take it out.")
+    if isinstance(exc, Exit):
+        return f"Your code called pytest.exit(){at}. {never}"
+    if isinstance(exc, SystemExit):
+        return (f"Your code called sys.exit() (or raised SystemExit){at}. Ending the program is "
+                f"never part of an exercise: return the result instead. {never}")
+    if isinstance(exc, KeyboardInterrupt):
+        return (f"Your code raised KeyboardInterrupt{at}, as if Ctrl-C had been pressed, so the "
+                f"grader stopped this exercise. {never}")
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return (f"Your code printed far too much{at} (more than the grader keeps), so it was "
+                "stopped. A few lines are enough to see what is going on.")
+    return None
+
+
 def exception_summary(exc: BaseException) -> str:
-    """`TypeError: ...` plus what it usually means, for any exception."""
+    """`TypeError: ...` plus what it usually means, for an ordinary exception."""
     name = type(exc).__name__
     text = str(exc).strip()
-    if isinstance(exc, SystemExit):
-        return (
-            "your code called sys.exit() (or raised SystemExit). A function should "
-            "return its result; ending the program is never part of an exercise."
-        )
-    if isinstance(exc, KeyboardInterrupt):
-        return "your code raised KeyboardInterrupt, as if Ctrl-C had been pressed."
     if isinstance(exc, RecursionError):
         return "RecursionError: a function kept calling itself and never stopped."
-    if isinstance(exc, OSError) and exc.errno == 27:
-        return "your code printed far too much output (more than the grader keeps), so it was stopped."
     if isinstance(exc, MemoryError):
         return "MemoryError: your code asked for more memory than there is."
     first_line = text.splitlines()[0] if text else ""

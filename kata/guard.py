@@ -69,11 +69,11 @@ def _shortcut(ex: Exercise, name: str, banned: str, where: str) -> ShortcutError
     )
 
 
-def check_source(ex: Exercise, path: Path) -> None:
+def check_source(ex: Exercise, path: Path, source: bytes | None = None) -> None:
     """Raise ShortcutError if the file names a forbidden module or function."""
     banned = tuple(ex.forbidden) + ALWAYS_FORBIDDEN
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = ast.parse(path.read_bytes() if source is None else source, filename=str(path))
     except (SyntaxError, ValueError):
         return  # the import that follows reports it, with file and line
     aliases: dict[str, str] = {}
@@ -185,9 +185,15 @@ def _watched() -> list[tuple[str, dict]]:
         ("torch", torch),
         ("torch.Tensor", torch.Tensor),
         ("torch.testing", torch.testing),
+        ("torch.autograd", torch.autograd),
+        ("torch.nn", torch.nn),
+        ("torch.nn.functional", torch.nn.functional),
         ("pytest_check", pytest_check.check_log),
         ("_pytest.runner", _pytest.runner),
+        ("_pytest.runner.CallInfo", _pytest.runner.CallInfo),
         ("_pytest.reports", _pytest.reports),
+        ("_pytest.reports.BaseReport", _pytest.reports.BaseReport),
+        ("_pytest.reports.TestReport", _pytest.reports.TestReport),
     ]
     for name, module in list(sys.modules.items()):
         if not isinstance(module, ModuleType):
@@ -204,10 +210,18 @@ class Tripwire:
         self._spaces = [(label, space, dict(space)) for label, space in _watched()]
 
     def changes(self) -> list[str]:
+        """What was replaced, removed or added since the note was taken.
+
+        An added module is not a change: importing a submodule (torch.fx, say) adds it
+        to its package.
+        """
         changed = []
         for label, space, before in self._spaces:
             for key, value in before.items():
                 if space.get(key, _MISSING) is not value:
+                    changed.append(f"{label}.{key}")
+            for key in space.keys() - before.keys():
+                if not isinstance(space[key], ModuleType):
                     changed.append(f"{label}.{key}")
         return changed
 

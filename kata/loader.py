@@ -13,6 +13,7 @@ import sys
 import types
 from pathlib import Path
 
+from . import ROOT
 from .meta import Exercise, chapter
 
 PACKAGE = "kata_target"
@@ -56,22 +57,43 @@ def load(ex: Exercise) -> types.ModuleType:
         raise _failed[name]
     path = target() / ex.file
     try:
-        if not path.is_file():
-            raise LoadError(
-                f"{ex.file} is missing from {target()}. "
-                f"Restore the exercise with `python grader.py reset {ex.number}`.",
-                file=ex.file,
-            )
+        source = _read(ex, path)
         from .guard import check_source
 
-        check_source(ex, path)
+        check_source(ex, path, source)
         try:
             return importlib.import_module(name)
+        except LoadError:
+            raise  # a shortcut, found while the file was being imported
         except BaseException as exc:  # learner code may raise anything, SystemExit included
-            raise _explain_import_failure(ex, exc) from exc
+            raise _explain_import_failure(ex, exc, source) from exc
     except LoadError as err:
         _failed[name] = err
         raise
+
+
+def reset_command(ex: Exercise) -> str:
+    """The command that restores the stub of `ex` in the folder being graded."""
+    folder = target()
+    where = "" if folder == (ROOT / "exercises").resolve() else f" --target {folder}"
+    return f"python grader.py reset {ex.number}{where}"
+
+
+def _read(ex: Exercise, path: Path) -> bytes:
+    """The bytes of the learner's file, or a LoadError that says why there are none."""
+    if not path.is_file():
+        raise LoadError(
+            f"{ex.file} is missing from {target()}. Restore the exercise with `{reset_command(ex)}`.",
+            file=ex.file,
+        )
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise LoadError(
+            f"{ex.file} cannot be read ({e.strerror or e}). Check that the file is yours and "
+            f"readable, or restore the exercise with `{reset_command(ex)}`.",
+            file=ex.file,
+        ) from None
 
 
 def function(name: str):
@@ -88,22 +110,33 @@ def function(name: str):
     return fn
 
 
-def _explain_import_failure(ex: Exercise, exc: BaseException) -> LoadError:
-    from .explain import exception_summary, learner_frame
+def _first_bad_line(data: bytes) -> int | None:
+    """The line (from 1) of the first byte that is not UTF-8, if there is one."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return data.count(b"\n", 0, e.start) + 1
+    return None
+
+
+def _explain_import_failure(ex: Exercise, exc: BaseException, source: bytes) -> LoadError:
+    from .explain import behaviour, exception_summary, learner_frame
 
     if isinstance(exc, SyntaxError):
         file = Path(exc.filename).name if exc.filename else ex.file
+        bad = _first_bad_line(source) if file == ex.file else None
+        if bad is not None and "utf-8" in str(exc).lower():
+            return LoadError(
+                f"{file} is not valid UTF-8 text: line {bad} has a character Python cannot read. "
+                f"Save the file as UTF-8 in your editor, or restore the exercise with "
+                f"`{reset_command(ex)}`.",
+                file=file, line=bad,
+            )
         text = (exc.text or "").strip()
         where = f"{file}, line {exc.lineno}" if exc.lineno else file
-        if "utf-8" in str(exc.msg).lower() or "non-utf-8" in str(exc.msg).lower():
-            msg = (
-                f"{file} is not valid UTF-8 text, so Python cannot read it. "
-                "Save it as UTF-8 in your editor (or restore it with `python grader.py reset`)."
-            )
-        else:
-            msg = f"Python could not read {where}: {type(exc).__name__}: {exc.msg}"
-            if text:
-                msg += f"\n    {text}"
+        msg = f"Python could not read {where}: {type(exc).__name__}: {exc.msg}"
+        if text:
+            msg += f"\n    {text}"
         return LoadError(msg, file=file, line=exc.lineno)
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("ex"):
         return LoadError(
@@ -112,9 +145,13 @@ def _explain_import_failure(ex: Exercise, exc: BaseException) -> LoadError:
             file=ex.file,
         )
     frame = learner_frame(exc)
+    file, line = (frame.file, frame.line) if frame else (ex.file, None)
+    special = behaviour(exc, frame)
+    if special is not None:
+        return LoadError(f"While {ex.file} was loading: {special}", file=file, line=line)
     where = f" ({frame.file}, line {frame.line})" if frame else ""
-    return LoadError(
-        f"Loading {ex.file} failed{where}: {exception_summary(exc)}",
-        file=frame.file if frame else ex.file,
-        line=frame.line if frame else None,
-    )
+    message = f"Loading {ex.file} failed{where}: {exception_summary(exc)}"
+    if isinstance(exc, ModuleNotFoundError):
+        message += ("\n  Likely mistake: a misspelt module name (PyTorch's is `torch`), or a "
+                    "package that is not installed and that the exercise does not need.")
+    return LoadError(message, file=file, line=line)

@@ -26,6 +26,12 @@ from .meta import Exercise
 
 DEFAULT_TIMEOUT = 10.0
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
+# A fresh Python needs this long at most to import torch and collect one test file; the
+# exercise's own time limit starts when it reports "ready".
+STARTUP_LIMIT = 120.0
+# On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
+# given this long to write it, so the report can name the learner's line.
+STACK_DUMP_WAIT = 0.5
 
 
 @dataclass
@@ -59,6 +65,8 @@ class _Active:
     buffer: bytes = b""
     events: list[dict] = field(default_factory=list)
     status: int | None = None
+    offset: int = 0  # how far the events file of a fresh process has been read
+    ready: bool = False  # a fresh process has started; its time limit runs from then
 
 
 def _signal_name(number: int) -> str:
@@ -86,6 +94,7 @@ def _become_subreaper() -> None:
 
 
 def _orphans(keep: set[int]) -> list[int]:
+    """The grader's child processes, except those in `keep`."""
     me = os.getpid()
     found = []
     try:
@@ -116,8 +125,9 @@ class Runner:
         self.fork = CAN_FORK if fork is None else (fork and CAN_FORK)
         self.tests_dir = tests_dir
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
-        if self.fork:
-            _become_subreaper()
+        _become_subreaper()
+        # Children the grader had before (a notebook kernel, say) are not learner code.
+        self.earlier = set(_orphans(set()))
 
     def close(self) -> None:
         for path in self.workdir.iterdir():
@@ -146,6 +156,7 @@ class Runner:
             for a in active.values():
                 self._kill(a)
                 self._cleanup(a, {})
+            self._sweep(set())
         return results
 
     # --- starting ----------------------------------------------------------------
@@ -180,7 +191,7 @@ class Runner:
         records = self.workdir / f"{job.key}.events"
         records.write_text("")
         args = [
-            sys.executable, "-m", "kata.worker",
+            sys.executable, "-P", "-m", "kata.worker",  # -P: the current folder is not importable
             "--tests", str(self.tests_dir), "--target", str(job.target),
             "--exercise", job.exercise.id, "--events", str(records),
             "--workdir", str(self.workdir), "--key", job.key,
@@ -207,6 +218,8 @@ class Runner:
         for a in active.values():
             if a.fd is not None and a.fd in ready:
                 self._read(a)
+            elif a.proc is not None:
+                self._read_file(a)
 
     def _read(self, a: _Active) -> bool:
         try:
@@ -228,6 +241,27 @@ class Runner:
                 a.events.append(event)
         return True
 
+    def _read_file(self, a: _Active) -> None:
+        """New complete lines of a fresh process's events file."""
+        try:
+            with open(self.workdir / f"{a.job.key}.events", "rb") as f:
+                f.seek(a.offset)
+                data = f.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        a.offset += end
+        for line in data[:end].splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                a.events.append(event)
+                if event.get("event") == "ready" and not a.ready:
+                    a.ready = True
+                    a.started = time.monotonic()
+
     def _exited(self, a: _Active) -> bool:
         if a.status is not None:
             return True
@@ -243,31 +277,49 @@ class Runner:
         a.status = status
         return True
 
+    def _drain(self, a: _Active) -> None:
+        if a.fd is not None:
+            while self._read(a):
+                pass
+        elif a.proc is not None:
+            self._read_file(a)
+
     def _check(self, a: _Active) -> Outcome | None:
         finished = any(e.get("event") in ("done", "stopped") for e in a.events)
         if finished or self._exited(a):
-            if a.fd is not None:
-                while self._read(a):
-                    pass
+            self._drain(a)
             if finished:
                 self._kill(a)
             return self._outcome(a, timed_out=False)
-        if time.monotonic() - a.started > self.timeout:
+        starting = a.proc is not None and not a.ready
+        if time.monotonic() - a.started > (STARTUP_LIMIT if starting else self.timeout):
+            if not starting:
+                self._dump_stack(a)
             self._kill(a)
-            if a.fd is not None:
-                while self._read(a):
-                    pass
-            return self._outcome(a, timed_out=True)
+            self._drain(a)
+            return self._outcome(a, timed_out=True, starting=starting)
         return None
 
-    def _outcome(self, a: _Active, timed_out: bool) -> Outcome:
-        if a.proc is not None:
-            events_file = self.workdir / f"{a.job.key}.events"
-            for line in events_file.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    a.events.append(json.loads(line))
-                except ValueError:
-                    continue
+    def _dump_stack(self, a: _Active) -> None:
+        """Ask the process where it is stuck (child.isolate registered faulthandler for it)."""
+        if not hasattr(signal, "SIGUSR1"):
+            return
+        fault = self.workdir / f"{a.job.key}.fault"
+        try:
+            os.kill(a.pid, signal.SIGUSR1)
+        except OSError:
+            return
+        deadline = time.monotonic() + STACK_DUMP_WAIT
+        while time.monotonic() < deadline:
+            try:
+                if fault.stat().st_size > 0:
+                    time.sleep(0.02)  # let the dump finish
+                    return
+            except OSError:
+                return
+            time.sleep(0.01)
+
+    def _outcome(self, a: _Active, timed_out: bool, starting: bool = False) -> Outcome:
         records = [e for e in a.events if e.get("event") == "test"]
         started = [e["name"] for e in a.events if e.get("event") == "start"]
         reported = {r["name"] for r in records}
@@ -282,6 +334,10 @@ class Runner:
             return Outcome(records, running, "stopped", stop.get("reason", ""), fault, seconds)
         if any(e.get("event") == "done" for e in a.events):
             return Outcome(records, None, "done", "", fault, seconds)
+        if timed_out and starting:
+            return Outcome(records, None, "timeout",
+                           f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s",
+                           fault, seconds)
         if timed_out:
             return Outcome(records, running, "timeout", f"it was still running after {self.timeout:g} s", fault, seconds)
         status = a.status if a.status is not None else 0
@@ -330,13 +386,16 @@ class Runner:
             a.fd = None
         for suffix in (".out", ".fault", ".events"):
             (self.workdir / f"{a.job.key}{suffix}").unlink(missing_ok=True)
-        if self.fork:
-            self._sweep({x.pid for x in active.values()})
+        self._sweep({x.pid for x in active.values()})
 
     def _sweep(self, keep: set[int]) -> None:
-        """End processes that learner code started and that escaped their process group."""
+        """End processes that learner code started and that escaped their process group.
+
+        They were adopted by the grader (a subreaper, see _become_subreaper) when the
+        process that started them ended.
+        """
         for _ in range(10):
-            strays = _orphans(keep)
+            strays = _orphans(keep | self.earlier)
             if not strays:
                 return
             for pid in strays:

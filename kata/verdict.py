@@ -7,7 +7,7 @@ process hung, crashed or exited first) count as not passed, whatever the exit st
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .meta import Chapter, Exercise
 from .runner import Outcome
@@ -21,8 +21,17 @@ class TestResult:
     status: str  # pass | fail | error | skip
     message: str = ""
     output: str = ""
-    output_cut: int = 0  # characters of output not kept
+    output_cut: int = 0  # bytes of output not kept
     properties: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        data = {"name": self.name, "status": self.status, "message": self.message,
+                "output": self.output, "output_cut": self.output_cut}
+        if self.output_cut:
+            data["output"] += f"\n[... {self.output_cut} more bytes of output cut]"
+        if self.properties:
+            data["properties"] = self.properties
+        return data
 
 
 @dataclass
@@ -49,9 +58,8 @@ class ExerciseResult:
             "score": self.score,
             "max_score": self.exercise.points,
             "message": self.message,
-            "tests": [
-                {k: v for k, v in asdict(t).items() if k != "properties" or v} for t in self.tests
-            ],
+            "seconds": round(self.seconds, 3),
+            "tests": [t.to_json() for t in self.tests],
         }
 
 
@@ -75,6 +83,14 @@ class RunResult:
     def passed(self) -> bool:
         return bool(self.exercises) and all(r.passed for r in self.exercises)
 
+    @property
+    def changed_note(self) -> str:
+        """A sentence about files of the kata that differ from its manifest; empty if none."""
+        if not self.changed_files:
+            return ""
+        return ("These files differ from the kata's originals (kata/manifest.json), so this "
+                "result may differ from an official grade: " + ", ".join(self.changed_files) + ".")
+
     def first_unfinished(self) -> ExerciseResult | None:
         return next((r for r in self.exercises if not r.passed), None)
 
@@ -85,7 +101,8 @@ class RunResult:
             "score": self.score,
             "max_score": self.max_score,
             "target": self.target,
-            "tests_changed": self.changed_files,
+            "changed_files": self.changed_files,
+            "changed_files_note": self.changed_note,
             "seconds": round(self.seconds, 3),
             "exercises": [r.to_json() for r in self.exercises],
         }
@@ -118,9 +135,9 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, file: str,
             f"{collection_error.strip().splitlines()[-1] if collection_error.strip() else ''}"
         )
         return ExerciseResult(ex, "error", 0.0, message, [], file)
-    by_name = {r["name"]: r for r in outcome.records}
+    by_name = {r.get("name"): r for r in outcome.records}
     tests: list[TestResult] = []
-    not_started = False
+    kinds: dict[str, str] = {}
     for name in test_names:
         record = by_name.get(name)
         if record is None:
@@ -131,32 +148,43 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, file: str,
             name, record["status"], record.get("message", ""), record.get("output", ""), cut,
             record.get("properties") or {},
         ))
-        not_started = not_started or bool(record.get("not_started"))
+        kinds[name] = record.get("kind", "")
     failing = [t for t in tests if t.status != "pass"]
-    load_failed = any(by_name.get(t.name, {}).get("load_error") for t in failing)
     if not tests:
         status, message = "error", f"No tests were found for exercise {ex.id}."
     elif not failing:
         status, message = "pass", ""
     elif outcome.ended == "timeout":
         status, message = "timeout", _missing_message(outcome.running or failing[0].name, outcome)
+    elif outcome.ended in ("crash", "exit") and outcome.running is None and not outcome.records:
+        status, message = "error", BEFORE_FIRST_TEST.format(ex.id, outcome.detail)
     elif outcome.ended in ("crash", "exit"):
         status, message = "error", _missing_message(outcome.running or failing[0].name, outcome)
-    elif not_started and not any(t.status == "pass" for t in tests):
+    elif kinds.get(failing[0].name) == "not_started" and not any(t.status == "pass" for t in tests):
         status, message = "not_started", failing[0].message
-    elif load_failed:
+    elif kinds.get(failing[0].name) == "grave":
         status, message = "error", failing[0].message
     else:
         status, message = "fail", failing[0].message
-    where = _where(message) or (_fault_location(outcome.fault) if outcome.ended == "crash" else "")
+    where = _where(message) or (_fault_location(outcome.fault) if outcome.ended in ("crash", "timeout") else "")
     return ExerciseResult(ex, status, ex.points if status == "pass" else 0.0, message, tests, file, where, outcome.seconds)
+
+
+# No learner code runs before the first test starts.
+BEFORE_FIRST_TEST = (
+    "The grader could not run the tests of exercise {}: its process ended before the first "
+    "test ({}). This is not caused by your code; please report it (README.md, 'Reporting a "
+    "problem')."
+)
 
 
 def _missing_message(name: str, outcome: Outcome) -> str:
     if outcome.ended == "timeout":
+        where = _fault_location(outcome.fault)
+        at = f" It was busy at {where}." if where else ""
         return (
-            f"{name} did not finish: {outcome.detail}. Look for a loop that never ends, "
-            "or a computation far bigger than the exercise needs."
+            f"{name} did not finish: {outcome.detail}.{at} Look for a loop that never ends, "
+            "a computation far bigger than the exercise needs, or code that waits for ever."
         )
     if outcome.ended == "crash":
         where = _fault_location(outcome.fault)
