@@ -192,6 +192,9 @@ def batch(tmp_path_factory) -> dict:
     tamper = shutil.copytree(ROOT / "exercises", subs / "tampering", ignore=shutil.ignore_patterns("__pycache__"))
     (tamper / "conftest.py").write_text(TAMPERING_CONFTEST)
     (tamper / "test_mine.py").write_text("def test_everything_passes():\n    assert True\n")
+    linked = tamper / chapter().find("tracked").file
+    linked.unlink()
+    linked.symlink_to(ROOT / "solutions" / linked.name)
     _zip_folder(ROOT / "solutions", subs / "zipped.zip", "alice/exercises", {
         "alice/conftest.py": TAMPERING_CONFTEST,
         "../outside.py": "print('never written')\n",
@@ -243,8 +246,10 @@ def test_batch_names_the_mistakes(batch):
     assert wrong["04"]["status"] == "failed" and wrong["01"]["status"] == "passed"
     hostile = {t["number"]: t for t in results_of(batch, "hostile")["tests"]}
     assert "os._exit()" in hostile["06"]["output"]
-    tampering = {t["number"]: t for t in results_of(batch, "tampering")["tests"]}
-    assert all(t["output"].startswith("Not started") for t in tampering.values())
+    tampering = results_of(batch, "tampering")
+    assert "ex01_tracked.py is not a regular file" in tampering["output"]
+    assert all(t["status"] == "failed" for t in tampering["tests"])
+    assert {t["number"]: t for t in tampering["tests"]}["04"]["output"].startswith("Not started")
 
 
 def test_batch_reports_carry_no_scratch_paths(batch):

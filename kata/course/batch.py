@@ -74,22 +74,36 @@ def unreadable(sub: Submission, exercises: list[Exercise]) -> RunResult:
     ])
 
 
-def in_notebook_terms(run: RunResult, folder: Path) -> None:
-    """Messages of a notebook submission name its notebooks and cells, not the files made from them."""
+def _absent(r: ExerciseResult, message: str, file: str) -> ExerciseResult:
+    """`r` for an exercise the submission does not have: an error, with `message` on every test."""
+    tests = [replace(t, status="error", message=message) for t in r.tests]
+    return replace(r, status="error", score=0.0, message=message, tests=tests, where="", file=file)
+
+
+def explain_missing(run: RunResult, sub: Submission) -> None:
+    """Say plainly which exercises a submission does not have, in its own terms; messages of a
+    notebook submission name its notebooks and cells, not the files made from them."""
+    if sub.kind != "notebooks":
+        run.exercises = [
+            r if r.exercise.file in sub.files else _absent(r, MISSING_FILE.format(ex=r.exercise), r.exercise.file)
+            for r in run.exercises
+        ]
+        return
     from ..notebook_target import read_sources, relabel
 
-    sources = read_sources(folder)
-    exercises = []
-    for r in run.exercises:
-        if r.exercise.file in sources:
-            exercises.append(relabel(r, sources))
-            continue
-        message = (f"This submission has no notebook for exercise {r.exercise.id} ({r.exercise.name}): "
-                   f"expected {r.exercise.stem}.ipynb, with its answer cells.")
-        tests = [replace(t, status="error", message=message) for t in r.tests]
-        exercises.append(replace(r, status="error", score=0.0, message=message, tests=tests, where="",
-                                 file=f"{r.exercise.stem}.ipynb"))
-    run.exercises = exercises
+    sources = read_sources(sub.folder)
+    run.exercises = [
+        relabel(r, sources) if r.exercise.file in sources
+        else _absent(r, MISSING_NOTEBOOK.format(ex=r.exercise), f"{r.exercise.stem}.ipynb")
+        for r in run.exercises
+    ]
+
+
+MISSING_FILE = "This submission has no {ex.file}, so exercise {ex.id} ({ex.name}) gets no points."
+MISSING_NOTEBOOK = (
+    "This submission has no notebook for exercise {ex.id} ({ex.name}): expected {ex.stem}.ipynb, "
+    "with its answer cells."
+)
 
 
 def grade_batch(sources: list[Path], out: Path, *, timeout: float, isolation: str | None = None,
@@ -119,8 +133,8 @@ def grade_batch(sources: list[Path], out: Path, *, timeout: float, isolation: st
         for sub in subs:
             run = runs.get(sub.name) or unreadable(sub, exercises)
             run.target = sub.name
-            if sub.kind == "notebooks" and sub.readable:
-                in_notebook_terms(run, sub.folder)
+            if sub.readable:
+                explain_missing(run, sub)
             write_submission(out / sub.name, sub.name, run, hidden, sub.notes,
                              {str(sub.folder): sub.name, str(scratch): "."})
             done.append((sub, run))

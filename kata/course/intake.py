@@ -174,31 +174,48 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], b
 # --- choosing what to grade --------------------------------------------------------
 
 
-def _best_folder(entries: list[Entry]) -> list[Entry]:
-    """The entries of the folder that holds the most of them; `exercises/` wins a tie, then the shallowest."""
+def _best_folder(entries: list[Entry], notes: list[str]) -> list[Entry]:
+    """The entries of the folder that holds the most of them (`exercises/` wins a tie, then
+    the shallowest); a note names the other folders, which are left out."""
     groups: dict[PurePosixPath, list[Entry]] = {}
     for e in entries:
         groups.setdefault(e.path.parent, []).append(e)
-    best = min(groups, key=lambda p: (-len(groups[p]), p.name != "exercises", len(p.parts), str(p)))
-    return groups[best]
+    ranked = sorted(groups, key=lambda p: (-len(groups[p]), p.name != "exercises", len(p.parts), str(p)))
+    if len(ranked) > 1:
+        others = ", ".join(f"{p}/" for p in ranked[1:4]) + (", ..." if len(ranked) > 4 else "")
+        notes.append(
+            f"Only the files in {_shown(ranked[0])} were graded; {others} also had some and were left "
+            "out. (To grade a folder of submissions, name each one: `python grader.py grade submissions/*`.)"
+        )
+    return groups[ranked[0]]
 
 
-def _read(entry: Entry, limit: int, budget: list[int], notes: list[str]) -> bytes | None:
+def _shown(folder: PurePosixPath) -> str:
+    return "the top folder" if str(folder) == "." else f"{folder}/"
+
+
+@dataclass
+class Budget:
+    """Bytes still allowed to be read from one submission."""
+
+    left: int = MAX_TOTAL_BYTES
+
+
+def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes | None:
     if entry.size > limit:
         notes.append(f"{entry.path} is larger than {limit >> 20} MB, so it was left out.")
         return None
-    if budget[0] <= 0:
-        notes.append(f"{entry.path} was left out: the submission is larger than {MAX_TOTAL_BYTES >> 20} MB.")
-        return None
+    allowed = min(limit, budget.left)
     try:
-        data = entry.read(min(limit, budget[0]))
+        data = entry.read(allowed)
     except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as e:
         notes.append(f"{entry.path} could not be read ({e}).")
         return None
-    if len(data) > min(limit, budget[0]):
-        notes.append(f"{entry.path} is larger than it claims, so it was left out.")
+    if len(data) > allowed:
+        too_big = "is larger than it claims" if allowed == limit else "goes over the size limit of a submission"
+        notes.append(f"{entry.path} {too_big}, so it was left out.")
         return None
-    budget[0] -= len(data)
+    budget.left -= len(data)
     return data
 
 
@@ -214,28 +231,30 @@ def _pristine(files: dict[str, bytes]) -> bool:
 
 
 def take_in(source: Path, name: str, scratch: Path) -> Submission:
-    """Copy the gradable files of `source` into scratch/graded/<name>/ and describe what was found."""
+    """Copy the gradable files of `source` into scratch/graded/<name>/ and describe what was found.
+
+    Exercise files are graded when there are some; notebooks when there are none, or when the
+    exercise files are the untouched stubs (a student who worked in notebooks)."""
     dest = scratch / "graded" / name
     dest.mkdir(parents=True)
     sub = Submission(name, source, dest)
     try:
-        entries, notes = _entries(source)
+        entries, sub.notes = _entries(source)
     except IntakeError as e:
         sub.kind, sub.notes = "none", [str(e)]
         return sub
-    sub.notes += notes
-    budget = [MAX_TOTAL_BYTES]
+    budget = Budget()
     sources = [e for e in entries if not e.is_notebook]
     notebooks = [e for e in entries if e.is_notebook]
     files: dict[str, bytes] = {}
-    if sources:
-        for entry in _best_folder(sources):
-            data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
-            if data is not None:
-                files[entry.path.name] = data
+    for entry in _best_folder(sources, sub.notes) if sources else []:
+        data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
+        if data is not None:
+            files[entry.path.name] = data
     if notebooks and (not files or _pristine(files)):
         sub.kind = "notebooks"
-        sub.files = _take_notebooks(_best_folder(notebooks), scratch / "notebooks" / name, dest, budget, sub.notes)
+        chosen = _best_folder(notebooks, sub.notes)
+        sub.files = _take_notebooks(chosen, scratch / "notebooks" / name, dest, budget, sub.notes)
         return sub
     for file_name, data in files.items():
         (dest / file_name).write_bytes(data)
@@ -270,7 +289,7 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
     )
 
 
-def _take_notebooks(entries: list[Entry], holder: Path, dest: Path, budget: list[int], notes: list[str]) -> list[str]:
+def _take_notebooks(entries: list[Entry], holder: Path, dest: Path, budget: Budget, notes: list[str]) -> list[str]:
     """Write the notebooks to `holder`, turn them into exercise files in `dest`; the files made."""
     holder.mkdir(parents=True)
     for entry in entries:
