@@ -82,6 +82,17 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
         "a parameter was changed in place while autograd was recording. Put the update "
         "inside `with torch.no_grad():`.",
     ),
+    (
+        r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
+        "a function was called with a different number of arguments than its `def` line "
+        "takes. Keep each exercise's signature as the stub has it: `*values` takes any "
+        "number of values.",
+    ),
+    (
+        r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",
+        "params can be any iterable, even a generator, which has no len() and no [i]. "
+        "Loop over it directly, once: `for p in params:`.",
+    ),
 ]
 
 

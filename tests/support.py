@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 from pytest_check import check
 
+from kata.loader import LoadError
+
 TOL = 1e-5
 
 _Tensor = torch.Tensor
@@ -109,9 +111,24 @@ def message(what: str, got: str, expected: str, mistake: str | None = None) -> s
     return text
 
 
+_explained: list[str] = []  # the mistakes already explained in the running test
+
+
+def new_test() -> None:
+    """Start a test with no mistake explained yet (conftest calls it before every test)."""
+    _explained.clear()
+
+
 def expect(ok: bool, what: str, got: str, expected: str, mistake: str | None = None) -> bool:
-    """One teaching check. When `ok` is false the test fails with this message, and goes on."""
+    """One teaching check. When `ok` is false the test fails with this message, and goes on.
+
+    A mistake already explained earlier in the same test is not repeated.
+    """
     if not ok:
+        if mistake in _explained:
+            mistake = None
+        elif mistake:
+            _explained.append(mistake)
         _fail(message(what, got, expected, mistake))
     return bool(ok)
 
@@ -129,6 +146,43 @@ def expect_tensor(x: object, what: str) -> TensorFacts | None:
     return None
 
 
+def expect_tuple(x: object, count: int, what: str, example: str) -> list | None:
+    """The items of `x` if it is a tuple of `count` values; otherwise a failed check and None."""
+    if isinstance(x, tuple) and len(x) == count:
+        return list(x)
+    expected = f"a tuple of {count} values, like {example}"
+    if isinstance(x, list) and len(x) == count:
+        mistake = f"a list came back; return a tuple instead: {example}, or tuple(your_list)."
+    elif isinstance(x, (tuple, list)):
+        mistake = f"{len(x)} values came back instead of {count}."
+    elif x is None:
+        mistake = "the function does not `return` its result."
+    elif is_tensor(x):
+        mistake = f"one tensor came back; return the {count} results together: {example}."
+    else:
+        mistake = None
+    expect(False, what, show(x), expected, mistake)
+    return None
+
+
+def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> TensorFacts | None:
+    """The facts of `x` if it is a 0-dim float32 tensor; otherwise failed checks and None."""
+    t = expect_tensor(x, what)
+    if t is None:
+        return None
+    if shape_mistake is None and t.shape == (1,):
+        shape_mistake = ("a tensor made from a list, like torch.tensor([value]), has shape (1,); "
+                         "make it from the number itself.")
+    shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)", shape_mistake)
+    dtype_ok = expect(
+        t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
+        "torch.tensor(0) or torch.tensor(1) makes an integer tensor; write 0.0, or use "
+        "torch.zeros_like(t)." if t.dtype.startswith("int") else
+        "the tensor has another float type; keep the float32 that tracked() and torch.tensor make.",
+    )
+    return t if shape_ok and dtype_ok else None
+
+
 def diagnose(got: object, wrong: Sequence[tuple[object, str]], tol: float = TOL) -> str | None:
     """The explanation of the first known wrong answer that `got` equals, if any."""
     for value, explanation in wrong:
@@ -144,6 +198,40 @@ def call(fn: Callable, *args, describe: str):
     except Exception as exc:
         exc.add_note(f"while running {describe}")
         raise
+
+
+def attempt(fn: Callable, *args, describe: str) -> tuple[object, Exception | None]:
+    """(result, None), or (None, the exception) when the learner's function raises.
+
+    For tests that expect an exception. A stub that is not done yet, and a file that the
+    grader refuses to load, still end the test as they would anywhere else.
+    """
+    try:
+        return fn(*args), None
+    except (NotImplementedError, LoadError) as exc:
+        exc.add_note(f"while running {describe}")
+        raise
+    except Exception as exc:
+        return None, exc
+
+
+def is_float(x: object) -> bool:
+    """A plain Python float (not a tensor, not a subclass such as numpy.float64)."""
+    return _type(x) is float
+
+
+def floats(items: object) -> list[float] | None:
+    """`items` as a list of finite Python floats (0-dim tensors read out), or None if it is not one."""
+    if not isinstance(items, (list, tuple)):
+        return None
+    out = []
+    for item in items:
+        if is_tensor(item) and facts(item).shape == ():
+            item = facts(item).value
+        if _type(item) not in (int, float) or not _isfinite(item):
+            return None
+        out.append(float(item))
+    return out
 
 
 def values(t: torch.Tensor) -> object:

@@ -1,0 +1,138 @@
+"""Exercise 03: gradients(f, *values) returns df/dv for every value, found by one backward()."""
+
+import torch
+from support import (
+    call, close, diagnose, expect, expect_scalar, expect_tuple, facts, fmt, is_tensor, show,
+)
+
+_gen = torch.Generator().manual_seed(3)
+_a, _b, _c = (torch.rand(3, generator=_gen) * 4 - 2).tolist()
+_d = 1 + torch.rand((), generator=_gen).item()
+
+# (how the function reads, the function, the values it is called at)
+PRODUCT = ("f(a, b) = a * b", lambda a, b: a * b, (2.0, 3.0))
+CASES = [
+    ("f(a) = a ** 3", lambda a: a**3, (1.5,)),
+    ("f(a, b, c) = a * b + sin(c)", lambda a, b, c: a * b + torch.sin(c), (2.0, 3.0, 0.0)),
+    ("f(a, b, c, d) = exp(a) * b - c / d", lambda a, b, c, d: torch.exp(a) * b - c / d, (_a, _b, _c, _d)),
+]
+IGNORES = ("f(a, b, c) = a * c, which ignores b", lambda a, b, c: a * c, (2.0, 5.0, -1.0))
+
+
+def _oracle(f, values: tuple[float, ...]) -> list[float]:
+    """The partial derivatives by torch.autograd.grad; 0 for an input that f does not use."""
+    inputs = [torch.tensor(v, requires_grad=True) for v in values]
+    grads = torch.autograd.grad(f(*inputs), inputs, allow_unused=True)
+    return [0.0 if g is None else g.item() for g in grads]
+
+
+EXPECTED = {label: _oracle(f, values) for label, f, values in [PRODUCT, *CASES, IGNORES]}
+
+
+def _watched(f, label: str, count: int):
+    """f, complaining (once) when it is not called with one tracked 0-dim tensor per value."""
+    complained = []
+
+    def watched(*args):
+        problem = None
+        if len(args) != count:
+            problem = (f"{len(args)} argument(s): {show(args)}", f"{count} arguments, one per value",
+                       "f was given the list itself; unpack it: f(*inputs)."
+                       if len(args) == 1 and isinstance(args[0], (list, tuple)) else None)
+        else:
+            for arg in args:
+                if not is_tensor(arg):
+                    problem = (show(arg), "a 0-dim tensor that requires grad, one per value",
+                               "f was called with the numbers themselves; make a tracked tensor of "
+                               "each value first: inputs = [tracked(v) for v in values].")
+                    break
+                t = facts(arg)
+                if not (t.shape == () and t.requires_grad and t.is_leaf):
+                    problem = (str(t), "a 0-dim leaf tensor that requires grad, one per value",
+                               "make each input with tracked(v) from exercise 01, and pass those "
+                               "same tensors to f, so that backward() fills their .grad.")
+                    break
+        if problem and not complained:
+            complained.append(True)
+            expect(False, f"the arguments your code passed to f ({label})", *problem)
+        return f(*args)
+
+    return watched
+
+
+def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[float], str]]:
+    wrong = [(list(values), "these are the values themselves: after backward(), return the .grad "
+                            "of the tensor made from each value.")]
+    if len(values) > 1:
+        wrong.append((expected[::-1], "the gradients are in reverse order: return them in the "
+                                      "order of values."))
+    wrong.append(([2 * g for g in expected], "every gradient is twice too big: backward() ran "
+                                             "twice on the same tensors, and gradients add up."))
+    return wrong
+
+
+def _what(label: str, values: tuple[float, ...]) -> str:
+    return f"gradients(f, {', '.join(fmt(v) for v in values)}) with {label}"
+
+
+def _check(gradients, label: str, f, values: tuple[float, ...]) -> bool:
+    what = _what(label, values)
+    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    example = "(" + ", ".join(f"g{i}" for i in range(len(values))) + ("," if len(values) == 1 else "") + ")"
+    items = expect_tuple(result, len(values), what, example)
+    if items is None:
+        return False
+    scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
+    if any(s is None for s in scalars):
+        return False
+    got = [s.value for s in scalars]
+    expected = EXPECTED[label]
+    return expect(close(got, expected), what, fmt(got), fmt(expected), diagnose(got, _wrong(values, expected)))
+
+
+def test_product_at_2_and_3_gives_3_and_2(gradients):
+    _check(gradients, *PRODUCT)
+
+
+def test_any_function_of_any_number_of_values(gradients):
+    for label, f, values in CASES:
+        if not _check(gradients, label, f, values):
+            return  # one failing function is enough to read
+
+
+def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
+    label, f, values = IGNORES
+    what = _what(label, values)
+    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    if isinstance(result, (tuple, list)) and len(result) == len(values) - 1:
+        expect(False, what, show(result), "3 gradients, the middle one tensor(0.)",
+               "the gradient of b was left out because its .grad is None. Every value gets a "
+               "gradient: put torch.zeros_like(t) in place of a missing one.")
+        return
+    items = expect_tuple(result, len(values), what, "(ga, gb, gc)")
+    if items is None:
+        return
+    ignored = items[1]
+    if ignored is None or isinstance(ignored, (int, float)):
+        expect(False, f"{what}[1], the gradient of the ignored b", show(ignored), "tensor(0.), a 0-dim tensor",
+               "f never uses b, so autograd never reaches it and its .grad stays None. Its derivative "
+               "is still a number, 0: return torch.zeros_like(t) for it.")
+        return
+    scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
+    if any(s is None for s in scalars):
+        return
+    got = [s.value for s in scalars]
+    expect(close(got, EXPECTED[label]), what, fmt(got), fmt(EXPECTED[label]),
+           diagnose(got, _wrong(values, EXPECTED[label])))
+
+
+def test_gradients_come_from_backward(gradients, spy):
+    backward = spy(torch.autograd, "backward")
+    label, f, values = PRODUCT
+    call(gradients, f, *values, describe=_what(label, values))
+    expect(
+        backward.count >= 1, f"{_what(label, values)}, counting calls of backward()",
+        "backward() was never called", "backward() called on f's result",
+        "the gradients were found without autograd's backward(). Call f on tracked tensors, then "
+        "backward() on its result, and read each tensor's .grad.",
+    )

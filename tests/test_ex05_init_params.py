@@ -1,0 +1,77 @@
+"""Exercise 05: init_params() returns (w, b), two separate 0-dim leaves equal to 0.0 that require grad."""
+
+from support import call, close, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt
+
+WHAT = "init_params()"
+NAMES = ("w", "b")
+
+
+def _params(init_params) -> list | None:
+    return expect_tuple(call(init_params, describe=WHAT), 2, WHAT, "(w, b)")
+
+
+def test_returns_two_0dim_float32_zeros(init_params):
+    items = _params(init_params)
+    if items is None:
+        return
+    for name, item in zip(NAMES, items):
+        t = expect_scalar(item, f"{name} from {WHAT}")
+        if t is not None:
+            expect(close(t.value, 0.0), f"{name} from {WHAT}", fmt(t.value), "0.0",
+                   "the line starts flat, at w = 0 and b = 0: make both from 0.0 (random starting "
+                   "values such as torch.randn come in later chapters).")
+
+
+def test_w_and_b_are_leaves_that_require_grad(init_params):
+    items = _params(init_params)
+    if items is None:
+        return
+    for name, item in zip(NAMES, items):
+        t = expect_tensor(item, f"{name} from {WHAT}")
+        if t is None:
+            continue
+        expect(t.requires_grad, f"{name}.requires_grad", "False", "True",
+               "torch.tensor(0.0) or torch.zeros(()) alone records nothing, so training could "
+               "not compute its gradient: make it with requires_grad=True (tracked(0.0) does).")
+        expect(t.is_leaf, f"{name}.is_leaf", f"False (it was made by {t.grad_fn})", "True",
+               "it was computed from another tensor after requires_grad was set (by + 0, * 1, "
+               ".float(), indexing or similar), so backward() would not fill its .grad. "
+               "Create it in one step: tracked(0.0).")
+
+
+def test_w_and_b_are_separate_tensors(init_params):
+    items = _params(init_params)
+    if items is None:
+        return
+    w, b = items
+    if not expect(w is not b, f"w and b from {WHAT}", "the same tensor twice", "two separate tensors",
+                  "returning one tensor as both w and b makes them one parameter: every update to "
+                  "w would also move b. Create each one separately: tracked(0.0), tracked(0.0)."):
+        return
+    if expect_tensor(w, f"w from {WHAT}") is None or expect_tensor(b, f"b from {WHAT}") is None:
+        return
+    fw, fb = facts(w), facts(b)
+    if not (fw.requires_grad and fb.requires_grad and fw.is_leaf and fb.is_leaf and fw.shape == fb.shape == ()):
+        expect(False, f"w and b from {WHAT}", f"w = {fw}, b = {fb}",
+               "two 0-dim leaves that require grad, so that their gradients can be told apart")
+        return
+    what = f"w, b = {WHAT}; (2 * w + 3 * b).backward(); [w.grad, b.grad]"
+    (2 * w + 3 * b).backward()
+    grads = [facts(g).value if g is not None else None for g in (w.grad, b.grad)]
+    expect(close(grads, [2.0, 3.0]), what, fmt(grads), "[2.0, 3.0]",
+           "w and b share their gradient: they are views of one tensor. Create each one "
+           "separately: tracked(0.0), tracked(0.0).")
+
+
+def test_each_call_makes_new_parameters(init_params):
+    first = _params(init_params)
+    second = expect_tuple(call(init_params, describe=f"{WHAT}, called a second time"), 2,
+                          f"{WHAT}, called a second time", "(w, b)")
+    if first is None or second is None:
+        return
+    expect(
+        all(a is not b for a in first for b in second), f"{WHAT} called twice",
+        "the second call returned a tensor that the first call had returned", "new tensors every time",
+        "the parameters are made once, outside the function, and reused: a second training run "
+        "would start where the first one stopped. Create w and b inside init_params().",
+    )

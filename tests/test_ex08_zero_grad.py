@@ -1,0 +1,83 @@
+"""Exercise 08: zero_grad(params) fills every existing .grad with zeros in place and leaves None alone."""
+
+import torch
+from support import call, close, expect, facts, fmt, show, values
+
+_gen = torch.Generator().manual_seed(8)
+SHAPES = [(), (3,), (2, 2)]
+START = [values(torch.randn(s, generator=_gen)) for s in SHAPES]
+GRADS = [values(torch.randn(s, generator=_gen)) for s in SHAPES]
+ZEROS = [values(torch.zeros(s)) for s in SHAPES]
+
+
+def _param(value, grad=None) -> torch.Tensor:
+    """A leaf parameter that requires grad, with its .grad set (or None)."""
+    p = torch.tensor(value, requires_grad=True)
+    if grad is not None:
+        p.grad = torch.tensor(grad)
+    return p
+
+
+def _check_cleared(name: str, p: torch.Tensor, grad: torch.Tensor, start, old_grad, zeros, what: str) -> bool:
+    """p.grad is still `grad`, now all zeros, and p itself kept its value."""
+    if p.grad is None:
+        return expect(False, f"{name}.grad after {what}", "None", f"the same tensor as before, holding {fmt(zeros)}",
+                      "p.grad = None removes the gradient instead of clearing it. Clear the tensor "
+                      "that is there, in place: p.grad.zero_().")
+    if p.grad is not grad:
+        return expect(False, f"{name}.grad after {what}", f"a new tensor, holding {fmt(facts(p.grad).value)}",
+                      "the same tensor as before, now holding zeros",
+                      "a new tensor was put in p.grad (p.grad = torch.zeros_like(...)). Clear the one "
+                      "that is there, in place, so that everything holding it sees zeros: p.grad.zero_().")
+    now, kept = facts(grad).value, facts(p).value
+    if close(kept, zeros) and not close(start, zeros):
+        mistake = ("the parameter was set to zero, not its gradient: p.zero_() clears p, "
+                   "p.grad.zero_() clears its gradient.")
+    elif close(now, old_grad):
+        mistake = ("the gradient still holds its old values: `g = p.grad * 0` or `g = torch.zeros_like(g)` "
+                   "only points a local name at a new tensor. Change the gradient itself: p.grad.zero_().")
+    else:
+        mistake = None
+    grad_ok = expect(close(now, zeros), f"{name}.grad after {what}", fmt(now), fmt(zeros), mistake)
+    return expect(close(kept, start), f"{name} itself after {what}", fmt(kept), f"{fmt(start)}, unchanged",
+                  mistake) and grad_ok
+
+
+def test_existing_grads_become_zeros_in_place(zero_grad):
+    params = [_param(s, g) for s, g in zip(START, GRADS)]
+    grads = [p.grad for p in params]
+    what = f"zero_grad([p0, p1, p2]) with gradients of shapes {SHAPES}"
+    result = call(zero_grad, params, describe=what)
+    for i, (p, grad, s, g, z) in enumerate(zip(params, grads, START, GRADS, ZEROS)):
+        if not _check_cleared(f"p{i}", p, grad, s, g, z, what):
+            break  # one failing parameter is enough to read
+    expect(result is None, f"the value returned by {what}", show(result), "None",
+           "zero_grad clears the gradients in place and returns nothing.")
+
+
+def test_grads_that_are_none_stay_none(zero_grad):
+    p0, p1, p2 = _param(1.0, 2.0), _param(5.0), _param(-1.0, 3.0)
+    grads = (p0.grad, p2.grad)
+    what = "zero_grad([p0, p1, p2]) where p1.grad is None"
+    call(zero_grad, [p0, p1, p2], describe=what)
+    expect(p1.grad is None, f"p1.grad after {what}", show(p1.grad), "None",
+           "a gradient was made for a parameter that had none. Leave it None: there is nothing "
+           "to clear (if p.grad is not None: p.grad.zero_()).")
+    for name, p, grad, start, old in (("p0", p0, grads[0], 1.0, 2.0), ("p2", p2, grads[1], -1.0, 3.0)):
+        if p.grad is not None and close(facts(p.grad).value, old):
+            expect(False, f"{name}.grad after {what}", fmt(old), "0.0",
+                   "the loop stopped at the parameter without a gradient (break, or return): skip "
+                   "that one and clear the others." if name == "p2" else None)
+        elif not _check_cleared(name, p, grad, start, old, 0.0, what):
+            break
+
+
+def test_params_can_be_a_generator(zero_grad):
+    params = [_param(1.0, 2.0), _param(3.0, -1.0)]
+    what = "zero_grad((p for p in [p0, p1])), params being a generator"
+    call(zero_grad, (p for p in params), describe=what)
+    got = [facts(p.grad).value if p.grad is not None else None for p in params]
+    expect(close(got, [0.0, 0.0]), f"[p0.grad, p1.grad] after {what}", fmt(got), "[0.0, 0.0]",
+           "params can be any iterable, and a generator can be read only once: loop over it "
+           "once, with `for p in params:` (or make a list of it first)."
+           if close(got, [2.0, -1.0]) else None)
