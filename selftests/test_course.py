@@ -328,3 +328,38 @@ def test_classroom_workflow_is_current_and_grades_every_exercise():
         assert f"command: python grader.py check {ex.id}\n" in step
         assert f"max-score: {ex.points:g}\n" in step.split("- name:")[0]
         assert f"EX{ex.id}_RESULTS" in text
+
+
+# --- taking submissions in (no grading: fast) ------------------------------------------
+
+
+def test_intake_leaves_out_oversized_files_links_and_other_folders(tmp_path):
+    from kata.course.intake import MAX_SOURCE_BYTES, take_in
+
+    archive = tmp_path / "work.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for ex in chapter().exercises[1:]:
+            zf.write(ROOT / "solutions" / ex.file, f"bob/exercises/{ex.file}")
+        zf.writestr("bob/exercises/ex01_tracked.py", "#" * (MAX_SOURCE_BYTES + 1))
+        link = zipfile.ZipInfo("bob/old/ex02_sum_of_squares.py")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("bob/draft/ex03_gradients.py", "")
+    sub = take_in(archive, "bob", tmp_path / "scratch")
+    assert sub.files == sorted(e.file for e in chapter().exercises[1:])
+    assert sorted(p.name for p in sub.folder.iterdir()) == sub.files
+    notes = "\n".join(sub.notes)
+    assert "ex01_tracked.py is larger than 1 MB" in notes
+    assert "bob/old/ex02_sum_of_squares.py is a link" in notes
+    assert "Only the files in bob/exercises/ were graded; bob/draft/ also had some" in notes
+
+
+def test_intake_reads_notebooks_when_the_exercise_files_are_untouched(tmp_path):
+    from kata.course.intake import take_in
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "exercises", repo / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    generate(ROOT / "solutions", repo / "notebooks")
+    sub = take_in(repo, "repo", tmp_path / "scratch")
+    assert sub.kind == "notebooks"
+    assert sub.files == sorted(e.file for e in chapter().exercises)

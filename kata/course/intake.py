@@ -120,10 +120,11 @@ def folder_entries(root: Path) -> tuple[list[Entry], list[str]]:
                 info = path.lstat()
             except OSError:
                 continue
+            relative = PurePosixPath(path.relative_to(root).as_posix())
             if not stat.S_ISREG(info.st_mode):
-                notes.append(f"{path.relative_to(root).as_posix()} is not a regular file (a link?), so it was left out.")
+                notes.append(f"{relative} is not a regular file (a link?), so it was left out.")
                 continue
-            entries.append(Entry(PurePosixPath(path.relative_to(root).as_posix()), info.st_size, _file_reader(path)))
+            entries.append(Entry(relative, info.st_size, _file_reader(path)))
     return entries, notes
 
 
