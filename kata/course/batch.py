@@ -99,7 +99,10 @@ def explain_missing(run: RunResult, sub: Submission) -> None:
     ]
 
 
-MISSING_FILE = "This submission has no {ex.file}, so exercise {ex.id} ({ex.name}) gets no points."
+MISSING_FILE = (
+    "{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
+    "To start it again from the stub: `python grader.py reset {ex.number}`."
+)
 MISSING_NOTEBOOK = (
     "This submission has no notebook for exercise {ex.id} ({ex.name}): expected {ex.stem}.ipynb, "
     "with its answer cells."

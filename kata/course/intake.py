@@ -15,6 +15,7 @@ import re
 import stat
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -209,7 +210,7 @@ def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes |
     allowed = min(limit, budget.left)
     try:
         data = entry.read(allowed)
-    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as e:
+    except (OSError, zipfile.BadZipFile, zlib.error, ValueError, RuntimeError, EOFError) as e:
         notes.append(f"{entry.path} could not be read ({e}).")
         return None
     if len(data) > allowed:
