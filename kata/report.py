@@ -34,7 +34,25 @@ def summary_lines(run: RunResult, s: Style) -> list[str]:
             f"  {status}  {r.exercise.id} {r.exercise.name:<{width}}  "
             f"{_points(r.score):>2}/{_points(r.exercise.points)}  {s(r.exercise.title, 'dim')}"
         )
+        lines += [" " * 17 + line for line in loss_curves(r, s)]
     return lines
+
+
+def _evenly(numbers: list[float], width: int) -> list[float]:
+    if len(numbers) <= width:
+        return numbers
+    return [numbers[round(i * (len(numbers) - 1) / (width - 1))] for i in range(width)]
+
+
+def loss_curves(r: ExerciseResult, s: Style, width: int = 40) -> list[str]:
+    """The learner's loss curve as a sparkline beside the expected one, when a test recorded both."""
+    for t in r.tests:
+        yours, expected = t.properties.get("losses"), t.properties.get("expected_losses")
+        if yours and expected:
+            a, b = _evenly(yours, width), _evenly(expected, width)
+            line = s.spark(a + b, width=len(a) + len(b))  # one scale for both curves
+            return [f"loss, yours:    {line[:len(a)]}", f"loss, expected: {line[len(a):]}"]
+    return []
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -50,11 +68,6 @@ def test_details(r: ExerciseResult, s: Style, every: bool) -> list[str]:
         if t.output:
             cut = f"\n[... {t.output_cut} more bytes of output cut]" if t.output_cut else ""
             lines.append(_indent("Your code printed:\n" + _indent(t.output.rstrip(), "  ") + cut))
-        losses = t.properties.get("losses")
-        expected = t.properties.get("expected_losses")
-        if losses and expected:
-            lines.append(_indent(f"loss, yours:    {s.spark(losses)}"))
-            lines.append(_indent(f"loss, expected: {s.spark(expected)}"))
     if not every and len(failing) > 1:
         lines.append(s(f"  ({len(failing) - 1} more failing test{'s' if len(failing) > 2 else ''} "
                        f"in this exercise: add -v to see every one)", "dim"))
@@ -63,22 +76,27 @@ def test_details(r: ExerciseResult, s: Style, every: bool) -> list[str]:
 
 def next_steps(r: ExerciseResult, target_name: str, s: Style) -> list[str]:
     ex: Exercise = r.exercise
-    path = f"{target_name}/{ex.file}"
+    path = f"{target_name}/{r.file}"  # r.file: a notebook's name when notebooks are graded
     head = f"Next: exercise {ex.id}, {ex.name} ({ex.title}) in {path}"
-    lines = ["", s(head, "bold", "cyan")]
+    return ["", s(head, "bold", "cyan"), *what_to_do(r, path, s),
+            f"  Stuck? `python grader.py hint {ex.number}` gives a hint."]
+
+
+def what_to_do(r: ExerciseResult, path: str, s: Style, every: bool = False) -> list[str]:
+    """Why `r` did not pass and what to do about it (the body of next_steps, used by watch mode)."""
+    ex: Exercise = r.exercise
     if r.status == "not_started":
-        lines += [
+        lines = [
             f"  {ex.concept}",
             f"  Open {path}, read the docstring, and replace the stub with your code.",
             f"  Read: {', '.join(ex.docs)}.",
         ]
     elif r.status == "fail":
-        lines += test_details(r, s, every=False)
+        lines = test_details(r, s, every=every)
     else:
-        lines.append(_indent(r.message, "  "))
+        lines = [_indent(r.message, "  ")]
     if r.where:
         lines.append(s(f"  Look at {r.where}.", "dim"))
-    lines.append(f"  Stuck? `python grader.py hint {ex.number}` gives a hint.")
     return lines
 
 

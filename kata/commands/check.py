@@ -17,7 +17,8 @@ def register(sub, name: str) -> None:
                        description="Grade the named exercises, or all of them, in order.")
     p.add_argument("exercises", nargs="*", metavar="EXERCISE",
                    help="an exercise's number (3 or 03) or name (mse_loss)")
-    add_grading_options(p)
+    add_grading_options(p, target_help="what to grade: exercises (default), solutions, a folder "
+                                       "laid out like exercises/, a notebook or a folder of notebooks")
     p.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="show every failure in full")
 
@@ -25,14 +26,17 @@ def register(sub, name: str) -> None:
 def grade_from_args(args: argparse.Namespace, exercises):
     """Resolve the target and grade it; shared by check and list."""
     target = resolve(args.target)
-    if not target.is_dir():
-        raise UsageError(f"target '{args.target}' is not a folder: give exercises, solutions, "
-                         "or a folder laid out like exercises/")
-    from .. import manifest
+    from .. import manifest, notebook_target
     from ..engine import grade_once
 
-    run = grade_once(target, exercises, timeout=args.timeout, isolation=args.isolation)
-    run.target = display_name(target)
+    if notebook_target.is_notebook_target(target):
+        run = notebook_target.grade(target, exercises, timeout=args.timeout, isolation=args.isolation)
+    elif not target.is_dir():
+        raise UsageError(f"target '{args.target}' is not a folder or a notebook: give exercises, "
+                         "solutions, a folder laid out like exercises/, a notebook or a folder of notebooks")
+    else:
+        run = grade_once(target, exercises, timeout=args.timeout, isolation=args.isolation)
+        run.target = display_name(target)
     run.changed_files = manifest.changed_files()
     return run
 
