@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import platform
 import sys
 import tempfile
 import traceback
@@ -14,7 +15,7 @@ from .meta import chapter
 from .target import UsageError
 
 REPORT_AT = "the kata's issue tracker (README.md, 'Reporting a problem')"
-
+ERROR_LOG = "kata-grader-error.txt"  # in the system's temporary folder
 
 
 def commands() -> dict[str, object]:
@@ -29,8 +30,19 @@ def commands() -> dict[str, object]:
     return {m.NAME: m for m in sorted(found, key=lambda m: m.ORDER)}
 
 
+def usage(parser: argparse.ArgumentParser) -> str:
+    """The parser's usage, on one line."""
+    return " ".join(parser.format_usage().split())
+
+
 class Parser(argparse.ArgumentParser):
+    subcommands: dict[str, argparse.ArgumentParser]
+
     def error(self, message: str):  # one line on stderr and exit 2, see main()
+        if "EXERCISE" in message:
+            message += f" (one of {chapter().valid_names()})"
+        elif any(phrase in message for phrase in ("are required", "expected one argument", "expected at least one")):
+            message += f" ({usage(self)})"
         raise UsageError(message)
 
 
@@ -44,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in commands().items():
         module.register(sub, name)
+    parser.subcommands = sub.choices
     return parser
 
 
@@ -62,7 +75,11 @@ def normalise(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str]) -> int:
-    args = build_parser().parse_args(normalise(argv))
+    parser = build_parser()
+    args, extra = parser.parse_known_args(normalise(argv))
+    if extra:
+        command = parser.subcommands[args.command]
+        raise UsageError(f"{args.command} does not take {' '.join(extra)} ({usage(command)})")
     return commands()[args.command].run(args)
 
 
@@ -76,9 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        log = Path(tempfile.gettempdir()) / "kata-grader-error.txt"
+        log = Path(tempfile.gettempdir()) / ERROR_LOG
+        details = (f"python grader.py {' '.join(argv)}\nPython {sys.version.split()[0]} on "
+                   f"{platform.platform()}\n\n{traceback.format_exc()}")
         try:
-            log.write_text(traceback.format_exc(), encoding="utf-8")
+            log.write_text(details, encoding="utf-8")
             where = f"The details are in {log}."
         except OSError:
             where = "Details:\n" + traceback.format_exc()

@@ -127,8 +127,8 @@ def _explain_import_failure(ex: Exercise, exc: BaseException, source: bytes) -> 
         bad = _first_bad_line(source) if file == ex.file else None
         if bad is not None and "utf-8" in str(exc).lower():
             return LoadError(
-                f"{file} is not valid UTF-8 text: line {bad} has a character Python cannot read. "
-                f"Save the file as UTF-8 in your editor, or restore the exercise with "
+                f"{file}, line {bad}, is not valid UTF-8 text: it has a character Python cannot "
+                f"read. Save the file as UTF-8 in your editor, or restore the exercise with "
                 f"`{reset_command(ex)}`.",
                 file=file, line=bad,
             )

@@ -56,15 +56,24 @@ def writable_file(path_text: str, what: str = "JSON") -> Path:
         raise UsageError(f"cannot write {what} to '{path_text}': it is a folder; give a file name")
     if not parent.is_dir():
         raise UsageError(f"cannot write {what} to '{path_text}': the folder '{parent}' does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if path.exists() and not os.access(path, os.W_OK):
         raise UsageError(f"cannot write {what} to '{path_text}': permission denied")
+    try:  # the only sure test: write a file there (permissions alone do not tell, e.g. for root)
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write {what} to '{path_text}': {e.strerror or e}") from None
     return path
 
 
 def write_json(path: Path, data: dict) -> None:
     """Write atomically: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UsageError(f"cannot write JSON to '{path}': {e.strerror or e}") from None
