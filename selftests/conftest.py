@@ -30,13 +30,13 @@ class GraderRun:
 
 
 def run_grader(*args: str, cwd: Path = ROOT, timeout: float = 300, env: dict | None = None,
-               input: str | None = None) -> GraderRun:
-    """`python grader.py ARGS` in a subprocess, as a learner runs it."""
+               input: str | None = None, kata: Path = ROOT) -> GraderRun:
+    """`python grader.py ARGS` (of the kata at `kata`) in a subprocess, as a learner runs it."""
     started = time.monotonic()
     full_env = dict(os.environ, **(env or {}))
     full_env.pop("FORCE_COLOR", None)
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "grader.py"), *args], cwd=cwd, env=full_env,
+        [sys.executable, str(kata / "grader.py"), *args], cwd=cwd, env=full_env,
         capture_output=True, text=True, timeout=timeout, input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
@@ -59,6 +59,15 @@ def replace_function(folder: Path, name: str, new_source: str) -> Path:
 
 def copy_solutions(dest: Path) -> Path:
     shutil.copytree(ROOT / "solutions", dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def copy_kata(dest: Path) -> Path:
+    """A working copy of the kata (grader, tests, exercises, solutions), to change or write in."""
+    dest.mkdir(parents=True)
+    shutil.copy2(ROOT / "grader.py", dest / "grader.py")
+    for name in ("kata", "tests", "exercises", "solutions"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
