@@ -85,6 +85,12 @@ def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
     graded = json.loads((tmp_path / "solved.json").read_text())
     assert graded["score"] == graded["max_score"] == MAX
 
+    first = chapter().exercises[0]
+    reset = run_script(kata / "grader.py", "reset", first.id, "--yes")
+    assert reset.returncode == 0 and reset.stderr == ""
+    assert (kata / "exercises" / first.file).read_text(encoding="utf-8") == \
+        (ROOT / "exercises" / first.file).read_text(encoding="utf-8")
+
 
 def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
     out = tmp_path / "course"

@@ -45,9 +45,11 @@ python grader.py
 | `python grader.py` | grade every exercise (same as `python grader.py check`) |
 | `python grader.py check 4` | grade one exercise, by number (`4`, `04`) or name |
 | `python grader.py check -v` | every failure in full, not only the first |
+| `python grader.py watch` | check the exercise you are on again every time you save |
 | `python grader.py list` | every exercise with its status and points |
 | `python grader.py hint 4` | the next hint for exercise 04 |
 | `python grader.py reset 4` | start exercise 04 again from its stub (your work is kept in a backup) |
+| `python grader.py notebooks` | one Jupyter notebook per exercise in `notebooks/`, if you prefer to work there |
 | `python grader.py --help` | every command and option |
 
 ## The exercises
@@ -58,7 +60,8 @@ python grader.py
 
 ## Grading
 
-Your instructor grades the files in `exercises/` with the same tests, and perhaps a few more.
+Your instructor grades your files in `exercises/` (or your notebooks) with the same tests,
+and perhaps a few more.
 Changing the files in `tests/` or `kata/` does not change your grade: the grader notices
 such changes and says so, and your instructor grades with the original files.
 """
