@@ -1,0 +1,392 @@
+"""The hostile corpus: broken or hostile learner code never crashes the grader, never passes,
+stays inside its own exercise, and is reported in words that say what happened.
+
+Each case is a copy of the reference solutions with one function changed. The cases are
+graded together in one batch (`grader.py grade ... --timeout 2`); each test reads its case's
+report.json. A few cases need `grader.py check` itself and run on their own.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, chapter, copy_solutions, run_grader
+from test_mistakes import users_of
+
+from kata import guard
+
+TIMEOUT = 3.0
+BOUND = 2 * TIMEOUT + 10  # seconds: the longest an exercise (or a whole check) may take
+MARKER = f"kata-hostile-{os.getpid()}"  # in the command line of every process a case starts
+
+
+
+def sleeper(tag: str = "") -> str:
+    """Code for the command line of a process that would outlive its exercise if the grader let
+    it: it carries the marker (and `tag`), so the tests can look for survivors."""
+    return f'[sys.executable, "-c", "import time; time.sleep(300)", "{MARKER}{tag}"]'
+
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way learner code goes wrong, put into the function `function`."""
+
+    name: str
+    function: str
+    status: str  # the exercise's status
+    words: tuple[str, ...]  # phrases its message must contain
+    body: str = ""  # statements put first in the function's body
+    module: str = ""  # or: statements put before the function, at module level
+    at: int | None = None  # the message names this line (counted from the first one put in)
+    change: Callable[[Path], None] | None = None  # or: another change to the file
+    strict: bool = False  # only this function will do (the code uses its parameters)
+
+
+def _not_utf8(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace("café".encode(), b"caf\xe9"))
+
+
+CASES = [
+    # --- broken code (issue point 1) ------------------------------------------------
+    Case("syntax_error", "mse_loss", "error", ("Python could not read", "SyntaxError"),
+         body="if y_pred is y\n    pass", at=0),
+    Case("import_error", "predict", "error", ("No module named 'pytorch'",), module="import pytorch", at=0),
+    Case("missing_file", "zero_grad", "error", ("is missing", "python grader.py reset 8"),
+         change=lambda path: path.unlink()),
+    Case("not_utf8", "init_params", "error", ("not valid UTF-8",),
+         module='GREETING = "café"', change=_not_utf8, at=0),
+    Case("infinite_loop", "gradients", "timeout", ("did not finish", f"still running after {TIMEOUT:g} s"),
+         body="while True:\n    pass"),
+    Case("long_c_call", "train", "timeout", ("did not finish", f"still running after {TIMEOUT:g} s"),
+         body="sum(range(10**13))", at=0),
+    Case("sleep_forever", "sum_of_squares_grads", "timeout", ("did not finish",),
+         body="import time\ntime.sleep(10**6)", at=1),
+    Case("sys_exit_at_import", "mse_loss", "error", ("sys.exit()",), module="import sys\nsys.exit(1)", at=1),
+    Case("system_exit_in_function", "predict", "error", ("sys.exit()",), body="raise SystemExit(0)", at=0),
+    Case("os_exit_in_function", "zero_grad", "error", ("os._exit()", "ended while running"),
+         body="import os\nos._exit(0)"),
+    Case("os_exit_at_import", "init_params", "error", ("os._exit()", "ended while running"),
+         module="import os\nos._exit(0)"),
+    Case("segmentation_fault", "sgd_step", "error", ("crashed", "segmentation fault"),
+         body="import ctypes\nctypes.string_at(0)", at=1),
+    Case("keyboard_interrupt", "train", "error", ("KeyboardInterrupt", "Ctrl-C"),
+         body="raise KeyboardInterrupt", at=0),
+    Case("runaway_recursion", "tracked", "fail", ("RecursionError", "kept calling itself"),
+         body="def again(n):\n    return again(n + 1)\nreturn again(0)", at=1),
+    Case("pytest_skip", "gradients", "error", ("pytest.skip()", "never counts as passed"),
+         body="import pytest\npytest.skip('later')", at=1),
+    Case("unittest_skiptest", "zero_grad", "error", ("unittest.SkipTest", "never counts as passed"),
+         body="import unittest\nraise unittest.SkipTest('later')", at=1),
+    Case("pytest_xfail", "predict", "error", ("pytest.xfail()", "never counts as passed"),
+         body="import pytest\npytest.xfail('later')", at=1),
+    Case("megabytes_of_output", "mse_loss", "fail", (),
+         module="print('spam ' * 500_000)", body="return None"),
+    Case("endless_output", "sgd_step", "error", ("printed far too much",),
+         body="while True:\n    print('spam ' * 1000)", at=1),
+    Case("child_process", "sum_of_squares_grads", "timeout", ("did not finish",),
+         body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}).wait()"),
+    Case("child_in_new_session", "gradients", "fail", (),
+         body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}, start_new_session=True)\nreturn None"),
+    Case("double_fork", "train", "fail", (),
+         body=textwrap.dedent(f"""\
+             import os, sys
+             if os.fork() == 0:
+                 if os.fork() == 0:
+                     os.setsid()
+                     os.execv(sys.executable, {sleeper()})
+                 os._exit(0)
+             return None""")),
+    # --- tampering with what decides a pass (issue point 2) -------------------------
+    Case("replaces_torch_allclose", "predict", "error", ("replaced part of PyTorch", "torch.allclose"),
+         module="torch.allclose = lambda *a, **k: True", body="return None"),
+    Case("replaces_assert_close", "mse_loss", "error", ("replaced part of PyTorch", "torch.testing.assert_close"),
+         module="torch.testing.assert_close = lambda *a, **k: None", body="return None"),
+    Case("replaces_torch_equal", "tracked", "error", ("replaced part of PyTorch", "torch.equal"),
+         module="torch.equal = lambda *a, **k: True", body="return None"),
+    Case("replaces_math_isclose", "init_params", "error", ("replaced part of PyTorch", "math.isclose"),
+         module="import math\nmath.isclose = lambda *a, **k: True", body="return None"),
+    Case("replaces_tensor_method", "sgd_step", "error", ("replaced part of PyTorch", "torch.Tensor.tolist"),
+         module="torch.Tensor.tolist = lambda self: 0.0", body="return None"),
+    Case("replaces_tensor_comparison", "zero_grad", "error", ("replaced part of PyTorch", "torch.Tensor.__eq__"),
+         module="torch.Tensor.__eq__ = lambda self, other: True", body="return None"),
+    Case("forges_test_reports", "gradients", "error", ("replaced part of PyTorch", "BaseReport.passed"),
+         module="import _pytest.reports\n_pytest.reports.BaseReport.passed = property(lambda self: True)",
+         body="return None"),
+    Case("silences_failed_checks", "train", "error", ("replaced part of PyTorch", "pytest_check.get_failures"),
+         module="import pytest_check.check_log as log\nlog.get_failures = lambda: []", body="return None"),
+    # --- shortcuts (see kata/guard.py; the static check is tested case by case below) ---
+    Case("torch_mse_in_mse_loss", "mse_loss", "fail",
+         ("torch.nn.functional.mse_loss", "does not allow", "subtract, square, then .mean()"),
+         body="return torch.nn.functional.mse_loss(y_pred, y)", at=0, strict=True),
+    Case("torch_mse_found_at_run_time", "mse_loss", "fail", ("torch.nn.functional.mse_loss", "does not allow"),
+         body="import importlib\nF = importlib.import_module('torch.nn.' + 'functional')\n"
+              "return getattr(F, 'mse' + '_loss')(y_pred, y)", at=2, strict=True),
+    Case("optimizer_in_sgd_step", "sgd_step", "fail", ("torch.optim", "does not allow", "no_grad"),
+         body="torch.optim.SGD(list(params), lr=lr).step()\nreturn None", at=0, strict=True),
+    Case("optimizer_found_at_run_time", "zero_grad", "fail", ("torch.optim", "does not allow"),
+         body="getattr(torch, 'op' + 'tim').SGD(list(params), lr=0.1).zero_grad()\nreturn None",
+         at=0, strict=True),
+    Case("autograd_grad_at_run_time", "sum_of_squares_grads", "fail", ("torch.autograd.grad", "backward()"),
+         body="a_t, b_t = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)\n"
+              "return getattr(torch.autograd, 'gr' + 'ad')(a_t**2 + b_t**2, (a_t, b_t))",
+         at=1, strict=True),
+    Case("torch_func_at_run_time", "gradients", "fail", ("torch.func", "backward()"),
+         body="import importlib\ntf = importlib.import_module('torch.f' + 'unc')\n"
+              "return tf.grad(f, argnums=tuple(range(len(values))))(*[torch.tensor(v) for v in values])",
+         at=2, strict=True),
+    Case("imports_the_solutions", "tracked", "fail", ("solutions", "your own"),
+         body="import importlib\nreturn importlib.import_module('solu' + 'tions.ex01_tracked').tracked(value)",
+         strict=True),
+]
+
+
+def has_tests(function: str) -> bool:
+    return (ROOT / "tests" / chapter().find(function).test_file).exists()
+
+
+def exercise_of(case: Case):
+    """The exercise the case goes into: its own, or the first one with tests until its tests exist."""
+    if has_tests(case.function) or case.strict:
+        return chapter().find(case.function)
+    return next(ex for ex in chapter().exercises if has_tests(ex.name))
+
+
+def insert_code(path: Path, name: str, body: str = "", module: str = "") -> int:
+    """Put `module` before the function `name` or `body` first in its body; the first new line."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    func = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    if module:
+        at, new = func.lineno - 1, module.splitlines()
+    else:
+        first = func.body[1] if ast.get_docstring(func) is not None else func.body[0]
+        at = first.lineno - 1
+        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+        new = [indent + line if line else line for line in body.splitlines()]
+    path.write_text("\n".join(lines[:at] + new + lines[at:]) + "\n", encoding="utf-8")
+    return at + 1
+
+
+def make_case(root: Path, case: Case) -> tuple[Path, int]:
+    """A copy of the references with the case put in; (folder, first line put in)."""
+    folder = copy_solutions(root / case.name)
+    ex = exercise_of(case)
+    path = folder / ex.file
+    line = 0
+    if case.module:
+        line = insert_code(path, ex.name, module=case.module)
+    if case.body:
+        first = insert_code(path, ex.name, body=case.body)
+        line = line or first
+    if case.change:
+        case.change(path)
+    return folder, line
+
+
+def survivors(marker: str = MARKER) -> list[str]:
+    """Command lines of processes that a case started and that are still alive."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(os.getpid()):
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def assert_isolated(report: dict, exercise_id: str, status: str, words: list[str],
+                    also_broken: tuple[str, ...] = ()) -> dict:
+    """The exercise has `status` and every phrase in its message; every exercise with tests that
+    uses neither it nor the exercises `also_broken` passed; each ended in time."""
+    graded = {e["id"]: e for e in report["exercises"]}
+    result = graded[exercise_id]
+    assert result["status"] == status, result["message"]
+    assert result["score"] == 0
+    missing = [w for w in words if w not in result["message"]]
+    assert not missing, f"{missing} not in:\n{result['message']}"
+    unrelated = {ex.id for ex in chapter().exercises if has_tests(ex.name)}
+    for broken_id in (exercise_id, *also_broken):
+        unrelated -= users_of(broken_id)
+    broken = {i: graded[i]["message"] for i in unrelated if graded[i]["status"] != "pass"}
+    assert not broken, broken
+    slow = {e["id"]: e["seconds"] for e in report["exercises"] if e["seconds"] > BOUND}
+    assert not slow, slow
+    return result
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> dict:
+    """Every case graded in one batch: name -> (report, first line put in), and the batch's time."""
+    root = tmp_path_factory.mktemp("hostile")
+    made = {case.name: make_case(root / "cases", case) for case in CASES if has_tests(case.function) or not case.strict}
+    out = root / "graded"
+    run = run_grader("grade", *[str(folder) for folder, _ in made.values()], "--out", str(out),
+                     "--timeout", str(TIMEOUT))
+    assert run.returncode == 0 and not run.stderr, run.stdout + run.stderr
+    reports = {name: json.loads((out / name / "report.json").read_text(encoding="utf-8")) for name in made}
+    return {"reports": reports, "lines": {name: line for name, (_, line) in made.items()},
+            "seconds": run.seconds, "survivors": survivors()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_is_isolated_and_reported(batch, case):
+    if case.strict and not has_tests(case.function):
+        pytest.skip(f"exercise {chapter().find(case.function).id} has no tests yet")
+    ex = exercise_of(case)
+    words = list(case.words)
+    if case.at is not None:
+        words.append(f"{ex.file}, line {batch['lines'][case.name] + case.at}")
+    assert_isolated(batch["reports"][case.name], ex.id, case.status, words)
+
+
+def test_printed_output_is_cut_with_a_note(batch):
+    ex = exercise_of(next(c for c in CASES if c.name == "megabytes_of_output"))
+    result = {e["id"]: e for e in batch["reports"]["megabytes_of_output"]["exercises"]}[ex.id]
+    first = result["tests"][0]
+    assert first["output"].startswith("spam spam")
+    assert first["output_cut"] > 2_000_000
+    assert len(first["output"]) < 600
+    assert first["output"].endswith(f"[... {first['output_cut']} more bytes of output cut]")
+
+
+def test_no_process_outlives_the_grader(batch):
+    assert batch["survivors"] == []
+
+
+# --- runs of `check` itself --------------------------------------------------------------
+
+
+def _check(folder: Path, out: Path, *args: str):
+    run = run_grader("check", "--target", str(folder), "--json", str(out), "--timeout", str(TIMEOUT), *args)
+    return run, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_a_crash_an_exit_and_an_escaping_process_in_one_check(tmp_path):
+    folder = copy_solutions(tmp_path / "crashes")
+    crash = insert_code(folder / chapter().find("sgd_step").file, "sgd_step", body="import ctypes\nctypes.string_at(0)")
+    insert_code(folder / chapter().find("init_params").file, "init_params", module="import os\nos._exit(0)")
+    insert_code(folder / chapter().find("gradients").file, "gradients",
+                body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}, start_new_session=True)\nwhile True:\n    pass")
+    run, report = _check(folder, tmp_path / "report.json")
+    assert run.returncode == 1 and run.stderr == ""
+    assert run.seconds < BOUND, run.seconds
+    others = ("03", "05", "07")
+    assert_isolated(report, "07", "error", ["segmentation fault", f"ex07_sgd_step.py, line {crash + 1}"], others)
+    assert_isolated(report, "05", "error", ["os._exit()"], others)
+    assert_isolated(report, "03", "timeout", ["did not finish"], others)
+    assert survivors() == []
+
+
+def test_files_planted_in_the_graded_folder_are_never_run(tmp_path):
+    folder = copy_solutions(tmp_path / "planted")
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    (folder / "conftest.py").write_text(textwrap.dedent(f"""\
+        import pathlib, pytest
+        pathlib.Path({str(seen)!r}, "conftest").touch()
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(item, call):
+            outcome = yield
+            outcome.get_result().outcome = "passed"
+        """))
+    (folder / "test_ex02_sum_of_squares.py").write_text(textwrap.dedent(f"""\
+        import pathlib
+        pathlib.Path({str(seen)!r}, "test file").touch()
+
+        def test_returns_the_tutorial_gradients():
+            pass
+        """))
+    (folder / "__init__.py").write_text(f"import pathlib\npathlib.Path({str(seen)!r}, 'package').touch()\n")
+    insert_code(folder / chapter().find("gradients").file, "gradients", body="return None")
+    insert_code(folder / chapter().find("sum_of_squares_grads").file, "sum_of_squares_grads", body="return None")
+    run, report = _check(folder, tmp_path / "report.json")
+    assert run.returncode == 1 and run.stderr == ""
+    assert_isolated(report, "02", "fail", ["got:"], ("03",))
+    assert_isolated(report, "03", "fail", ["got:"], ("02",))
+    assert sorted(p.name for p in seen.iterdir()) == []
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_processes_end_with_their_exercise(tmp_path, isolation):
+    """As each exercise ends, no process it started is left. With spawn (a fresh Python per
+    exercise, the fallback where there is no fork) the verdicts are the same as with fork."""
+    folder = copy_solutions(tmp_path / "graded")
+    loop = insert_code(folder / chapter().find("sum_of_squares_grads").file, "sum_of_squares_grads",
+                       body=f"import subprocess, sys\nsubprocess.Popen({sleeper('-02')}, start_new_session=True)\n"
+                            "while True:\n    pass")
+    crash = insert_code(folder / chapter().find("gradients").file, "gradients",
+                        body="import ctypes\nctypes.string_at(0)")
+    script = textwrap.dedent(f"""\
+        import json, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from kata.engine import grade
+        from kata.meta import chapter
+        from test_hostile import survivors
+
+        alive = {{}}
+        def ended(_, result):
+            alive[result.exercise.id] = survivors({MARKER!r} + "-" + result.exercise.id)
+
+        run = grade([Path({str(folder)!r})], [chapter().find(k) for k in ("01", "02", "03")],
+                    timeout={TIMEOUT}, isolation={isolation!r}, on_result=ended)[0]
+        print(json.dumps({{"report": run.to_json(), "alive": alive}}))
+        """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout.splitlines()[-1])
+    graded = {e["id"]: e for e in data["report"]["exercises"]}
+    assert graded["01"]["status"] == "pass"
+    assert graded["02"]["status"] == "timeout"
+    assert any(f"ex02_sum_of_squares.py, line {loop + k}" in graded["02"]["message"] for k in (2, 3))
+    assert graded["03"]["status"] == "error" and "segmentation fault" in graded["03"]["message"]
+    assert f"ex03_gradients.py, line {crash + 1}" in graded["03"]["message"]
+    assert all(e["seconds"] < BOUND for e in graded.values())
+    assert data["alive"] == {"01": [], "02": [], "03": []}
+    assert survivors() == []
+
+
+# --- the static check for shortcuts, every forbidden name of every exercise ---------------
+
+FORBIDDEN = [(ex, banned) for ex in chapter().exercises for banned in (*ex.forbidden, *guard.ALWAYS_FORBIDDEN)]
+
+
+def _uses(banned: str) -> list[str]:
+    """Two ways a learner's file can name `banned`: a dotted attribute, and an import."""
+    module, _, attr = banned.rpartition(".")
+    if not module:
+        return [f"import {banned}", f"from {banned} import anything"]
+    return [f"import torch\n\nresult = {banned}", f"from {module} import {attr} as shortcut"]
+
+
+@pytest.mark.parametrize(("ex", "banned"), FORBIDDEN, ids=lambda x: getattr(x, "id", x))
+def test_every_forbidden_name_is_refused_with_its_reason(tmp_path, ex, banned):
+    for use in _uses(banned):
+        path = tmp_path / ex.file
+        path.write_text(f'"""The learner file."""\n{use}\n', encoding="utf-8")
+        with pytest.raises(guard.ShortcutError) as caught:
+            guard.check_source(ex, path)
+        message = str(caught.value)
+        line = use.count("\n") + 2
+        for words in (banned, f"exercise {ex.id} ({ex.name})", guard.WHY[banned], f"{ex.file}, line {line}"):
+            assert words in message, (use, message)
+
+
+def test_the_references_use_no_shortcut():
+    for ex in chapter().exercises:
+        guard.check_source(ex, ROOT / "solutions" / ex.file)
