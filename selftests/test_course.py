@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
+from conftest import ROOT, chapter, copy_kata, copy_solutions, replace_function, run_grader
 
 from kata import manifest, stubs
 from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
@@ -23,13 +23,6 @@ from kata.notebooks import generate
 MAX = chapter().max_score
 IDS = [e.id for e in chapter().exercises]
 TIMEOUT = "5"
-
-
-def run_script(script: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run a copy's grader.py (or a Gradescope script) as a user would."""
-    command = [sys.executable, str(script)] if script.suffix == ".py" else [str(script)]
-    return subprocess.run([*command, *args], cwd=script.parent, capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
@@ -71,7 +64,7 @@ def test_release_holds_the_student_copy_and_no_solutions(release):
 
 def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
     kata = shutil.copytree(release, tmp_path / "kata")
-    stub = run_script(kata / "grader.py", "check", "--json", str(tmp_path / "stub.json"))
+    stub = run_grader("check", "--json", str(tmp_path / "stub.json"), kata=kata, cwd=kata)
     assert stub.returncode == 1 and stub.stderr == ""
     graded = json.loads((tmp_path / "stub.json").read_text())
     assert graded["score"] == 0
@@ -79,14 +72,14 @@ def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
 
     for ex in chapter().exercises:
         shutil.copy2(ROOT / "solutions" / ex.file, kata / "exercises" / ex.file)
-    solved = run_script(kata / "grader.py", "check", "--json", str(tmp_path / "solved.json"))
+    solved = run_grader("check", "--json", str(tmp_path / "solved.json"), kata=kata, cwd=kata)
     assert solved.returncode == 0, solved.stdout
     assert solved.stderr == ""
     graded = json.loads((tmp_path / "solved.json").read_text())
     assert graded["score"] == graded["max_score"] == MAX
 
     first = chapter().exercises[0]
-    reset = run_script(kata / "grader.py", "reset", first.id, "--yes")
+    reset = run_grader("reset", first.id, "--yes", kata=kata, cwd=kata)
     assert reset.returncode == 0 and reset.stderr == ""
     assert (kata / "exercises" / first.file).read_text(encoding="utf-8") == \
         (ROOT / "exercises" / first.file).read_text(encoding="utf-8")
@@ -122,17 +115,11 @@ def tracked(value: float) -> torch.Tensor:
 
 
 def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
-    kata = tmp_path / "kata"
-    kata.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("grader.py", "pyproject.toml"):
-        shutil.copy2(ROOT / name, kata / name)
-    for name in ("kata", "tests", "solutions", "exercises"):
-        shutil.copytree(ROOT / name, kata / name, ignore=ignore)
+    kata = copy_kata(tmp_path / "kata")
     test_file = kata / "tests" / chapter().find("01").test_file
     test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8") + HIDDEN_TEST, encoding="utf-8")
 
-    made = run_script(kata / "grader.py", "release", str(tmp_path / "release"))
+    made = run_grader("release", str(tmp_path / "release"), kata=kata)
     assert made.returncode == 0 and made.stderr == ""
     assert "1 hidden test left out" in made.stdout
     released = (tmp_path / "release" / "tests" / test_file.name).read_text(encoding="utf-8")
@@ -141,8 +128,8 @@ def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
 
     submission = copy_solutions(tmp_path / "rounding")
     replace_function(submission, "tracked", ROUNDING_TRACKED)
-    graded = run_script(kata / "grader.py", "grade", str(submission), "--out", str(tmp_path / "out"),
-                        "--timeout", TIMEOUT)
+    graded = run_grader("grade", str(submission), "--out", str(tmp_path / "out"), "--timeout", TIMEOUT,
+                        kata=kata)
     assert graded.returncode == 0 and graded.stderr == ""
     assert read_grades(tmp_path / "out")["rounding"]["01"] == "0"
     results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
@@ -293,7 +280,8 @@ def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict
     shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "results").mkdir()
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    ran = run_script(root / "run_autograder", env={"AUTOGRADER_ROOT": str(root), "PATH": path})
+    ran = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=300,
+                         stdin=subprocess.DEVNULL, env=dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=path))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert ran.stderr == ""
     return json.loads((root / "results" / "results.json").read_text())
