@@ -56,13 +56,13 @@ def folder() -> Path:
 # --- the grading process -------------------------------------------------------------
 
 
-def _read_replies(stream) -> None:
+def _read_replies(stream, replies: queue.Queue) -> None:
     for line in stream:
         try:
-            _replies.put(json.loads(line))
+            replies.put(json.loads(line))
         except ValueError:
             continue
-    _replies.put(None)  # the process ended
+    replies.put(None)  # the process ended
 
 
 def start_grader() -> None:
@@ -77,7 +77,7 @@ def start_grader() -> None:
         stdout=subprocess.PIPE, stderr=_log, env=env, text=True, encoding="utf-8",
     )
     _replies = queue.Queue()
-    threading.Thread(target=_read_replies, args=(_grader.stdout,), daemon=True).start()
+    threading.Thread(target=_read_replies, args=(_grader.stdout, _replies), daemon=True).start()
 
 
 def _stop_grader() -> str:
@@ -97,9 +97,9 @@ def _ask(request: dict, seconds: float, retry: bool = True) -> dict:
     """Send one request to the grading process and wait for its answer. A process that has
     ended (after a long idle time, or a crash) is started again, once."""
     start_grader()
-    request = {"id": next(_ids), **request}
+    message = dict(request, id=next(_ids))
     try:
-        _grader.stdin.write(json.dumps(request) + "\n")
+        _grader.stdin.write(json.dumps(message) + "\n")
         _grader.stdin.flush()
     except OSError:
         reply = None
@@ -110,7 +110,7 @@ def _ask(request: dict, seconds: float, retry: bool = True) -> dict:
             except queue.Empty:
                 _stop_grader()
                 return {"error": f"the grader did not answer within {seconds:g} s"}
-            if reply is None or reply.get("id") == request["id"]:  # older ids: interrupted checks
+            if reply is None or reply.get("id") == message["id"]:  # older ids: interrupted checks
                 break
     if reply is not None:
         return reply

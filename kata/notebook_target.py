@@ -67,7 +67,7 @@ def read_notebook(path: Path) -> tuple[dict | None, str | None]:
         return None, "it is not UTF-8 text, so it is not a notebook Jupyter saved"
     try:
         nb = json.loads(text)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
         return None, f"it is not valid JSON{where}, so it is not a notebook Jupyter saved"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells", nb.get("worksheets")), list):
@@ -80,7 +80,7 @@ def read_notebook(path: Path) -> tuple[dict | None, str | None]:
 
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def answer_cells(nb: dict) -> dict[str, list[str]]:
@@ -89,7 +89,8 @@ def answer_cells(nb: dict) -> dict[str, list[str]]:
     for cell in nb.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        mark = (cell.get("metadata") or {}).get("kata")
+        metadata = cell.get("metadata")
+        mark = metadata.get("kata") if isinstance(metadata, dict) else None
         if not isinstance(mark, dict) or mark.get("role") != ANSWER:
             continue
         ex = next((e for e in chapter().exercises if e.id == mark.get("exercise")), None)

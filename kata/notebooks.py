@@ -27,7 +27,7 @@ import nbformat
 from nbformat import v4
 
 from .meta import Exercise, chapter
-from .notebook_target import earlier_names, header_imports
+from .notebook_target import earlier_names, header_imports, needed
 from .stubs import STUB_MARK
 from .target import display_name
 
@@ -161,20 +161,22 @@ def setup_code(ex: Exercise) -> str:
 
 
 def how_markdown(ex: Exercise) -> str:
-    names = earlier_names(ex)
+    earlier = needed(ex)
     text = (
         "**How this notebook works.** Run the cells from top to bottom (Shift-Enter runs one). "
         "Write your function in the cell under *Your code* and run it, then run the check at the "
         "end: it runs the kata's tests against your code as it stands in this notebook, in a "
         "separate process (so a mistake can't break this notebook), and tells you what to fix."
     )
-    if names:
-        listed = ", ".join(f"`{n}`" for n in names)
+    if earlier:
+        listed = ", ".join(f"`{e.name}` (exercise {e.id})" for e in earlier)
         text += (
-            f"\n\nThis exercise uses {listed}: your own functions from the earlier exercises. The "
-            "first code cell loads them from your notebooks for those exercises, which must be in "
-            "this same folder, as you last saved them. After changing one of them, save it and "
-            "run the first cell here again."
+            f"\n\nThis exercise uses your own {listed}. The first code cell loads "
+            + ("it from your notebook for that exercise, which must be in this same folder, as you "
+               "last saved it. After changing it, save it" if len(earlier) == 1 else
+               "them from your notebooks for those exercises, which must be in this same folder, "
+               "as you last saved them. After changing one of them, save it")
+            + " and run the first cell here again."
         )
     text += (
         "\n\nThis notebook needs the kata installed in the Python that runs it "

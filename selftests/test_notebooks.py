@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import types
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,16 +114,22 @@ async def _execute(path: Path, extra: tuple[str, ...] = ()) -> Executed:
     return Executed(nb, alive)
 
 
-WRONG_TRAIN = "def train(x, y, lr=0.01, epochs=100):\n    losses = []\n    return undefined_name\n"
+# Run after the unsolved training notebook, in its kernel: a mistake, then a missing notebook.
+AFTERWARDS = (
+    "def train(x, y, lr=0.01, epochs=100):\n    losses = []\n    return undefined_name\n",
+    'kata.check("09")',
+    'import os\nos.remove("ex05_init_params.ipynb")\ninit_params = kata.earlier("init_params")',
+    'kata.check("09")',
+)
 
 
 @pytest.fixture(scope="session")
-def executed(made) -> dict[str, Executed]:
-    """Every solved notebook, and the unsolved training notebook (then a wrong train in the
-    same kernel), each in its own kernel, a few at once."""
+def executed(made, tmp_path_factory) -> dict[str, Executed]:
+    """Every solved notebook, and the unsolved training notebook (then AFTERWARDS in the same
+    kernel), each in its own kernel, a few at once."""
     jobs = {f"solved {p.name}": (p, ()) for p in sorted(made["solutions"].glob("*.ipynb"))}
-    jobs["unsolved ex09_train.ipynb"] = (made["exercises"] / "ex09_train.ipynb",
-                                         (WRONG_TRAIN, 'kata.check("09")'))
+    unsolved = shutil.copytree(made["exercises"], tmp_path_factory.mktemp("unsolved") / "notebooks")
+    jobs["unsolved ex09_train.ipynb"] = (unsolved / "ex09_train.ipynb", AFTERWARDS)
 
     async def run_all() -> dict[str, Executed]:
         gate = asyncio.Semaphore(KERNELS_AT_ONCE)
@@ -158,9 +165,11 @@ def test_an_unsolved_notebook_reports_not_started_and_its_kernel_lives_on(execut
     assert "Exercise 09 (train): not started" in report, report
     assert "replace the stub in your code cell" in report
     assert "Exercise 09 (train) is not done yet" in printed(roles(run.nb, "try")[0])
-    wrong = printed(run.nb.cells[-1])
+    wrong, missing, unchecked = (printed(c) for c in run.nb.cells[-3:])
     assert "NameError" in wrong and "your code cell, line 3" in wrong, wrong
     assert "Traceback" not in wrong
+    assert "There is no notebook for exercise 05 (init_params)" in missing, missing
+    assert "Exercise 09 could not be checked: train uses init_params from exercise 05" in unchecked
     assert run.alive
 
 
@@ -176,15 +185,30 @@ def test_the_plot_cell_without_matplotlib_says_how_to_get_it(made, monkeypatch, 
 # --- grading notebook files and folders ----------------------------------------------
 
 
-def _grade(target: Path, tmp_path: Path, *exercises: str) -> tuple[object, dict]:
-    out = tmp_path / f"{target.name}.json"
-    run = run_grader("check", *exercises, "--target", str(target), "--json", str(out))
-    assert not run.stderr, run.stderr
-    return run, json.loads(out.read_text())
+@pytest.fixture(scope="session")
+def graded(made, tmp_path_factory) -> dict[str, tuple[object, dict]]:
+    """`check --target` on notebook folders and a notebook file, run side by side:
+    (the run, its JSON) for the solved folder, the unsolved folder, a solved folder with a
+    broken and a missing notebook, and the solved training notebook alone."""
+    tmp = tmp_path_factory.mktemp("graded")
+    broken = shutil.copytree(made["solutions"], tmp / "submission")
+    (broken / "ex03_gradients.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (broken / "ex05_init_params.ipynb").unlink()
+    targets = {"solved": made["solutions"], "unsolved": made["exercises"], "broken": broken,
+               "one": made["solutions"] / "ex09_train.ipynb"}
+
+    def grade(name: str) -> tuple[object, dict]:
+        out = tmp / f"{name}.json"
+        run = run_grader("check", "--target", str(targets[name]), "--json", str(out))
+        assert not run.stderr, run.stderr
+        return run, json.loads(out.read_text())
+
+    with ThreadPoolExecutor(len(targets)) as pool:
+        return dict(zip(targets, pool.map(grade, targets)))
 
 
-def test_a_folder_of_solved_notebooks_gets_full_marks(made, tmp_path):
-    run, result = _grade(made["solutions"], tmp_path)
+def test_a_folder_of_solved_notebooks_gets_full_marks(graded):
+    run, result = graded["solved"]
     assert run.returncode == 0, run.stdout
     assert result["score"] == result["max_score"] == chapter().max_score
     assert [e["file"] for e in result["exercises"]] == [f"{e.stem}.ipynb" for e in chapter().exercises]
@@ -192,19 +216,16 @@ def test_a_folder_of_solved_notebooks_gets_full_marks(made, tmp_path):
     assert re.search(r"09 train .*\n +loss, yours: +\S{40}\n +loss, expected: +\S{40}", run.stdout), run.stdout
 
 
-def test_a_folder_of_unsolved_notebooks_gets_nothing(made, tmp_path):
-    run, result = _grade(made["exercises"], tmp_path)
+def test_a_folder_of_unsolved_notebooks_gets_nothing(graded):
+    run, result = graded["unsolved"]
     assert run.returncode == 1
     assert result["score"] == 0
     assert {e["status"] for e in result["exercises"]} == {"not_started"}
     assert "ex01_tracked.ipynb" in run.stdout
 
 
-def test_broken_and_missing_notebooks_are_named_and_the_others_graded(made, tmp_path):
-    folder = shutil.copytree(made["solutions"], tmp_path / "submission")
-    (folder / "ex03_gradients.ipynb").write_text('{"cells": [', encoding="utf-8")
-    (folder / "ex05_init_params.ipynb").unlink()
-    run, result = _grade(folder, tmp_path)
+def test_broken_and_missing_notebooks_are_named_and_the_others_graded(graded):
+    run, result = graded["broken"]
     assert run.returncode == 1
     by_id = {e["id"]: e for e in result["exercises"]}
     assert by_id["03"]["status"] == "error"
@@ -215,8 +236,8 @@ def test_broken_and_missing_notebooks_are_named_and_the_others_graded(made, tmp_
     assert {i for i, e in by_id.items() if e["status"] == "pass"} == {"01", "02", "04", "06", "07", "08"}
 
 
-def test_one_notebook_is_graded_with_the_earlier_ones_beside_it(made, tmp_path):
-    run, result = _grade(made["solutions"] / "ex09_train.ipynb", tmp_path)
+def test_one_notebook_is_graded_with_the_earlier_ones_beside_it(graded):
+    run, result = graded["one"]
     assert run.returncode == 0, run.stdout
     assert [(e["id"], e["status"], e["file"]) for e in result["exercises"]] == [("09", "pass", "ex09_train.ipynb")]
 
