@@ -31,8 +31,9 @@ def render(r: ExerciseResult, note: str, s: Style, verbose: bool = False) -> str
     ex = r.exercise
     head = (f"{s.symbol(r.status)} Exercise {ex.id} ({ex.name}): {LABELS[r.status]}, "
             f"{r.score:g}/{ex.points:g} points")
-    lines = [s(head, "bold", COLORS[r.status]), *("  " + line for line in loss_curves(r, s))]
+    lines = [s(head, "bold", COLORS[r.status])]
     if r.status == "pass":
+        lines += ["  " + line for line in loss_curves(r, s)]
         later = next((e for e in chapter().exercises if e.number > ex.number), None)
         lines.append(f"  Well done! Next: exercise {later.id}, in {later.stem}.ipynb." if later
                      else "  Well done! That was the last exercise of the chapter.")

@@ -53,6 +53,15 @@ def folder() -> Path:
     return Path.cwd()
 
 
+def _why_absent(ex: Exercise, here: Path, problems: dict[str, str]) -> str:
+    if not any((here / f"{e.stem}.ipynb").exists() for e in chapter().exercises):
+        return (f"This notebook runs in {here}, where there are no notebooks of the kata. Jupyter "
+                "usually runs a notebook in its own folder; yours does not, so say where the "
+                "notebooks are with `import os; os.chdir(\"path/to/the/notebooks\")` and run this "
+                "cell again.")
+    return why_absent(ex, str(here), problems)
+
+
 # --- the grading process -------------------------------------------------------------
 
 
@@ -172,7 +181,7 @@ def check(exercise: str, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT
         absent = [e for e in needed(ex) if not (work / e.file).exists()]
         if absent:
             print(f"Exercise {ex.id} could not be checked: {ex.name} uses {absent[0].name} from "
-                  f"exercise {absent[0].id}. {why_absent(absent[0], str(here), problems)}")
+                  f"exercise {absent[0].id}. {_why_absent(absent[0], here, problems)}")
             return
         reply = _ask({"folder": str(work), "exercise": ex.id, "timeout": timeout, "verbose": verbose},
                      START_SECONDS + timeout)
@@ -226,7 +235,7 @@ def earlier(*names: str):
             raise ValueError(f"{name!r} is not a function of the kata: they are "
                              f"{', '.join(e.name for e in chapter().exercises)}")
         if ex.file not in sources:
-            why = f"{name} could not be loaded. {why_absent(ex, str(here), problems)}"
+            why = f"{name} could not be loaded. {_why_absent(ex, here, problems)}"
             print(why)
             found.append(_stand_in(name, why))
             continue

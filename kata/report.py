@@ -34,7 +34,8 @@ def summary_lines(run: RunResult, s: Style) -> list[str]:
             f"  {status}  {r.exercise.id} {r.exercise.name:<{width}}  "
             f"{_points(r.score):>2}/{_points(r.exercise.points)}  {s(r.exercise.title, 'dim')}"
         )
-        lines += [" " * 17 + line for line in loss_curves(r, s)]
+        if r.passed:  # a failing exercise shows its curves with the details of its failure
+            lines += [" " * 17 + line for line in loss_curves(r, s)]
     return lines
 
 
@@ -68,6 +69,7 @@ def test_details(r: ExerciseResult, s: Style, every: bool) -> list[str]:
         if t.output:
             cut = f"\n[... {t.output_cut} more bytes of output cut]" if t.output_cut else ""
             lines.append(_indent("Your code printed:\n" + _indent(t.output.rstrip(), "  ") + cut))
+    lines += [_indent(line) for line in loss_curves(r, s)]
     if not every and len(failing) > 1:
         lines.append(s(f"  ({len(failing) - 1} more failing test{'s' if len(failing) > 2 else ''} "
                        f"in this exercise: add -v to see every one)", "dim"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot write notebooks to '{args.out}': {e.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"cannot write notebooks to '{args.out}': permission denied")
 
     from ..notebooks import generate
 
