@@ -1,8 +1,8 @@
 """Jupyter notebooks made from the exercise files, one per exercise.
 
 A notebook is built from two sources only: the exercise's `.py` file in the folder it is
-made from (the lesson in its module docstring, the function, the example run at its
-end) and kata/exercises.toml (title, concept, documentation). Nothing is written twice.
+made from (the lesson in its module docstring, the function and its contract, the example
+run at its end) and kata/exercises.toml (the concept in a sentence). Nothing is written twice.
 
 Cells the grader needs are marked in their metadata, `{"kata": {"exercise": "04",
 "role": "answer"}}`; the notebook's own metadata keeps a fingerprint of what was
@@ -109,9 +109,9 @@ def contract_markdown(ex: Exercise, contract: str, signature: str, stub: bool) -
            "imports of the first code cell), so keep everything your function needs in it."]
     for paragraph in re.split(r"\n\s*\n", contract.strip()):
         label, _, rest = paragraph.partition(":")
-        if label in ("Example", "Read"):
+        lines = rest.strip().splitlines()
+        if label in ("Example", "Read") and lines:
             width = len(label) + 2
-            lines = rest.strip().splitlines()
             text = "\n".join([lines[0], *(line[width:] if line[:width].isspace() else line.strip()
                                           for line in lines[1:])])
             out.append(f"**Example:**\n\n```\n{text}\n```" if label == "Example"
@@ -123,7 +123,10 @@ def contract_markdown(ex: Exercise, contract: str, signature: str, stub: bool) -
 
 def _signature(source: str, ex: Exercise) -> str:
     """The function's `def` line as written, on one line, without `def` and the colon."""
-    func = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == ex.name)
+    func = next((n for n in ast.parse(source).body
+                 if isinstance(n, ast.FunctionDef) and n.name == ex.name), None)
+    if func is None:  # a learner's file that lost its function still gets a notebook
+        return f"{ex.name}(...)"
     lines = source.splitlines()[func.lineno - 1: func.body[0].lineno - 1]
     text = " ".join(line.strip() for line in lines).removeprefix("def ")
     text = re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", text))
@@ -320,8 +323,9 @@ def write_notebook(ex: Exercise, source: str, out: Path, force: bool = False) ->
     path = out / name
     try:
         nb = build(ex, source)
-    except SyntaxError as e:
-        return Written(name, "failed", f"{ex.file}, line {e.lineno}, does not parse: {e.msg}")
+    except (SyntaxError, ValueError) as e:  # ValueError: null bytes, on some Python versions
+        where = f", line {e.lineno}," if getattr(e, "lineno", None) else ""
+        return Written(name, "failed", f"{ex.file}{where} does not parse: {getattr(e, 'msg', e)}")
     new = nb.metadata["kata"]["fingerprint"]
     if not path.exists():
         _write(path, nb)
