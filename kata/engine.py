@@ -3,19 +3,30 @@ every exercise in a process of its own started from that state."""
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from .meta import Exercise, chapter
 from .runner import Job, Outcome, Runner
 from .session import TESTS, Collection, run_session
 from .verdict import ExerciseResult, RunResult, judge
 
+T = TypeVar("T")
+
+
+# Thread pools that numpy's and torch's maths libraries start at import would be copied
+# into every fork without their threads; the exercises' tensors are tiny, one thread will do.
+SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 
 def warm_up() -> None:
     """Import what every exercise needs, without starting any thread pool (forks follow)."""
+    for name in SINGLE_THREADED:
+        os.environ[name] = "1"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import torch
@@ -67,16 +78,27 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
     ]
 
 
+def in_session(work: Callable[[Collection, Runner], T], *, timeout: float, isolation: str | None = None,
+               tests_dir: Path = TESTS, parallel: int | None = None) -> T:
+    """Start a warm session, return work(collection, runner) from inside it, end the session.
+
+    Everything `work` grades is a fork of this warm process (or a fresh Python where
+    there is no fork), so it may grade as often as it likes: watch mode loops here.
+    """
+    warm_up()
+    runner = make_runner(timeout, isolation, tests_dir, parallel)
+    try:
+        return run_session(lambda c: work(c, runner), tests_dir)
+    finally:
+        runner.close()
+
+
 def grade(targets: list[Path], exercises: list[Exercise], *, timeout: float, isolation: str | None = None,
           tests_dir: Path = TESTS, parallel: int | None = None,
           on_result: Callable[[int, ExerciseResult], None] | None = None) -> list[RunResult]:
     """Start a session, grade every target, end the session."""
-    warm_up()
-    runner = make_runner(timeout, isolation, tests_dir, parallel)
-    try:
-        return run_session(lambda c: grade_targets(c, runner, targets, exercises, on_result), tests_dir)
-    finally:
-        runner.close()
+    return in_session(lambda c, runner: grade_targets(c, runner, targets, exercises, on_result),
+                      timeout=timeout, isolation=isolation, tests_dir=tests_dir, parallel=parallel)
 
 
 def grade_once(target: Path, exercises: list[Exercise], *, timeout: float,

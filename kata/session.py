@@ -3,10 +3,15 @@
 pytest starts, imports the tests and collects them once, in the grader's own process
 (no learner code runs there). The grader's work then happens inside the session, where
 every exercise is run in a separate process that starts from this warm state.
+
+Before that work starts, the session gets ready to be forked many times: the objects
+made so far are set aside from the garbage collector, and pytest is told not to format
+tracebacks that nobody reads (the grader explains exceptions itself).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
 from collections.abc import Callable
@@ -49,6 +54,7 @@ class _Session:
         self.collection = Collection(tests_dir=tests_dir)
         self.result: T | None = None
         self.error: BaseException | None = None
+        self.ran = False
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -61,11 +67,25 @@ class _Session:
             ex = _exercise_of(item.path.name)
             if ex is not None:
                 self.collection.items.setdefault(ex.id, []).append(item)
+        _ready_to_fork(session.config)
+        self.ran = True
         try:
             self.result = self.body(self.collection)
         except BaseException as exc:  # re-raised by run_session, outside pytest
             self.error = exc
         return True
+
+
+def _ready_to_fork(config) -> None:
+    """Make the many forks that follow cheap.
+
+    A forked process copies every memory page it writes to. The garbage collector
+    writes to every object it examines, so the objects of torch, pytest and the tests
+    are frozen out of its reach. And each failing test would otherwise have pytest format
+    a long traceback, reading source files, that the grader never shows.
+    """
+    gc.freeze()
+    config.option.tbstyle = "no"
 
 
 def _exercise_of(test_file: str) -> Exercise | None:
@@ -99,7 +119,9 @@ def run_session(body: Callable[[Collection], T], tests_dir: Path = TESTS, files:
     state = _Session(body, tests_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pytest.main(pytest_args(tests_dir, files), plugins=[state, RECORDER])
+        code = pytest.main(pytest_args(tests_dir, files), plugins=[state, RECORDER])
     if state.error is not None:
         raise state.error
+    if not state.ran and code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C during collection, which pytest caught
     return state.result

@@ -1,0 +1,303 @@
+"""How fast the grader is, measured here and now, against the kata's speed targets.
+
+    python benchmarks/bench.py           about five minutes on two cores
+    python benchmarks/bench.py --quick   fewer repetitions, about two minutes
+
+Every number comes from this one run on this machine: the import floor
+(`python -c "import torch, pytest"`) and the grader are timed in alternation, so a
+busy moment slows both. A quiet machine gives the fairest ratios; the load average at
+the start and at the end is printed so a reader can tell. Linux only (it reads /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import pty
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+FLOOR = [PY, "-c", "import torch, pytest"]
+SAMPLE_EVERY = 0.01  # seconds between two looks at a process tree's memory
+
+
+def grader(*args: str) -> list[str]:
+    return [PY, str(ROOT / "grader.py"), *args]
+
+
+# --- the machine ---------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores · {platform.system()} {platform.release()} · "
+            f"Python {platform.python_version()} · torch {importlib.metadata.version('torch')} · "
+            f"pytest {importlib.metadata.version('pytest')}")
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+# --- time ----------------------------------------------------------------------------
+
+
+def seconds(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def alternating(commands: dict[str, list[str]], rounds: int) -> dict[str, float]:
+    """Median wall time of each command, run in turn `rounds` times (after one warm-up each)."""
+    for cmd in commands.values():
+        seconds(cmd)  # fills the file cache, as a learner's second run finds it
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            times[name].append(seconds(cmd))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+# --- memory --------------------------------------------------------------------------
+
+
+@dataclass
+class Memory:
+    pss: int  # KiB: the largest sum, over one sample, of the PSS of every process of the tree
+    rss: int  # KiB: the largest RSS of any single process of the tree (from wait4)
+    processes: int  # the most processes seen at once
+    threads: int  # the most threads seen in the top process
+
+
+def _tree(pid: int) -> list[int]:
+    pids, i = [pid], 0
+    while i < len(pids):
+        try:
+            for tid in os.listdir(f"/proc/{pids[i]}/task"):
+                with open(f"/proc/{pids[i]}/task/{tid}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            pass
+        i += 1
+    return pids
+
+
+def _field(path: str, name: str) -> int:
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def memory(cmd: list[str]) -> Memory:
+    """Run `cmd`, sampling the PSS of its whole process tree every SAMPLE_EVERY seconds.
+
+    PSS shares each page among the processes that map it, so the sum over a tree of
+    forked processes counts a page they share once, where RSS would count it in each.
+    """
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    peak = Memory(0, 0, 0, 0)
+    while True:
+        pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            peak.rss = usage.ru_maxrss
+            proc.returncode = 0  # reaped here; keeps Popen from waiting again
+            return peak
+        tree = _tree(proc.pid)
+        peak.pss = max(peak.pss, sum(_field(f"/proc/{p}/smaps_rollup", "Pss:") for p in tree))
+        peak.processes = max(peak.processes, len(tree))
+        peak.threads = max(peak.threads, _field(f"/proc/{proc.pid}/status", "Threads:"))
+        time.sleep(SAMPLE_EVERY)
+
+
+def median_memory(cmd: list[str], rounds: int) -> Memory:
+    runs = [memory(cmd) for _ in range(rounds)]
+    return Memory(*(int(statistics.median(getattr(m, f) for m in runs))
+                    for f in ("pss", "rss", "processes", "threads")))
+
+
+# --- watch mode ----------------------------------------------------------------------
+
+WRONG = ["return ((y_pred - y) ** 2).sum()", "return (y_pred - y).abs().mean()"]
+RIGHT = "return ((y_pred - y) ** 2).mean()"
+FOOTER = "q quit".encode()
+
+
+class Terminal:
+    """A program in a pseudo-terminal, read as it writes."""
+
+    def __init__(self, cmd: list[str]):
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True, env=dict(os.environ, TERM="xterm"))
+        os.close(slave)
+        self.buffer = b""
+
+    def screen(self, timeout: float = 120) -> float:
+        """Wait for the end of the next full screen (its last line names the keys); when it came."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            end = self.buffer.find(FOOTER)
+            if end >= 0 and self.buffer.find(b"\n", end) >= 0:
+                at = time.monotonic()
+                self.buffer = self.buffer[self.buffer.find(b"\n", end) + 1:]
+                return at
+            if select.select([self.master], [], [], 0.005)[0]:
+                self.buffer += os.read(self.master, 1 << 16)
+        raise TimeoutError("watch mode drew no screen in time")
+
+    def close(self) -> None:
+        os.write(self.master, b"q")
+        self.proc.wait(timeout=30)
+        os.close(self.master)
+
+
+def watch_latency(saves: int) -> list[float]:
+    """Seconds from writing a still-wrong ex04_mse_loss.py to the end of the redrawn screen."""
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as tmp:
+        folder = Path(tmp) / "work"
+        shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+        path = folder / "ex04_mse_loss.py"
+        solved = path.read_text()
+        path.write_text(solved.replace(RIGHT, WRONG[1]))
+        term = Terminal(grader("watch", "--target", str(folder)))
+        try:
+            term.screen()
+            latencies = []
+            for n in range(saves):
+                time.sleep(0.3)  # a learner types between saves
+                started = time.monotonic()
+                path.write_text(solved.replace(RIGHT, WRONG[n % 2]))
+                latencies.append(term.screen() - started)
+        finally:
+            term.close()
+    return latencies
+
+
+# --- a batch of submissions ----------------------------------------------------------
+
+
+def submissions(folder: Path, n: int) -> list[Path]:
+    """`n` submissions spread from nothing done to everything done, as a class hands in."""
+    from_stubs = {p.name: p for p in (ROOT / "exercises").glob("ex*.py")}
+    made = []
+    for k in range(n):
+        sub = folder / f"S{k + 1}"
+        shutil.copytree(ROOT / "solutions", sub, ignore=shutil.ignore_patterns("__pycache__"))
+        exercise_files = sorted(sub.glob("ex*.py"))
+        solved = round(len(exercise_files) * k / max(1, n - 1))
+        for path in exercise_files[solved:]:
+            shutil.copy(from_stubs[path.name], path)
+        made.append(sub)
+    return made
+
+
+def batch(n: int) -> tuple[float, float]:
+    """(seconds for `grade` of n submissions, seconds for n separate `check --target S`)."""
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as tmp:
+        subs = submissions(Path(tmp), n)
+        seconds(grader("check", "--target", str(subs[0])))  # warm the file cache
+        together = seconds(grader("grade", *map(str, subs), "--out", str(Path(tmp) / "out")))
+        lines = (Path(tmp) / "out" / "grades.csv").read_text().splitlines()
+        if len(lines) != n + 1:
+            raise RuntimeError(f"grade wrote {len(lines) - 1} rows for {n} submissions")
+        apart = sum(seconds(grader("check", "--target", str(s))) for s in subs)
+    return together, apart
+
+
+# --- the report ----------------------------------------------------------------------
+
+
+def row(what: str, measured: str, ratio: float, target: str, met: bool) -> str:
+    return f"  {what:<44} {measured:<26} {ratio:>6.2f} x  {target:<8} {'met' if met else 'NOT MET'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = p.parse_args(argv)
+    rounds, mem_rounds, spawn_rounds, saves = (3, 2, 1, 7) if args.quick else (7, 3, 3, 11)
+
+    print("PyTorch gradients kata: speed benchmark")
+    print(f"machine: {machine()}")
+    start_load = load()
+    started = time.monotonic()
+
+    full = {"floor": FLOOR, "exercises": grader("check"), "solutions": grader("check", "--target", "solutions")}
+    t = alternating(full, rounds)
+    m = {name: median_memory(cmd, mem_rounds) for name, cmd in full.items()}
+    warm_spawn = alternating({"warm": grader("check", "--target", "solutions"),
+                              "spawn": grader("check", "--target", "solutions", "--isolation", "spawn")},
+                             spawn_rounds)
+    latencies = watch_latency(saves)
+    together, apart = batch(20)
+
+    results = []
+    for name in ("exercises", "solutions"):
+        ratio = t[name] / t["floor"]
+        results.append(row(f"check of {name}/: time / import floor", f"{t[name]:.2f} s / {t['floor']:.2f} s",
+                           ratio, "<= 1.5", ratio <= 1.5))
+    for name in ("exercises", "solutions"):
+        ratio = m[name].pss / m["floor"].pss
+        results.append(row(f"check of {name}/: peak PSS / floor's", f"{m[name].pss / 1024:.0f} / "
+                           f"{m['floor'].pss / 1024:.0f} MiB", ratio, "<= 1.5", ratio <= 1.5))
+        ratio = m[name].rss / m["floor"].rss
+        results.append(row(f"check of {name}/: max RSS / floor's", f"{m[name].rss / 1024:.0f} / "
+                           f"{m['floor'].rss / 1024:.0f} MiB", ratio, "<= 1.5", ratio <= 1.5))
+    ratio = warm_spawn["spawn"] / warm_spawn["warm"]
+    results.append(row("fresh Python per exercise / warm (solutions/)",
+                       f"{warm_spawn['spawn']:.2f} s / {warm_spawn['warm']:.2f} s", ratio, "report", True))
+    median = statistics.median(latencies)
+    results.append(f"  {'watch: save to redrawn verdict, median':<44} {median:.3f} s (max {max(latencies):.3f}, "
+                   f"{len(latencies)} saves)    <= 0.5 s  {'met' if median <= 0.5 else 'NOT MET'}")
+    ratio = apart / together
+    results.append(row("20 checks one by one / one grade of 20", f"{apart:.1f} s / {together:.1f} s",
+                       ratio, ">= 10", ratio >= 10))
+
+    print(f"load average (1 min): {start_load} at the start, {load()} at the end; "
+          f"the run took {time.monotonic() - started:.0f} s")
+    print()
+    print(f"  {'what':<44} {'measured':<26} {'ratio':>8}  {'target':<8} verdict")
+    print("\n".join(results))
+    print()
+    print(f"Times are medians of {rounds} runs (spawn: {spawn_rounds}), run in alternation after one warm-up")
+    print("run each. Memory is measured in separate runs, sampling every process of the grader's")
+    print(f"tree every {SAMPLE_EVERY * 1000:.0f} ms: PSS is summed over the tree (a page the forks share counts once),")
+    print("max RSS is that of the largest single process (wait4); medians of "
+          f"{mem_rounds} runs. Most processes at once:")
+    print(f"floor {m['floor'].processes}, exercises {m['exercises'].processes}, solutions {m['solutions'].processes}; "
+          f"most threads in the grader process: {max(m['exercises'].threads, m['solutions'].threads)}.")
+    print("Watch latency: a pseudo-terminal runs `grader.py watch` on a copy of solutions/ with a wrong")
+    print("ex04_mse_loss.py; each save writes another wrong version, timed until the screen's last line.")
+    print("Batch: 20 copies of solutions/, submission k with the first round(9k/19) exercises solved and")
+    print("the rest left as stubs; `grade` against 20 separate `check --target S`, one after another.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
