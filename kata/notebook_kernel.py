@@ -38,7 +38,8 @@ _grader: subprocess.Popen | None = None
 _log = None  # the grading process's stderr, read when it fails
 _replies: queue.Queue = queue.Queue()
 _ids = itertools.count(1)
-_scratch: list[tempfile.TemporaryDirectory] = []
+_scratch: tempfile.TemporaryDirectory | None = None  # earlier()'s copies, for the kernel's life
+_loads = itertools.count(1)
 
 
 def _exercise(key: str) -> Exercise:
@@ -81,9 +82,12 @@ def start_grader() -> None:
         return
     _log = tempfile.TemporaryFile()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # A session of its own: interrupting or killing the kernel's process group leaves the
+    # grader to finish, clean up and end when it sees its stdin close.
     _grader = subprocess.Popen(
         [sys.executable, "-m", "kata.notebook_grader"], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=_log, env=env, text=True, encoding="utf-8",
+        start_new_session=True,
     )
     _replies = queue.Queue()
     threading.Thread(target=_read_replies, args=(_grader.stdout, _replies), daemon=True).start()
@@ -219,13 +223,15 @@ def _stand_in(name: str, why: str):
 def earlier(*names: str):
     """Your functions from the earlier exercises, loaded from their notebooks in this
     folder as last saved. One name gives one function; several give a tuple."""
+    global _scratch
     here = folder()
-    scratch = tempfile.TemporaryDirectory(prefix="kata-earlier-")
-    _scratch.append(scratch)  # kept while the kernel runs: tracebacks show its files
-    work = Path(scratch.name)
+    if _scratch is None:
+        _scratch = tempfile.TemporaryDirectory(prefix="kata-earlier-")
+    n = next(_loads)  # a fresh package each time: a changed notebook is loaded anew
+    work = Path(_scratch.name) / str(n)
     problems = notebooks_to_folder(here, work)
     sources = read_sources(work)
-    package = types.ModuleType(f"kata_notebooks_{len(_scratch)}")
+    package = types.ModuleType(f"kata_notebooks_{n}")
     package.__path__ = [str(work)]
     sys.modules[package.__name__] = package
     found = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import sys
@@ -100,12 +101,13 @@ class Executed:
     alive: bool
 
 
-async def _execute(path: Path, extra: tuple[str, ...] = ()) -> Executed:
-    """Run every cell of the notebook in its own kernel, then the `extra` cells; stop at any error."""
+async def _execute(path: Path, scratch: Path, extra: tuple[str, ...] = ()) -> Executed:
+    """Run every cell of the notebook in its own kernel, then the `extra` cells; stop at any error.
+    The kernel is killed at the end, so its temporary files go to `scratch`."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_SECONDS, kernel_name="python3", shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
-    async with client.async_setup_kernel():
+    async with client.async_setup_kernel(env=dict(os.environ, TMPDIR=str(scratch))):
         for source in extra:
             nb.cells.append(v4.new_code_cell(source))
         for index, cell in enumerate(nb.cells):
@@ -130,13 +132,14 @@ def executed(made, tmp_path_factory) -> dict[str, Executed]:
     jobs = {f"solved {p.name}": (p, ()) for p in sorted(made["solutions"].glob("*.ipynb"))}
     unsolved = shutil.copytree(made["exercises"], tmp_path_factory.mktemp("unsolved") / "notebooks")
     jobs["unsolved ex09_train.ipynb"] = (unsolved / "ex09_train.ipynb", AFTERWARDS)
+    scratch = tmp_path_factory.mktemp("kernel-tmp")
 
     async def run_all() -> dict[str, Executed]:
         gate = asyncio.Semaphore(KERNELS_AT_ONCE)
 
         async def one(path: Path, extra: tuple[str, ...]) -> Executed:
             async with gate:
-                return await _execute(path, extra)
+                return await _execute(path, scratch, extra)
 
         results = await asyncio.gather(*(one(*job) for job in jobs.values()))
         return dict(zip(jobs, results))
