@@ -32,6 +32,9 @@ STARTUP_LIMIT = 120.0
 # On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
 # given this long to write it, so the report can name the learner's line.
 STACK_DUMP_WAIT = 0.5
+# An exercise takes a fraction of a second; one still running after this long is probably
+# stuck, and another may start beside it (see Runner._room).
+PATIENCE = 1.0
 
 
 @dataclass
@@ -116,7 +119,7 @@ def _orphans(keep: set[int]) -> list[int]:
 
 
 class Runner:
-    """Runs jobs, at most `parallel` at a time, each within `timeout` seconds."""
+    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, parallel: int | None = None,
                  fork: bool | None = None, tests_dir: Path | None = None):
@@ -140,7 +143,7 @@ class Runner:
         results: dict[str, Outcome] = {}
         try:
             while pending or active:
-                while pending and len(active) < self.parallel:
+                while pending and self._room(active):
                     job = pending.popleft()
                     active[job.key] = self._start(job)
                 self._wait(active)
@@ -160,6 +163,18 @@ class Runner:
         return results
 
     # --- starting ----------------------------------------------------------------
+
+    def _room(self, active: dict[str, _Active]) -> bool:
+        """Whether another job may start: fewer than `parallel` jobs are young, and fewer
+        than twice as many run. Stuck exercises (and those that use them) then wait for
+        their time limits side by side, not one pair after another, so a run stays short."""
+        now = time.monotonic()
+        patience = min(PATIENCE, self.timeout / 2)
+        young = sum(
+            1 for a in active.values()
+            if (a.proc is not None and not a.ready) or now - a.started < patience
+        )
+        return young < self.parallel and len(active) < 2 * self.parallel
 
     def _start(self, job: Job) -> _Active:
         if self.fork:
