@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from . import ROOT
+from . import ROOT, guard
 from .child import RECORDER
 from .meta import Exercise, chapter
 
@@ -81,10 +81,12 @@ def _ready_to_fork(config) -> None:
 
     A forked process copies every memory page it writes to. The garbage collector
     writes to every object it examines, so the objects of torch, pytest and the tests
-    are frozen out of its reach. And each failing test would otherwise have pytest format
-    a long traceback, reading source files, that the grader never shows.
+    are frozen out of its reach; and the tripwire's note of what the tests rely on is
+    taken here, once, instead of in every fork. Each failing test would otherwise have
+    pytest format a long traceback, reading source files, that the grader never shows.
     """
     gc.freeze()
+    guard.note_before_forking()
     config.option.tbstyle = "no"
 
 
