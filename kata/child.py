@@ -33,6 +33,10 @@ KEEP_OUTPUT = 500
 _write = os.write
 _dumps = json.dumps
 _get_failures = check_log.get_failures
+_exit = os._exit
+
+# Where faulthandler writes a crash's stack (and where os._exit notes its caller).
+_fault_file = None
 
 
 class Recorder:
@@ -70,7 +74,8 @@ def isolate(workdir: Path, key: str) -> int:
     sys.stderr.flush()
     os.dup2(out, 1)
     os.dup2(out, 2)
-    fault = open(workdir / f"{key}.fault", "w")
+    global _fault_file
+    fault = _fault_file = open(workdir / f"{key}.fault", "w")
     faulthandler.enable(file=fault, all_threads=False)
     if hasattr(signal, "SIGUSR1"):  # the runner's question on a time-out: where are you stuck?
         faulthandler.register(signal.SIGUSR1, file=fault, all_threads=False)
@@ -138,7 +143,7 @@ def _describe(exc: BaseException, ex: Exercise) -> tuple[str, str, str]:
 def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
     seen: list[str] = []
     for w in caught:
-        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ResourceWarning)):
             continue
         text = str(w.message).strip().splitlines()[0]
         if text and text not in seen:
@@ -203,6 +208,7 @@ def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None],
     """Run the tests of `ex` against the learner's code in `target`; report each through `send`."""
     loader.set_target(target)
     guard.install_runtime_guards(ex, loader.target())
+    os._exit = _noting_exit(str(loader.target()) + os.sep)
     wire = guard.Tripwire()
     RECORDER.active = True
     for i, item in enumerate(items):
@@ -220,6 +226,22 @@ def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None],
             send({"event": "stopped", "reason": "the grader stopped after your code interrupted the tests"})
             return
     send({"event": "done"})
+
+
+def _noting_exit(prefix: str) -> Callable[[int], None]:
+    """os._exit that first notes where the learner's code called it, for the report: the
+    process ends at once, so there is no traceback to read afterwards."""
+
+    def noting_exit(status: int) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and not frame.f_code.co_filename.startswith(prefix):
+            frame = frame.f_back
+        if frame is not None and _fault_file is not None:
+            _fault_file.write(f'os._exit() called from File "{frame.f_code.co_filename}", line {frame.f_lineno}\n')
+            _fault_file.flush()
+        _exit(status)
+
+    return noting_exit
 
 
 TAMPERED = (

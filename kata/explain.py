@@ -134,8 +134,11 @@ def raised_in(exc: BaseException) -> str | None:
     return Path(filename).name if _in_target(filename) else None
 
 
-SKIPS = {XFailed: "called pytest.xfail()", Skipped: "called pytest.skip()",
-         unittest.SkipTest: "raised unittest.SkipTest"}
+SKIPS = {
+    XFailed: "called pytest.xfail(), which marks the test as expected to fail",
+    Skipped: "called pytest.skip(), which skips the test",
+    unittest.SkipTest: "raised unittest.SkipTest, which skips the test",
+}
 
 
 def is_skip(exc: BaseException) -> bool:
@@ -151,8 +154,8 @@ def behaviour(exc: BaseException, frame: Frame | None) -> str | None:
     never = "A test that does not run to the end never counts as passed."
     skip = next((what for kind, what in SKIPS.items() if isinstance(exc, kind)), None)
     if skip is not None:
-        return (f"Your code {skip}{at}, which skips the test. A skipped test never counts as "
-                "passed: take it out.")
+        what, effect = skip.split(", ")
+        return f"Your code {what}{at}, {effect}. Such a test never counts as passed: take the call out."
     if isinstance(exc, Exit):
         return f"Your code called pytest.exit(){at}. {never}"
     if isinstance(exc, SystemExit):

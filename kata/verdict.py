@@ -119,7 +119,7 @@ def _where(message: str) -> str:
 def _fault_location(fault: str) -> str:
     """The learner's line in a faulthandler dump, innermost first."""
     for line in fault.splitlines():
-        m = re.search(r'File "([^"]*?(ex\d\d_\w+\.py))", line (\d+)', line)
+        m = re.search(r'File "([^"]*[/\\](ex\d\d_\w+\.py))", line (\d+)', line)  # not test_ex...
         if m:
             return f"{m.group(2)}, line {m.group(3)}"
     return ""
@@ -166,7 +166,7 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, file: str,
         status, message = "error", failing[0].message
     else:
         status, message = "fail", failing[0].message
-    where = _where(message) or (_fault_location(outcome.fault) if outcome.ended in ("crash", "timeout") else "")
+    where = _where(message) or (_fault_location(outcome.fault) if outcome.ended in ("crash", "exit", "timeout") else "")
     return ExerciseResult(ex, status, ex.points if status == "pass" else 0.0, message, tests, file, where, outcome.seconds)
 
 
@@ -191,10 +191,12 @@ def _missing_message(name: str, outcome: Outcome) -> str:
         at = f" at {where}" if where else ""
         return f"Python itself crashed while running {name}{at}: {outcome.detail}."
     if outcome.ended == "exit":
+        where = _fault_location(outcome.fault)
+        cause = f"Your code called os._exit() at {where}" if where else \
+            "Your code probably called os._exit() or something like it"
         return (
-            f"The test process ended while running {name}: {outcome.detail}. Your code "
-            "probably called os._exit() or something like it; a test that does not finish "
-            "never counts as passed."
+            f"The test process ended while running {name}: {outcome.detail}. {cause}; a test "
+            "that does not run to the end never counts as passed."
         )
     if outcome.ended == "stopped":
         return f"{name} was not run: {outcome.detail}."
