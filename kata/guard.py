@@ -18,6 +18,7 @@ import functools
 import importlib
 import importlib.abc
 import math
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -143,7 +144,7 @@ class _BlockSolutions(importlib.abc.MetaPathFinder):
 
 def install_runtime_guards(ex: Exercise, target: Path) -> None:
     """Make forbidden calls from the learner's folder raise ShortcutError (child process only)."""
-    prefix = str(target) + "/"
+    prefix = str(target) + os.sep
     sys.meta_path.insert(0, _BlockSolutions(ex))
     for banned in ex.forbidden:
         module_name, _, attr = banned.rpartition(".")
