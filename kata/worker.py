@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
 
     ex = chapter().find(args.exercise)
     if ex is None:
-        print(f"unknown exercise {args.exercise!r}", file=sys.stderr)
+        print(f"kata.worker: unknown exercise '{args.exercise}'", file=sys.stderr)
         return 2
     send = file_sender(args.events)
     warm_up()
@@ -69,9 +70,15 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    status = 1  # the grader itself failed: the runner reports that no test could run
     try:
-        main(sys.argv[1:])
+        status = main(sys.argv[1:])
+    except SystemExit as e:  # a bad command line
+        status = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
     finally:
         # Whatever learner code left behind (threads, atexit handlers) must not keep
-        # this process alive, nor decide its exit status: the events are what count.
-        os._exit(0)
+        # this process alive: the events are what count.
+        sys.stderr.flush()
+        os._exit(status)

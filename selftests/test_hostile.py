@@ -23,6 +23,8 @@ from conftest import ROOT, chapter, copy_solutions, run_grader
 from test_mistakes import users_of
 
 from kata import guard
+from kata.runner import Outcome
+from kata.verdict import judge
 
 TIMEOUT = 3.0
 BOUND = 2 * TIMEOUT + 10  # seconds: the longest an exercise (or a whole check) may take
@@ -400,3 +402,14 @@ def test_every_forbidden_name_is_refused_with_its_reason(tmp_path, ex, banned):
 def test_the_references_use_no_shortcut():
     for ex in chapter().exercises:
         guard.check_source(ex, ROOT / "solutions" / ex.file)
+
+
+def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():
+    """No learner code runs before the first test starts: such an end is the grader's fault."""
+    ex = chapter().find("04")
+    ended = Outcome(records=[], running=None, ended="exit", detail="the process exited with status 1")
+    result = judge(ex, ["test_one", "test_two"], ended, ex.file)
+    assert result.status == "error" and result.score == 0
+    assert "not caused by your code" in result.message and "Reporting a problem" in result.message
+    crashed = Outcome(records=[], running="test_one", ended="exit", detail="the process exited with status 0")
+    assert "Your code probably called os._exit()" in judge(ex, ["test_one"], crashed, ex.file).message
