@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 import pytest_check.check_log as check_log
@@ -36,7 +37,7 @@ _get_failures = check_log.get_failures
 _exit = os._exit
 
 # Where faulthandler writes a crash's stack (and where os._exit notes its caller).
-_fault_file = None
+_fault_file: TextIO | None = None
 
 
 class Recorder:
