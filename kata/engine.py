@@ -72,7 +72,12 @@ def fewer_page_tables() -> None:
 def make_runner(timeout: float, isolation: str | None, tests_dir: Path = TESTS,
                 parallel: int | None = None) -> Runner:
     fork = None if isolation is None else isolation == "fork"
-    return Runner(timeout=timeout, fork=fork, tests_dir=tests_dir, parallel=parallel)
+    runner = Runner(timeout=timeout, fork=fork, tests_dir=tests_dir, parallel=parallel)
+    if parallel is None and runner.fork:
+        # One fork more than there are cores: while one is started or torn down (the
+        # grader waits for that), the others keep every core busy.
+        runner.parallel += 1
+    return runner
 
 
 def jobs_for(collection: Collection, target: Path, exercises: list[Exercise], prefix: str = "") -> list[Job]:

@@ -67,7 +67,7 @@ class _Session:
             ex = _exercise_of(item.path.name)
             if ex is not None:
                 self.collection.items.setdefault(ex.id, []).append(item)
-        _ready_to_fork(session.config)
+        _ready_to_fork(session)
         self.ran = True
         try:
             self.result = self.body(self.collection)
@@ -76,18 +76,26 @@ class _Session:
         return True
 
 
-def _ready_to_fork(config) -> None:
+def _ready_to_fork(session) -> None:
     """Make the many forks that follow cheap.
 
     A forked process copies every memory page it writes to. The garbage collector
     writes to every object it examines, so the objects of torch, pytest and the tests
     are frozen out of its reach; and the tripwire's note of what the tests rely on is
     taken here, once, instead of in every fork. Each failing test would otherwise have
-    pytest format a long traceback, reading source files, that the grader never shows.
+    pytest format a long traceback, reading source files, that the grader never shows
+    (it explains the exception itself): pytest keeps one line instead.
     """
     gc.freeze()
     guard.note_before_forking()
-    config.option.tbstyle = "no"
+    session.config.option.tbstyle = "no"
+    for item in session.items:
+        item.repr_failure = _one_line
+        item.location  # computed once here (pytest keeps it), not in every fork that reports
+
+
+def _one_line(excinfo, style=None) -> str:
+    return excinfo.exconly()
 
 
 def _exercise_of(test_file: str) -> Exercise | None:
