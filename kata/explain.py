@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import linecache
 import re
 import traceback
@@ -105,7 +106,15 @@ def advice(message: str) -> str | None:
 
 def _in_target(filename: str) -> bool:
     try:
-        Path(filename).resolve().relative_to(loader.target())
+        return _inside(filename, loader.target())
+    except RuntimeError:
+        return False
+
+
+@functools.lru_cache(maxsize=None)  # tracebacks name the same few files again and again
+def _inside(filename: str, folder: Path) -> bool:
+    try:
+        Path(filename).resolve().relative_to(folder)
         return True
     except (ValueError, RuntimeError, OSError):
         return False
@@ -114,7 +123,8 @@ def _in_target(filename: str) -> bool:
 def learner_frame(exc: BaseException) -> Frame | None:
     """The innermost place in the learner's files that the exception passed through."""
     found = None
-    for summary in traceback.extract_tb(exc.__traceback__):
+    # Source lines are read only for the learner's frames, not for pytest's dozen.
+    for summary in traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False):
         if _in_target(summary.filename):
             code = (summary.line or linecache.getline(summary.filename, summary.lineno)).strip()
             found = Frame(Path(summary.filename).name, summary.lineno or 0, code)

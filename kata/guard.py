@@ -15,11 +15,14 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import gc
 import importlib
 import importlib.abc
+import itertools
 import math
 import os
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 
@@ -197,18 +200,77 @@ def _watched() -> list[tuple[str, dict]]:
         ("_pytest.reports.TestReport", _pytest.reports.TestReport),
     ]
     for name, module in list(sys.modules.items()):
-        if not isinstance(module, ModuleType):
-            continue
-        if name.startswith("kata.") or name in ("support", "conftest") or name.startswith("test_ex"):
+        if isinstance(module, ModuleType) and _grader_module(name):
             spaces.append((name, module))
     return [(label, vars(obj)) for label, obj in spaces]
+
+
+def _grader_module(name: str) -> bool:
+    return name.startswith("kata.") or name in ("support", "conftest") or name.startswith("test_ex")
+
+
+# --- the same note, taken once before the grader forks ----------------------------------
+# Copying every watched namespace in each forked process writes to thousands of memory
+# pages that the fork shares with the grader, and each such page is then copied: about
+# 10 ms per exercise. The grader takes the note once, before forking; a fork inherits it
+# and notes again only the namespaces whose dict changed since (CPython's dict version,
+# PEP 509, tells: it changes with every change of the dict). Where there is no dict
+# version to read, each process takes its own note, as before.
+
+
+def _dict_version_reader():
+    if (sys.implementation.name != "cpython" or not (3, 11) <= sys.version_info[:2] <= (3, 13)
+            or sysconfig.get_config_var("Py_GIL_DISABLED")):
+        return None
+    import ctypes
+
+    def version(d: dict) -> int:
+        return ctypes.c_uint64.from_address(id(d) + 24).value  # PyDictObject.ma_version_tag
+
+    probe: dict = {}
+    before = version(probe)
+    probe["x"] = 1
+    return version if version(probe) != before else None
+
+
+_version = _dict_version_reader()
+_note: tuple[int, list] | None = None
+
+
+def _dict_of(space) -> dict:
+    """The dict itself (a class's vars() is a read-only view of its dict)."""
+    return space if type(space) is dict else gc.get_referents(space)[0]
+
+
+def note_before_forking() -> None:
+    """Take the tripwire's note in the grader, before learner code runs anywhere."""
+    global _note
+    if _version is not None:
+        _note = (len(sys.modules), [(label, space, dict(space), _version(_dict_of(space)))
+                                    for label, space in _watched()])
+
+
+def _inherited_note() -> list | None:
+    """The grader's note, brought up to date in this process; None if there is none."""
+    if _note is None or len(sys.modules) < _note[0]:
+        return None
+    count, spaces = _note
+    fresh = []
+    for label, space, before, version in spaces:
+        now = _version(_dict_of(space))
+        fresh.append((label, space, before if now == version else dict(space), now))
+    for name in itertools.islice(reversed(sys.modules), len(sys.modules) - count):  # imported since
+        module = sys.modules[name]
+        if isinstance(module, ModuleType) and _grader_module(name):
+            fresh.append((name, vars(module), dict(vars(module)), _version(vars(module))))
+    return fresh
 
 
 class Tripwire:
     """A note of the watched namespaces, taken before learner code is imported."""
 
     def __init__(self) -> None:
-        self._spaces = [(label, space, dict(space)) for label, space in _watched()]
+        self._spaces = _inherited_note() or [(label, space, dict(space), None) for label, space in _watched()]
 
     def changes(self) -> list[str]:
         """What was replaced, removed or added since the note was taken.
@@ -217,7 +279,9 @@ class Tripwire:
         to its package.
         """
         changed = []
-        for label, space, before in self._spaces:
+        for label, space, before, version in self._spaces:
+            if version is not None and _version(_dict_of(space)) == version:
+                continue  # the dict has not changed at all
             for key, value in before.items():
                 if space.get(key, _MISSING) is not value:
                     changed.append(f"{label}.{key}")

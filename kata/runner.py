@@ -100,6 +100,13 @@ def _orphans(keep: set[int]) -> list[int]:
     """The grader's child processes, except those in `keep`."""
     me = os.getpid()
     found = []
+    try:  # Linux lists a process's children: one read instead of one per process
+        for tid in os.listdir(f"/proc/{me}/task"):
+            with open(f"/proc/{me}/task/{tid}/children", "rb") as f:
+                found += [int(pid) for pid in f.read().split()]
+        return [pid for pid in found if pid not in keep]
+    except (OSError, ValueError):
+        found = []
     try:
         entries = os.listdir("/proc")
     except OSError:
