@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from . import depends
 from .meta import Exercise, chapter
 from .runner import Job, Outcome, Runner
 from .session import TESTS, Collection, run_session
@@ -114,10 +115,22 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
 
     runner.run(jobs, on_done=done)
     seconds = time.monotonic() - started
-    return [
+    runs = [
         RunResult(chapter(), str(target), [results[j.key] for j in jobs if owner[j.key] == n], seconds=seconds)
         for n, target in enumerate(targets)
     ]
+    for run, target in zip(runs, targets):
+        note_waiting(run, target)
+    return runs
+
+
+def note_waiting(run: RunResult, folder: Path) -> None:
+    """Mark each failing exercise with the exercises it uses that fail too."""
+    failing = {r.exercise.id: r.exercise for r in run.exercises if not r.passed}
+    needs = depends.needs(folder)
+    for r in run.exercises:
+        if not r.passed:
+            r.waiting_for = [failing[i] for i in sorted(needs.get(r.exercise.id, set()) & set(failing))]
 
 
 def in_session(work: Callable[[Collection, Runner], T], *, timeout: float, isolation: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 from .meta import Exercise
 from .style import Style
@@ -87,6 +88,8 @@ def next_steps(r: ExerciseResult, target_name: str, s: Style) -> list[str]:
 def what_to_do(r: ExerciseResult, path: str, s: Style, every: bool = False) -> list[str]:
     """Why `r` did not pass and what to do about it (the body of next_steps, used by watch mode)."""
     ex: Exercise = r.exercise
+    if r.note and r.status != "not_started":
+        return [s(f"  {r.note}", "yellow"), *what_to_do(replace(r, waiting_for=[]), path, s, every)]
     if r.status == "not_started":
         lines = [
             f"  {ex.concept}",
@@ -112,10 +115,7 @@ def render(run: RunResult, *, target_name: str, style: Style, verbose: bool = Fa
             if r.passed:
                 continue
             lines += ["", style(f"{r.exercise.id} {r.exercise.name}: {LABELS[r.status]}", "bold")]
-            if r.status in ("timeout", "error"):
-                lines.append(_indent(r.message, "  "))
-            else:
-                lines += test_details(r, style, every=True)
+            lines += what_to_do(r, f"{target_name}/{r.file}", style, every=True)
     first = run.first_unfinished()
     if first is not None:
         lines += next_steps(first, target_name, style)

@@ -125,6 +125,15 @@ def _orphans(keep: set[int]) -> list[int]:
     return found
 
 
+def _scratch_dir() -> str | None:
+    """Where the per-exercise output files go: memory (/dev/shm) where there is some, as each
+    exercise creates and removes its files; the system's temporary folder otherwise."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return None
+
+
 class Runner:
     """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds."""
 
@@ -138,6 +147,9 @@ class Runner:
         _become_subreaper()
         # Children the grader had before (a notebook kernel, say) are not learner code.
         self.earlier = set(_orphans(set()))
+        # Finished forks, killed but not yet reaped: tearing down a process's memory takes
+        # milliseconds, and the grader starts the next exercise meanwhile.
+        self.dying: set[int] = set()
 
     def close(self) -> None:
         for path in self.workdir.iterdir():
@@ -150,6 +162,7 @@ class Runner:
         results: dict[str, Outcome] = {}
         try:
             while pending or active:
+                self._reap()
                 while pending and self._room(active):
                     job = pending.popleft()
                     active[job.key] = self._start(job)
@@ -166,6 +179,7 @@ class Runner:
             for a in active.values():
                 self._kill(a)
                 self._cleanup(a, {})
+            self._reap(block=True)
             self._sweep(set())
         return results
 
@@ -311,7 +325,7 @@ class Runner:
         if finished or self._exited(a):
             self._drain(a)
             if finished:
-                self._kill(a)
+                self._end(a)
             return self._outcome(a, timed_out=False)
         starting = a.proc is not None and not a.ready
         if time.monotonic() - a.started > (STARTUP_LIMIT if starting else self.timeout):
@@ -374,6 +388,26 @@ class Runner:
 
     # --- ending ------------------------------------------------------------------
 
+    def _end(self, a: _Active) -> None:
+        """End a process that has reported everything; reap it later (see self.dying)."""
+        if a.proc is not None or a.status is not None:
+            self._kill(a)
+            return
+        try:
+            os.killpg(a.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.dying.add(a.pid)
+
+    def _reap(self, block: bool = False) -> None:
+        for pid in list(self.dying):
+            try:
+                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.dying.discard(pid)
+
     def _kill(self, a: _Active) -> None:
         if a.proc is not None:
             if sys.platform == "win32":
@@ -408,7 +442,7 @@ class Runner:
             a.fd = None
         for suffix in (".out", ".fault", ".events"):
             (self.workdir / f"{a.job.key}{suffix}").unlink(missing_ok=True)
-        self._sweep({x.pid for x in active.values()})
+        self._sweep({x.pid for x in active.values()} | self.dying)
 
     def _sweep(self, keep: set[int]) -> None:
         """End processes that learner code started and that escaped their process group.

@@ -44,10 +44,23 @@ class ExerciseResult:
     file: str
     where: str = ""  # "file, line N" when the failure points at a line of the learner's code
     seconds: float = 0.0
+    waiting_for: list[Exercise] = field(default_factory=list)  # used exercises that fail too
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def note(self) -> str:
+        """Why an earlier exercise may be the real cause of this one's failure."""
+        if not self.waiting_for:
+            return ""
+        names = [f"{e.name} (exercise {e.id})" for e in self.waiting_for]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "does" if len(names) == 1 else "do"
+        first = self.waiting_for[0]
+        return (f"Note: {self.exercise.name} uses your {listed}, which {verb} not pass yet. "
+                f"Fix exercise {first.id} first: its mistakes show up here too.")
 
     def to_json(self) -> dict:
         return {
@@ -57,7 +70,7 @@ class ExerciseResult:
             "status": self.status,
             "score": self.score,
             "max_score": self.exercise.points,
-            "message": self.message,
+            "message": f"{self.note}\n{self.message}" if self.note else self.message,
             "seconds": round(self.seconds, 3),
             "tests": [t.to_json() for t in self.tests],
         }

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
 
+from kata import depends
+
 CATALOGUE = tomllib.loads(Path(__file__).with_name("mistakes.toml").read_text(encoding="utf-8"))["mistake"]
 FIELDS = {"function", "id", "what", "code", "expect"}
 
@@ -23,29 +25,9 @@ def _folder_name(mistake: dict) -> str:
     return f"{mistake['function']}--{mistake['id']}"
 
 
-def _imports() -> dict[str, set[str]]:
-    """Exercise id -> the ids of the exercises its reference solution imports relatively."""
-    found = {}
-    for ex in chapter().exercises:
-        tree = ast.parse((ROOT / "solutions" / ex.file).read_text(encoding="utf-8"))
-        found[ex.id] = {
-            chapter().by_stem(node.module).id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
-            and chapter().by_stem(node.module) is not None
-        }
-    return found
-
-
 def users_of(exercise_id: str) -> set[str]:
     """The exercise itself and every exercise built on it, directly or through others."""
-    imports = _imports()
-    users = {exercise_id}
-    while True:
-        more = {ex for ex, deps in imports.items() if deps & users} - users
-        if not more:
-            return users
-        users |= more
+    return depends.users(ROOT / "solutions", exercise_id)
 
 
 @pytest.fixture(scope="module")

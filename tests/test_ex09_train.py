@@ -122,9 +122,19 @@ def _record(record_property, result: object, expected: list[float]) -> None:
         record_property("expected_losses", expected)
 
 
+_tutorial_runs: dict = {}
+
+
+def _tutorial_run(train):
+    """train(x, y) on the tutorial's data, run once for the two tests that read it."""
+    if train not in _tutorial_runs:
+        _tutorial_runs[train] = call(train, X.clone(), Y.clone(), describe=TUTORIAL_CALL)
+    return _tutorial_runs[train]
+
+
 def test_tutorial_run_gives_the_tutorial_numbers(train, record_property):
     what = TUTORIAL_CALL
-    result = call(train, X.clone(), Y.clone(), describe=what)
+    result = _tutorial_run(train)
     read = _read(result, what)
     if read is None:
         return
@@ -145,7 +155,7 @@ def test_tutorial_run_gives_the_tutorial_numbers(train, record_property):
 
 def test_loss_curve_has_one_float_per_epoch_taken_before_each_update(train, record_property):
     what = TUTORIAL_CALL
-    result = call(train, X.clone(), Y.clone(), describe=what)
+    result = _tutorial_run(train)
     read = _read(result, what)
     if read is None:
         return

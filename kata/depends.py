@@ -1,0 +1,47 @@
+"""Which exercises use which: read from the relative imports of a folder's exercise files
+(`from .ex04_mse_loss import mse_loss`), without running anything."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .meta import chapter
+
+
+def imports(folder: Path) -> dict[str, set[str]]:
+    """Exercise id -> the ids of the exercises its file imports directly."""
+    found: dict[str, set[str]] = {}
+    for ex in chapter().exercises:
+        try:
+            tree = ast.parse((folder / ex.file).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        found[ex.id] = {
+            other.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+            and (other := chapter().by_stem(node.module)) is not None and other.id != ex.id
+        }
+    return found
+
+
+def needs(folder: Path) -> dict[str, set[str]]:
+    """Exercise id -> every exercise it uses, directly or through others."""
+    direct = imports(folder)
+    closed: dict[str, set[str]] = {}
+    for ex_id in direct:
+        seen: set[str] = set()
+        todo = list(direct[ex_id])
+        while todo:
+            dep = todo.pop()
+            if dep not in seen:
+                seen.add(dep)
+                todo += direct.get(dep, ())
+        closed[ex_id] = seen
+    return closed
+
+
+def users(folder: Path, ex_id: str) -> set[str]:
+    """The exercise `ex_id` itself and every exercise that uses it."""
+    return {ex_id} | {other for other, deps in needs(folder).items() if ex_id in deps}
