@@ -208,7 +208,7 @@ def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
 def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None], out_fd: int) -> None:
     """Run the tests of `ex` against the learner's code in `target`; report each through `send`."""
     loader.set_target(target)
-    guard.install_runtime_guards(ex, loader.target())
+    guard.activate(ex, loader.target())
     os._exit = _noting_exit(str(loader.target()) + os.sep)
     wire = guard.Tripwire()
     RECORDER.active = True

@@ -32,12 +32,12 @@ def needs(folder: Path) -> dict[str, set[str]]:
     closed: dict[str, set[str]] = {}
     for ex_id in direct:
         seen: set[str] = set()
-        todo = list(direct[ex_id])
-        while todo:
-            dep = todo.pop()
+        queue = list(direct[ex_id])
+        while queue:
+            dep = queue.pop()
             if dep not in seen:
                 seen.add(dep)
-                todo += direct.get(dep, ())
+                queue += direct.get(dep, ())
         closed[ex_id] = seen
     return closed
 

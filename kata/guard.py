@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .loader import LoadError
-from .meta import Exercise
+from .meta import Exercise, chapter
 
 ALWAYS_FORBIDDEN = ("solutions",)
 
@@ -116,6 +116,13 @@ def check_source(ex: Exercise, path: Path, source: bytes | None = None) -> None:
 # --- at run time -------------------------------------------------------------------
 
 
+# The guards are installed once, in the warm grader before it forks (so no fork pays for
+# wrapping functions, or for the tripwire noting the wrapped namespaces again), and do
+# nothing until a process that grades one exercise activates them for it.
+_active: tuple[Exercise, str] | None = None
+_installed = False
+
+
 def _from_target(target: str) -> bool:
     frame = sys._getframe(2)
     while frame is not None:
@@ -125,49 +132,57 @@ def _from_target(target: str) -> bool:
     return False
 
 
-def _guarded(fn, ex: Exercise, name: str, banned: str, target: str):
+def _guarded(fn, name: str, banned: str):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _from_target(target):
-            raise _shortcut(ex, name, banned, "Your code")
+        active = _active
+        if active is not None and banned in active[0].forbidden and _from_target(active[1]):
+            raise _shortcut(active[0], name, banned, "Your code")
         return fn(*args, **kwargs)
 
     return wrapper
 
 
 class _BlockSolutions(importlib.abc.MetaPathFinder):
-    def __init__(self, ex: Exercise):
-        self.ex = ex
-
     def find_spec(self, fullname, path=None, target=None):
-        if _matches(fullname, "solutions"):
-            raise _shortcut(self.ex, fullname, "solutions", "Your code")
+        if _active is not None and _matches(fullname, "solutions"):
+            raise _shortcut(_active[0], fullname, "solutions", "Your code")
         return None
 
 
-def install_runtime_guards(ex: Exercise, target: Path) -> None:
-    """Make forbidden calls from the learner's folder raise ShortcutError (child process only)."""
-    prefix = str(target) + os.sep
-    sys.meta_path.insert(0, _BlockSolutions(ex))
-    for banned in ex.forbidden:
+def install_runtime_guards() -> None:
+    """Wrap every call that some exercise forbids; inert until activate() (once per process)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    sys.meta_path.insert(0, _BlockSolutions())
+    forbidden = sorted({name for ex in chapter().exercises for name in ex.forbidden})
+    for banned in forbidden:
         module_name, _, attr = banned.rpartition(".")
-        if banned in ("torch.optim", "torch.func"):
+        if banned == "torch.optim":
+            opt = importlib.import_module(banned).Optimizer
+            opt.__init__ = _guarded(opt.__init__, "torch.optim", banned)
+        elif banned == "torch.func":
             module = importlib.import_module(banned)
-            if banned == "torch.optim":
-                opt = module.Optimizer
-                opt.__init__ = _guarded(opt.__init__, ex, "torch.optim", banned, prefix)
-            else:
-                for key in dir(module):
-                    value = getattr(module, key)
-                    if callable(value) and not key.startswith("_"):
-                        setattr(module, key, _guarded(value, ex, f"torch.func.{key}", banned, prefix))
-            continue
-        module = importlib.import_module(module_name)
-        value = getattr(module, attr)
-        if isinstance(value, type):
-            value.__init__ = _guarded(value.__init__, ex, banned, banned, prefix)
+            for key in dir(module):
+                value = getattr(module, key)
+                if callable(value) and not key.startswith("_"):
+                    setattr(module, key, _guarded(value, f"torch.func.{key}", banned))
         else:
-            setattr(module, attr, _guarded(value, ex, banned, banned, prefix))
+            module = importlib.import_module(module_name)
+            value = getattr(module, attr)
+            if isinstance(value, type):
+                value.__init__ = _guarded(value.__init__, banned, banned)
+            else:
+                setattr(module, attr, _guarded(value, banned, banned))
+
+
+def activate(ex: Exercise, target: Path) -> None:
+    """From now on in this process, calls from `target` that `ex` forbids raise ShortcutError."""
+    global _active
+    install_runtime_guards()
+    _active = (ex, str(target) + os.sep)
 
 
 # --- tampering ---------------------------------------------------------------------
@@ -243,8 +258,9 @@ def _dict_of(space) -> dict:
 
 
 def note_before_forking() -> None:
-    """Take the tripwire's note in the grader, before learner code runs anywhere."""
+    """Install the guards and take the tripwire's note in the grader, before learner code runs anywhere."""
     global _note
+    install_runtime_guards()
     if _version is not None:
         _note = (len(sys.modules), [(label, space, dict(space), _version(_dict_of(space)))
                                     for label, space in _watched()])
