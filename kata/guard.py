@@ -73,13 +73,14 @@ def _shortcut(ex: Exercise, name: str, banned: str, where: str) -> ShortcutError
     )
 
 
-def check_source(ex: Exercise, path: Path, source: bytes | None = None) -> None:
-    """Raise ShortcutError if the file names a forbidden module or function."""
+def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> None:
+    """Raise ShortcutError if the file (or its parsed `tree`) names a forbidden module or function."""
     banned = tuple(ex.forbidden) + ALWAYS_FORBIDDEN
-    try:
-        tree = ast.parse(path.read_bytes() if source is None else source, filename=str(path))
-    except (SyntaxError, ValueError):
-        return  # the import that follows reports it, with file and line
+    if tree is None:
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (SyntaxError, ValueError):
+            return  # the import that follows reports it, with file and line
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
         found: list[tuple[str, int]] = []

@@ -3,12 +3,18 @@
 The folder becomes a package named `kata_target`, so the learner's relative imports
 (`from .ex04_mse_loss import mse_loss`) find the earlier exercises in the same folder
 and never in another one. The folder needs no `__init__.py`, and nothing is written
-into it: bytecode goes nowhere.
+into it. Every file is compiled from its source as it is now: a `__pycache__` left in
+the folder by `python -m exercises...` is never used, even when a quick edit keeps the
+file's size and modification second.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -20,6 +26,27 @@ PACKAGE = "kata_target"
 
 _target: Path | None = None
 _failed: dict[str, LoadError] = {}
+_parsed: dict[str, ast.Module] = {}  # a file already parsed for the shortcut check, by module name
+
+
+class _FromSource(importlib.machinery.SourceFileLoader):
+    def get_code(self, fullname):
+        tree = _parsed.pop(fullname, None)
+        path = self.get_filename(fullname)
+        return compile(tree if tree is not None else self.get_data(path), path, "exec", dont_inherit=True)
+
+
+class _TargetFinder(importlib.abc.MetaPathFinder):
+    """Finds `kata_target.<file>` in the target folder, to be compiled from source."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, stem = fullname.partition(".")
+        if package != PACKAGE or not stem or "." in stem or _target is None:
+            return None
+        file = _target / f"{stem}.py"
+        if not file.is_file():
+            return None
+        return importlib.util.spec_from_file_location(fullname, file, loader=_FromSource(fullname, str(file)))
 
 
 class LoadError(Exception):
@@ -40,6 +67,8 @@ def set_target(folder: Path) -> None:
     pkg.__path__ = [str(_target)]
     pkg.__package__ = PACKAGE
     sys.modules[PACKAGE] = pkg
+    if not any(isinstance(f, _TargetFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _TargetFinder())
 
 
 def target() -> Path:
@@ -60,7 +89,13 @@ def load(ex: Exercise) -> types.ModuleType:
         source = _read(ex, path)
         from .guard import check_source
 
-        check_source(ex, path, source)
+        try:
+            tree = ast.parse(source, filename=str(path))
+        except (SyntaxError, ValueError):
+            tree = None  # the import below reports it, with file and line
+        if tree is not None:
+            check_source(ex, path, tree)
+            _parsed[name] = tree
         try:
             return importlib.import_module(name)
         except LoadError:
