@@ -16,23 +16,21 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 import textwrap
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbformat import v4
 
+from .backup import FOLDER, backup
 from .meta import Exercise, chapter
 from .notebook_target import earlier_names, header_imports, needed
 from .stubs import STUB_MARK
 from .target import display_name
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-BACKUPS = ".kata-backups"
 
 
 # --- the parts of an exercise file ---------------------------------------------------
@@ -296,20 +294,6 @@ def _write(path: Path, nb) -> None:
     os.replace(tmp, path)
 
 
-def backup(path: Path) -> Path:
-    """Copy `path` into the .kata-backups folder beside it; return the copy's path."""
-    folder = path.parent / BACKUPS
-    folder.mkdir(exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    copy = folder / f"{path.stem}.{stamp}{path.suffix}"
-    n = 1
-    while copy.exists():
-        n += 1
-        copy = folder / f"{path.stem}.{stamp}-{n}{path.suffix}"
-    shutil.copy2(path, copy)
-    return copy
-
-
 @dataclass(frozen=True)
 class Written:
     name: str
@@ -338,7 +322,7 @@ def write_notebook(ex: Exercise, source: str, out: Path, force: bool = False) ->
         return Written(name, "refreshed")
     if not force:
         return Written(name, "kept", "it has your changes, so it was left as it is")
-    copy = backup(path)
+    copy = backup(path, path.parent / FOLDER)
     _write(path, nb)
     return Written(name, "replaced", f"your version is kept in {display_name(copy)}")
 

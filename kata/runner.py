@@ -268,14 +268,22 @@ class Runner:
             return False
         a.buffer += chunk
         *lines, a.buffer = a.buffer.split(b"\n")
+        self._take(a, lines)
+        return True
+
+    def _take(self, a: _Active, lines: list[bytes]) -> None:
+        """Add the events in `lines` (one JSON object each) to what `a` has reported."""
         for line in lines:
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict):
-                a.events.append(event)
-        return True
+            if not isinstance(event, dict):
+                continue
+            a.events.append(event)
+            if event.get("event") == "ready" and a.proc is not None and not a.ready:
+                a.ready = True  # a fresh Python's time limit starts once, when it is ready
+                a.started = time.monotonic()
 
     def _read_file(self, a: _Active) -> None:
         """New complete lines of a fresh process's events file."""
@@ -287,16 +295,7 @@ class Runner:
             return
         end = data.rfind(b"\n") + 1
         a.offset += end
-        for line in data[:end].splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                a.events.append(event)
-                if event.get("event") == "ready" and not a.ready:
-                    a.ready = True
-                    a.started = time.monotonic()
+        self._take(a, data[:end].splitlines())
 
     def _exited(self, a: _Active) -> bool:
         if a.status is not None:

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_kata, copy_solutions, replace_function, run_grader
+from conftest import chapter, copy_kata, copy_solutions, replace_function, run_grader
 
 from kata import cli, stubs
 

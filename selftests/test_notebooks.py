@@ -326,7 +326,7 @@ def test_regenerating_refreshes_untouched_notebooks_and_keeps_edited_ones(tmp_pa
 
     run = run_grader("notebooks", "4", "--target", "solutions", "--out", str(out), "--force")
     assert run.returncode == 0 and "replaced    ex04_mse_loss.ipynb" in run.stdout
-    [backup] = (out / ".kata-backups").glob("ex04_mse_loss.*.ipynb")
+    [backup] = (out / ".kata-backups").glob("ex04_mse_loss-*.ipynb")
     assert backup.read_bytes() == mine
     assert "return ((y_pred - y) ** 2).mean()" in _answer(edited)
     again = run_grader("notebooks", "4", "--target", "solutions", "--out", str(out))

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .. import ROOT
+from ..backup import FOLDER, backup
 from ..meta import Exercise
 from ..stubs import pristine_stub
 from ..target import UsageError, display_name, resolve
@@ -22,7 +21,7 @@ from .common import select_exercises
 
 NAME = "reset"
 ORDER = 40
-BACKUPS = ROOT / ".kata-backups"
+BACKUPS = ROOT / FOLDER
 
 
 def register(sub, name: str) -> None:
@@ -33,19 +32,6 @@ def register(sub, name: str) -> None:
     p.add_argument("--target", default="exercises", metavar="PATH",
                    help="the folder that holds the exercise (default: exercises)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-
-
-def backup(path: Path, folder: Path = BACKUPS) -> Path:
-    """Copy `path` to `folder`, under a name with the time, never over an earlier backup."""
-    folder.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
-    n = 1
-    while copy.exists():
-        n += 1
-        copy = folder / f"{path.stem}-{stamp}-{n}{path.suffix}"
-    shutil.copy2(path, copy)
-    return copy
 
 
 def _write(path: Path, text: str) -> None:
@@ -95,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     kept = None
     if path.exists():
         try:
-            kept = backup(path)
+            kept = backup(path, BACKUPS)
         except OSError as e:
             raise UsageError(f"cannot keep a copy of {shown} in {BACKUPS} ({e.strerror or e}), so "
                              "nothing was changed") from None
