@@ -52,8 +52,10 @@ class Calls:
 
 
 def _learner_modules() -> list:
-    prefix = loader.PACKAGE + "."
-    return [m for name, m in list(sys.modules.items()) if name.startswith(prefix)]
+    # Looked up by name: walking all of sys.modules would touch every module object, and a
+    # forked process pays for each page it touches.
+    names = (f"{loader.PACKAGE}.{ex.stem}" for ex in chapter().exercises)
+    return [sys.modules[name] for name in names if name in sys.modules]
 
 
 @pytest.fixture

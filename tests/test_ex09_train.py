@@ -41,7 +41,7 @@ _X2 = torch.rand(6, 1, generator=_gen) * 4 - 2
 _Y2 = -1.5 * _X2 + 0.5 + 0.1 * torch.randn(6, 1, generator=_gen)
 # (how the data reads, x, y, lr, epochs)
 CONFIGS = [
-    ("the tutorial's x and y", X, Y, 0.05, 30),
+    ("the tutorial's x and y", X, Y, 0.05, 15),
     ("six points near y = -1.5x + 0.5", _X2, _Y2, 0.1, 12),
     ("the tutorial's x and y", X, Y, 0.02, 1),
     ("the tutorial's x and y", X, Y, 0.03, 0),
