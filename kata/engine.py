@@ -95,8 +95,13 @@ def verdict(collection: Collection, job: Job, outcome: Outcome) -> ExerciseResul
 
 
 def grade_targets(collection: Collection, runner: Runner, targets: list[Path], exercises: list[Exercise],
-                  on_result: Callable[[int, ExerciseResult], None] | None = None) -> list[RunResult]:
-    """Grade `exercises` of every folder in `targets` in one batch of processes."""
+                  on_result: Callable[[int, ExerciseResult], None] | None = None,
+                  on_target: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
+    """Grade `exercises` of every folder in `targets` in one batch of processes.
+
+    on_result(n, result) follows each exercise of targets[n]; on_target(n, run) follows
+    the last one, while the other targets are still being graded.
+    """
     started = time.monotonic()
     jobs: list[Job] = []
     owner: dict[str, int] = {}
@@ -105,23 +110,26 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
             jobs.append(job)
             owner[job.key] = n
     results: dict[str, ExerciseResult] = {}
+    runs: dict[int, RunResult] = {}
+    left = {n: len(exercises) for n in range(len(targets))}
     if runner.fork and len(jobs) >= MANY_FORKS:
         fewer_page_tables()
 
     def done(job: Job, outcome: Outcome) -> None:
+        n = owner[job.key]
         results[job.key] = verdict(collection, job, outcome)
         if on_result:
-            on_result(owner[job.key], results[job.key])
+            on_result(n, results[job.key])
+        left[n] -= 1
+        if not left[n]:
+            runs[n] = RunResult(chapter(), str(targets[n]), [results[j.key] for j in jobs if owner[j.key] == n],
+                                seconds=time.monotonic() - started)
+            note_waiting(runs[n], targets[n])
+            if on_target:
+                on_target(n, runs[n])
 
     runner.run(jobs, on_done=done)
-    seconds = time.monotonic() - started
-    runs = [
-        RunResult(chapter(), str(target), [results[j.key] for j in jobs if owner[j.key] == n], seconds=seconds)
-        for n, target in enumerate(targets)
-    ]
-    for run, target in zip(runs, targets):
-        note_waiting(run, target)
-    return runs
+    return [runs[n] for n in range(len(targets))]
 
 
 def note_waiting(run: RunResult, folder: Path) -> None:
@@ -150,9 +158,10 @@ def in_session(work: Callable[[Collection, Runner], T], *, timeout: float, isola
 
 def grade(targets: list[Path], exercises: list[Exercise], *, timeout: float, isolation: str | None = None,
           tests_dir: Path = TESTS, parallel: int | None = None,
-          on_result: Callable[[int, ExerciseResult], None] | None = None) -> list[RunResult]:
+          on_result: Callable[[int, ExerciseResult], None] | None = None,
+          on_target: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
     """Start a session, grade every target, end the session."""
-    return in_session(lambda c, runner: grade_targets(c, runner, targets, exercises, on_result),
+    return in_session(lambda c, runner: grade_targets(c, runner, targets, exercises, on_result, on_target),
                       timeout=timeout, isolation=isolation, tests_dir=tests_dir, parallel=parallel)
 
 

@@ -119,28 +119,34 @@ def grade_batch(sources: list[Path], out: Path, *, timeout: float, isolation: st
     try:
         subs = [_take_in(src, name, scratch) for src, name in zip(sources, submission_names(sources))]
         graded = [s for s in subs if s.readable]
-        runs: dict[str, RunResult] = {}
-        if graded:
-            bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
-            with _working_in(scratch):
-                try:
-                    results = grade([s.folder for s in graded], exercises, timeout=timeout,
-                                    isolation=isolation, tests_dir=tests_dir,
-                                    on_result=(lambda _n, _r: bar.advance()) if bar else None)
-                finally:
-                    if bar:
-                        bar.close()
-            runs = {s.name: r for s, r in zip(graded, results)}
         hidden = hidden_tests(tests_dir)
-        done = []
-        for sub in subs:
-            run = runs.get(sub.name) or unreadable(sub, exercises)
+        runs: dict[str, RunResult] = {}
+
+        def finish(sub: Submission, run: RunResult) -> None:
             run.target = sub.name
             if sub.readable:
                 explain_missing(run, sub)
             write_submission(out / sub.name, sub.name, run, hidden, sub.notes,
                              {str(sub.folder): sub.name, str(scratch): "."})
-            done.append((sub, run))
+            runs[sub.name] = run
+
+        if graded:
+            bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
+            with _working_in(scratch):
+                try:
+                    # Each submission's files are written as soon as it is graded, while
+                    # the others still are.
+                    grade([s.folder for s in graded], exercises, timeout=timeout,
+                          isolation=isolation, tests_dir=tests_dir,
+                          on_result=(lambda _n, _r: bar.advance()) if bar else None,
+                          on_target=lambda n, run: finish(graded[n], run))
+                finally:
+                    if bar:
+                        bar.close()
+        for sub in subs:
+            if sub.name not in runs:
+                finish(sub, unreadable(sub, exercises))
+        done = [(sub, runs[sub.name]) for sub in subs]
         with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(csv_header(exercises))
