@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from .meta import chapter
+
+# Every relative import has `from` then a dot in its source (spaces or a line continuation
+# may come between); a file without that imports no other exercise, and is not parsed at all.
+_RELATIVE = re.compile(rb"\bfrom[\s\\]*\.")
 
 
 def imports(folder: Path) -> dict[str, set[str]]:
@@ -14,7 +19,11 @@ def imports(folder: Path) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for ex in chapter().exercises:
         try:
-            tree = ast.parse((folder / ex.file).read_bytes())
+            source = (folder / ex.file).read_bytes()
+            if not _RELATIVE.search(source):
+                found[ex.id] = set()
+                continue
+            tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError):
             continue
         found[ex.id] = {

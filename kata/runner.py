@@ -9,6 +9,7 @@ touches only its own exercise.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -160,6 +161,12 @@ class Runner:
         pending = deque(jobs)
         active: dict[str, _Active] = {}
         results: dict[str, Outcome] = {}
+        # While forks share the grader's memory, every page it writes is copied, and a
+        # garbage collection writes to every object it examines. The grader's own
+        # bookkeeping makes no reference cycles worth collecting meanwhile; each exercise's
+        # process collects its own garbage (child.isolate turns collection back on).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             while pending or active:
                 self._reap()
@@ -181,6 +188,8 @@ class Runner:
                 self._cleanup(a, {})
             self._reap(block=True)
             self._sweep(set())
+            if collecting:
+                gc.enable()
         return results
 
     # --- starting ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -80,3 +81,17 @@ def test_users_come_from_the_relative_imports():
     assert chapter().find("train").id in users_of(chapter().find("sgd_step").id)
     assert chapter().find("init_params").id in users_of(chapter().find("tracked").id)
     assert chapter().find("train").id in users_of(chapter().find("tracked").id)
+
+
+def test_relative_imports_are_found_however_they_are_written(tmp_path):
+    copy = tmp_path / "target"
+    shutil.copytree(ROOT / "solutions", copy)
+    train, sgd_step = chapter().find("train"), chapter().find("sgd_step")
+    # A line continuation before the dot, and `from .` only inside a string elsewhere.
+    (copy / train.file).write_text(
+        f"from \\\n    .{sgd_step.stem} import sgd_step\n\ndef train(*args):\n    return sgd_step\n"
+    )
+    (copy / sgd_step.file).write_text('NOTE = "from . import nothing"\n\ndef sgd_step(params, lr):\n    pass\n')
+    direct = depends.imports(copy)
+    assert direct[train.id] == {sgd_step.id}
+    assert direct[sgd_step.id] == set()
