@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import linecache
+import os
 import re
 import traceback
 import unittest
@@ -106,9 +107,15 @@ def advice(message: str) -> str | None:
 
 def _in_target(filename: str) -> bool:
     try:
-        return _inside(filename, loader.target())
+        folder = loader.target()
     except RuntimeError:
         return False
+    if os.path.isabs(filename):
+        # The loader compiles the learner's files under the target's resolved path, so an
+        # absolute file name tells by its start alone (no lookups on disk, for every frame
+        # of pytest and torch in a traceback).
+        return filename.startswith(f"{folder}{os.sep}")
+    return _inside(filename, folder)
 
 
 @functools.lru_cache(maxsize=None)  # tracebacks name the same few files again and again

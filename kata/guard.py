@@ -82,7 +82,11 @@ def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> No
         except (SyntaxError, ValueError):
             return  # the import that follows reports it, with file and line
     aliases: dict[str, str] = {}
+    uses: list[ast.Attribute | ast.Name] = []  # checked once every import is known
     for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            uses.append(node)
+            continue
         found: list[tuple[str, int]] = []
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -96,7 +100,7 @@ def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> No
             for b in banned:
                 if _matches(dotted, b):
                     raise _shortcut(ex, dotted, b, f"{path.name}, line {line},")
-    for node in ast.walk(tree):
+    for node in uses:
         if isinstance(node, ast.Attribute):
             parts = []
             cur: ast.AST = node

@@ -32,7 +32,7 @@ TESTS = ROOT / "tests"
 UNUSED_PLUGINS = [
     "cacheprovider", "unraisableexception", "threadexception", "warnings", "terminal",
     "faulthandler", "logging", "junitxml", "doctest", "pastebin", "stepwise", "lfplugin",
-    "nfplugin", "legacypath",
+    "nfplugin", "legacypath", "capture", "tmpdir", "setuponly", "setupplan",
 ]
 
 
@@ -109,7 +109,6 @@ def pytest_args(tests_dir: Path, files: list[str] | None = None) -> list[str]:
         "-c", str(Path(__file__).with_name("grading.ini")),
         "--rootdir", str(tests_dir),
         "--confcutdir", str(tests_dir),
-        "--capture=no",
         "--continue-on-collection-errors",
         "--check-max-tb=0",
         "-p", "pytest_check.plugin",
