@@ -126,11 +126,21 @@ def _orphans(keep: set[int]) -> list[int]:
     return found
 
 
+# Each exercise's process may write this much output (OUTPUT_LIMIT in kata.child) and up
+# to twice `parallel` run at once; /dev/shm is used only with room for all of that to spare
+# (a container's is often 64 MiB).
+SHM_ROOM = 1 << 30
+
+
 def _scratch_dir() -> str | None:
-    """Where the per-exercise output files go: memory (/dev/shm) where there is some, as each
-    exercise creates and removes its files; the system's temporary folder otherwise."""
+    """Where the per-exercise output files go: memory (/dev/shm) where there is room, as each
+    exercise creates and removes two files; the system's temporary folder otherwise."""
     shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+    try:
+        room = os.statvfs(shm)
+    except (OSError, AttributeError):
+        return None
+    if room.f_bavail * room.f_frsize >= SHM_ROOM and os.access(shm, os.W_OK):
         return shm
     return None
 
@@ -144,7 +154,7 @@ class Runner:
         self.parallel = max(1, parallel or os.cpu_count() or 1)
         self.fork = CAN_FORK if fork is None else (fork and CAN_FORK)
         self.tests_dir = tests_dir
-        self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-", dir=_scratch_dir()))
         _become_subreaper()
         # Children the grader had before (a notebook kernel, say) are not learner code.
         self.earlier = set(_orphans(set()))

@@ -413,3 +413,21 @@ def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():
     assert "not caused by your code" in result.message and "Reporting a problem" in result.message
     crashed = Outcome(records=[], running="test_one", ended="exit", detail="the process exited with status 0")
     assert "Your code probably called os._exit()" in judge(ex, ["test_one"], crashed, ex.file).message
+
+
+def test_output_files_go_to_memory_only_where_there_is_room(monkeypatch):
+    from kata import runner
+
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        pytest.skip("this system has no writable /dev/shm")
+    room = os.statvfs(shm)
+    monkeypatch.setattr(runner, "SHM_ROOM", room.f_bavail * room.f_frsize + (1 << 40))
+    assert runner._scratch_dir() is None
+    monkeypatch.setattr(runner, "SHM_ROOM", 1)
+    assert runner._scratch_dir() == str(shm)
+    work = runner.Runner(timeout=1)
+    try:
+        assert work.workdir.parent == shm
+    finally:
+        work.close()
