@@ -36,6 +36,7 @@ _write = os.write
 _dumps = json.dumps
 _get_failures = check_log.get_failures
 _exit = os._exit
+_streams = (sys.stdout, sys.stderr)
 
 # Where faulthandler writes a crash's stack (and where os._exit notes its caller).
 _fault_file: TextIO | None = None
@@ -96,6 +97,13 @@ def isolate(workdir: Path, key: str) -> int:
 
 
 def _read_output(fd: int) -> tuple[str, int]:
+    # print() keeps what it writes in a buffer while the output is a file; it goes to the
+    # file first, so that each test shows what the learner's code printed during it.
+    for stream in _streams:
+        try:
+            stream.flush()
+        except Exception:  # closed or broken by learner code, or over the output limit
+            pass
     try:
         size = os.lseek(fd, 0, os.SEEK_END)
         os.lseek(fd, 0, os.SEEK_SET)

@@ -35,6 +35,8 @@ def run_grader(*args: str, cwd: Path = ROOT, timeout: float = 300, env: dict | N
     started = time.monotonic()
     full_env = dict(os.environ, **(env or {}))
     full_env.pop("FORCE_COLOR", None)
+    if "PYTHONUNBUFFERED" not in (env or {}):
+        full_env.pop("PYTHONUNBUFFERED", None)  # a learner's print() is buffered, unless they chose otherwise
     proc = subprocess.run(
         [sys.executable, str(kata / "grader.py"), *args], cwd=cwd, env=full_env,
         capture_output=True, text=True, timeout=timeout, input=input,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_solutions, run_grader
+from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
 from test_mistakes import users_of
 
 from kata import guard
@@ -431,3 +431,19 @@ def test_output_files_go_to_memory_only_where_there_is_room(monkeypatch):
         assert work.workdir.parent == shm
     finally:
         work.close()
+
+
+def test_a_short_print_shows_with_the_test_that_made_it(tmp_path):
+    # Run as a learner runs it: print() buffered (run_grader leaves PYTHONUNBUFFERED out).
+    folder = copy_solutions(tmp_path / "target")
+    replace_function(folder, "mse_loss", (
+        "def mse_loss(y_pred, y):\n"
+        "    print('shape of y_pred:', tuple(y_pred.shape))\n"
+        "    return ((y_pred - y) ** 2).sum()\n"
+    ))
+    out = tmp_path / "report.json"
+    run = run_grader("check", "mse_loss", "--target", str(folder), "--json", str(out))
+    assert run.returncode == 1
+    tests = json.loads(out.read_text())["exercises"][0]["tests"]
+    assert tests and all(t["output"].startswith("shape of y_pred: (") for t in tests)
+    assert "Your code printed:\n      shape of y_pred: (" in run.stdout
