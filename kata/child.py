@@ -244,9 +244,7 @@ def _noting_exit(prefix: str) -> Callable[[int], None]:
     process ends at once, so there is no traceback to read afterwards."""
 
     def noting_exit(status: int) -> None:
-        frame = sys._getframe(1)
-        while frame is not None and not frame.f_code.co_filename.startswith(prefix):
-            frame = frame.f_back
+        frame = guard.frame_in(prefix, sys._getframe(1))
         if frame is not None and _fault_file is not None:
             _fault_file.write(f'os._exit() called from File "{frame.f_code.co_filename}", line {frame.f_lineno}\n')
             _fault_file.flush()

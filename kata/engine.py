@@ -135,6 +135,8 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
 def note_waiting(run: RunResult, folder: Path) -> None:
     """Mark each failing exercise with the exercises it uses that fail too."""
     failing = {r.exercise.id: r.exercise for r in run.exercises if not r.passed}
+    if not failing:
+        return  # nothing to explain: the folder's files need not be read
     needs = depends.needs(folder)
     for r in run.exercises:
         if not r.passed:

@@ -151,10 +151,10 @@ def raised_in(exc: BaseException) -> str | None:
     return Path(filename).name if _in_target(filename) else None
 
 
-SKIPS = {
-    XFailed: "called pytest.xfail(), which marks the test as expected to fail",
-    Skipped: "called pytest.skip(), which skips the test",
-    unittest.SkipTest: "raised unittest.SkipTest, which skips the test",
+SKIPS = {  # what the learner's code did, and what that does to the test
+    XFailed: ("called pytest.xfail()", "which marks the test as expected to fail"),
+    Skipped: ("called pytest.skip()", "which skips the test"),
+    unittest.SkipTest: ("raised unittest.SkipTest", "which skips the test"),
 }
 
 
@@ -171,7 +171,7 @@ def behaviour(exc: BaseException, frame: Frame | None) -> str | None:
     never = "A test that does not run to the end never counts as passed."
     skip = next((what for kind, what in SKIPS.items() if isinstance(exc, kind)), None)
     if skip is not None:
-        what, effect = skip.split(", ")
+        what, effect = skip
         return f"Your code {what}{at}, {effect}. Such a test never counts as passed: take the call out."
     if isinstance(exc, Exit):
         return f"Your code called pytest.exit(){at}. {never}"

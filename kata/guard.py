@@ -24,7 +24,7 @@ import os
 import sys
 import sysconfig
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 
 from .loader import LoadError
 from .meta import Exercise, chapter
@@ -128,13 +128,15 @@ _active: tuple[Exercise, str] | None = None
 _installed = False
 
 
-def _from_target(target: str) -> bool:
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(target):
-            return True
+def frame_in(prefix: str, frame: FrameType | None) -> FrameType | None:
+    """`frame` or the first of its callers whose code is in a file under `prefix`, if any."""
+    while frame is not None and not frame.f_code.co_filename.startswith(prefix):
         frame = frame.f_back
-    return False
+    return frame
+
+
+def _from_target(target: str) -> bool:
+    return frame_in(target, sys._getframe(2)) is not None
 
 
 def _guarded(fn, name: str, banned: str):

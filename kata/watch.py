@@ -274,9 +274,11 @@ class Watch:
                 f"  Your file: {path}. Stuck? Press h for a hint." if self.keys else
                 f"  Your file: {path}. Stuck? `python grader.py hint {ex.number}` gives a hint."]
 
+    def _passing(self) -> int:
+        return sum(self.results[e.id].passed for e in self.exercises)
+
     def _progress(self) -> str:
-        done = sum(self.results[e.id].passed for e in self.exercises)
-        return f"{done}/{len(self.exercises)} exercises pass"
+        return f"{self._passing()}/{len(self.exercises)} exercises pass"
 
     def draw(self) -> None:
         when, seconds = self.checked
@@ -287,9 +289,8 @@ class Watch:
             self.shown = True
             self.screen.show([f"[{when}] {self._progress()}", *body, *keys])
             return
-        done = sum(self.results[e.id].passed for e in self.exercises)
         lines = [self.s(f"{chapter().title} · watching {self.target_name}/", "bold"),
-                 f"{self.s.bar(done, len(self.exercises))} {self._progress()}",
+                 f"{self.s.bar(self._passing(), len(self.exercises))} {self._progress()}",
                  *([self.s(self.note, "dim")] if self.note else []), "", *body, "", self.s(saved, "dim")]
         if self.keys:
             lines.append(self.keys)

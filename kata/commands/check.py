@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..target import UsageError, display_name, resolve
-from .common import add_grading_options, select_exercises, writable_file, write_json
+from .common import add_grading_options, fallback_note, select_exercises, writable_file, write_json
 
 
 NAME = "check"
@@ -49,16 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from ..report import render
     from ..style import Style
 
-    if args.verbose and not _forks():
-        print("Note: this system cannot fork, so every exercise runs in a fresh Python (slower).")
+    note = fallback_note(args.verbose)
+    if note:
+        print(note)
     sys.stdout.write(render(result, target_name=result.target, style=Style(), verbose=args.verbose))
     sys.stdout.flush()
     if json_path is not None:
         write_json(json_path, result.to_json())
     return 0 if result.passed else 1
-
-
-def _forks() -> bool:
-    from ..runner import CAN_FORK
-
-    return CAN_FORK

@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .. import runner
 from ..meta import Exercise, chapter
 from ..runner import DEFAULT_TIMEOUT
 from ..target import UsageError
@@ -32,6 +33,13 @@ def add_grading_options(p: argparse.ArgumentParser, target_help: str | None = No
     p.add_argument("--isolation", choices=("fork", "spawn"), default=None,
                    help="fork the warm grader for each exercise (the default where the system "
                         "can fork) or start a fresh Python for each (slower)")
+
+
+def fallback_note(verbose: bool) -> str:
+    """With --verbose, where the system cannot fork: why grading takes seconds."""
+    if verbose and not runner.CAN_FORK:
+        return "Note: this system cannot fork, so every exercise runs in a fresh Python (slower)."
+    return ""
 
 
 def select_exercises(keys: list[str]) -> list[Exercise]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..target import UsageError, display_name, resolve
-from .common import add_grading_options
+from .common import add_grading_options, fallback_note
 
 NAME = "watch"
 ORDER = 15
@@ -37,12 +37,3 @@ def run(args: argparse.Namespace) -> int:
                                          verbose=args.verbose, note=note),
         timeout=args.timeout, isolation=args.isolation,
     )
-
-
-def fallback_note(verbose: bool) -> str:
-    """With --verbose, where the system cannot fork: why each check takes seconds."""
-    from .. import runner
-
-    if verbose and not runner.CAN_FORK:
-        return "Note: this system cannot fork, so every check runs in a fresh Python (slower)."
-    return ""
