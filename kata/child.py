@@ -24,7 +24,7 @@ import pytest_check.check_log as check_log
 from _pytest.outcomes import Failed
 from _pytest.runner import runtestprotocol
 
-from . import explain, guard, loader
+from . import explain, guard, loader, sharing
 from .meta import Exercise, chapter
 
 # Learner output beyond this fails the write (EFBIG) instead of filling the disk.
@@ -217,11 +217,35 @@ def run_test(item, nextitem, ex: Exercise, out_fd: int) -> dict:
 
 def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None], out_fd: int) -> None:
     """Run the tests of `ex` against the learner's code in `target`; report each through `send`."""
+    grade_in_turn([(ex, items)], target, send, out_fd)
+
+
+def grade_in_turn(exercises: list[tuple[Exercise, list]], target: Path, send: Callable[[dict], None],
+                  out_fd: int) -> None:
+    """Grade each exercise in turn (its tests, then "done"), as long as each leaves the process
+    as it found it (kata.sharing); return early, leaving the rest ungraded, when one does not."""
     loader.set_target(target)
-    guard.activate(ex, loader.target())
-    os._exit = _noting_exit(str(loader.target()) + os.sep)
-    wire = guard.Tripwire()
+    folder = loader.target()
+    os._exit = _noting_exit(str(folder) + os.sep)
+    state = sharing.State() if len(exercises) > 1 else None
+    wire = None
     RECORDER.active = True
+    for n, (ex, items) in enumerate(exercises):
+        guard.activate(ex, folder)
+        if wire is None:
+            wire = guard.Tripwire()
+        else:
+            if state.changes():
+                return
+            state.restore()
+            wire.renote("kata.guard")  # activate() changed it, for the next exercise
+        if not _grade_one(ex, items, send, out_fd, wire):
+            return
+
+
+def _grade_one(ex: Exercise, items: list, send: Callable[[dict], None], out_fd: int,
+               wire: guard.Tripwire) -> bool:
+    """Run the tests of `ex`; False when the process must stop after it."""
     for i, item in enumerate(items):
         send({"event": "start", "name": item.name})
         record = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, out_fd)
@@ -230,13 +254,14 @@ def grade(ex: Exercise, items: list, target: Path, send: Callable[[dict], None],
             record.update(status="error", kind=GRAVE, message=TAMPERED.format(", ".join(changed[:3])))
             send(record)
             send({"event": "stopped", "reason": "the grader stopped after your code changed the modules the tests use"})
-            return
+            return False
         interrupted = record.pop("interrupted", False)
         send(record)
         if interrupted:
             send({"event": "stopped", "reason": "the grader stopped after your code interrupted the tests"})
-            return
+            return False
     send({"event": "done"})
+    return True
 
 
 def _noting_exit(prefix: str) -> Callable[[int], None]:

@@ -94,6 +94,11 @@ def verdict(collection: Collection, job: Job, outcome: Outcome) -> ExerciseResul
                  collection.errors.get(job.exercise.id))
 
 
+# Verdicts taken from a process that graded other exercises first (see Runner.run): any
+# other verdict is confirmed with the exercise graded first in a fresh process.
+SHARED_VERDICTS = ("pass", "not_started")
+
+
 def grade_targets(collection: Collection, runner: Runner, targets: list[Path], exercises: list[Exercise],
                   on_result: Callable[[int, ExerciseResult], None] | None = None,
                   on_target: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
@@ -117,7 +122,8 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
 
     def done(job: Job, outcome: Outcome) -> None:
         n = owner[job.key]
-        results[job.key] = verdict(collection, job, outcome)
+        if not outcome.after:
+            results[job.key] = verdict(collection, job, outcome)
         if on_result:
             on_result(n, results[job.key])
         left[n] -= 1
@@ -128,7 +134,14 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
             if on_target:
                 on_target(n, runs[n])
 
-    runner.run(jobs, on_done=done)
+    def final(job: Job, outcome: Outcome) -> bool:
+        results[job.key] = verdict(collection, job, outcome)
+        return results[job.key].status in SHARED_VERDICTS
+
+    # A batch grades each target's exercises in turn in one process: a fork per exercise
+    # costs more than grading it. One target is graded an exercise per process, all at
+    # once, as a learner waiting for the result wants.
+    runner.run(jobs, on_done=done, in_turn=len(exercises) if len(targets) > 1 else 1, final=final)
     return [runs[n] for n in range(len(targets))]
 
 

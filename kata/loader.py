@@ -29,7 +29,7 @@ _failed: dict[str, LoadError] = {}
 _parsed: dict[str, ast.Module] = {}  # a file already parsed for the shortcut check, by module name
 
 
-class _FromSource(importlib.machinery.SourceFileLoader):
+class FromSource(importlib.machinery.SourceFileLoader):
     def get_code(self, fullname):
         tree = _parsed.pop(fullname, None)
         path = self.get_filename(fullname)
@@ -46,7 +46,7 @@ class _TargetFinder(importlib.abc.MetaPathFinder):
         file = _target / f"{stem}.py"
         if not file.is_file():
             return None
-        return importlib.util.spec_from_file_location(fullname, file, loader=_FromSource(fullname, str(file)))
+        return importlib.util.spec_from_file_location(fullname, file, loader=FromSource(fullname, str(file)))
 
 
 class LoadError(Exception):

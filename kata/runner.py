@@ -57,13 +57,18 @@ class Outcome:
     detail: str = ""
     fault: str = ""
     seconds: float = 0.0
+    after: tuple[str, ...] = ()  # the jobs graded earlier in the same process
 
 
 @dataclass
 class _Active:
-    job: Job
+    job: Job | None  # the job the process is grading now; None once all have reported
     pid: int
-    started: float
+    started: float  # when the current job began
+    key: str = ""  # names the process's files: its first job's key
+    rest: deque[Job] = field(default_factory=deque)  # its jobs after the current one
+    graded: list[str] = field(default_factory=list)  # its jobs that have reported
+    finished: list[tuple[Job, Outcome]] = field(default_factory=list)  # reported, not yet passed on
     fd: int | None = None
     proc: subprocess.Popen | None = None
     buffer: bytes = b""
@@ -167,8 +172,17 @@ class Runner:
             path.unlink(missing_ok=True)
         self.workdir.rmdir()
 
-    def run(self, jobs: list[Job], on_done: Callable[[Job, Outcome], None] | None = None) -> dict[str, Outcome]:
-        pending = deque(jobs)
+    def run(self, jobs: list[Job], on_done: Callable[[Job, Outcome], None] | None = None, *,
+            in_turn: int = 1, final: Callable[[Job, Outcome], bool] | None = None) -> dict[str, Outcome]:
+        """Run every job; return (and pass to on_done) each one's outcome as it comes.
+
+        With `in_turn` > 1, up to that many consecutive jobs of the same target share a
+        process, one after another (where fork is available, on Linux), as long as each
+        leaves the process as it found it (kata.sharing). An outcome from a job that ran
+        after another in its process is taken only if final(job, outcome) says so; if
+        not, the job runs again, first in a fresh process, and that outcome counts.
+        """
+        pending: deque[list[Job]] = deque(self._groups(jobs, in_turn if self.shares else 1))
         active: dict[str, _Active] = {}
         results: dict[str, Outcome] = {}
         # While forks share the grader's memory, every page it writes is copied, and a
@@ -181,17 +195,29 @@ class Runner:
             while pending or active:
                 self._reap()
                 while pending and self._room(active):
-                    job = pending.popleft()
-                    active[job.key] = self._start(job)
+                    a = self._start(pending.popleft())
+                    active[a.key] = a
                 self._wait(active)
                 for key in list(active):
-                    outcome = self._check(active[key])
-                    if outcome is not None:
-                        a = active.pop(key)
+                    a = active[key]
+                    over = self._check(a)
+                    if over:  # what its learner code started ends before anyone hears of it
+                        del active[key]
                         self._cleanup(a, active)
-                        results[key] = outcome
+                        if a.job is not None:  # it never began: the process stopped sharing first
+                            pending.appendleft([a.job, *a.rest])
+                    elif not a.finished or not a.events:
+                        continue  # heard of once the process has begun its next job: it found no trace
+                    else:
+                        self._sweep({x.pid for x in active.values()} | self.dying)
+                    for job, outcome in a.finished:
+                        if outcome.after and final is not None and not final(job, outcome):
+                            pending.appendleft([job])
+                            continue
+                        results[job.key] = outcome
                         if on_done:
-                            on_done(a.job, outcome)
+                            on_done(job, outcome)
+                    a.finished.clear()
         finally:
             for a in active.values():
                 self._kill(a)
@@ -201,6 +227,22 @@ class Runner:
             if collecting:
                 gc.enable()
         return results
+
+    @property
+    def shares(self) -> bool:
+        """Whether jobs may share a process: kata.sharing reads /proc to check a process."""
+        return self.fork and sys.platform.startswith("linux")
+
+    @staticmethod
+    def _groups(jobs: list[Job], size: int) -> list[list[Job]]:
+        groups: list[list[Job]] = []
+        for job in jobs:
+            last = groups[-1] if groups else None
+            if last is not None and len(last) < size and last[0].target == job.target:
+                last.append(job)
+            else:
+                groups.append([job])
+        return groups
 
     # --- starting ----------------------------------------------------------------
 
@@ -216,22 +258,28 @@ class Runner:
         )
         return young < self.parallel and len(active) < 2 * self.parallel
 
-    def _start(self, job: Job) -> _Active:
+    def _start(self, jobs: list[Job]) -> _Active:
         if self.fork:
-            return self._start_fork(job)
-        return self._start_fresh(job)
+            a = self._start_fork(jobs)
+        else:
+            a = self._start_fresh(jobs[0])
+        a.key = jobs[0].key
+        a.rest = deque(jobs[1:])
+        return a
 
-    def _start_fork(self, job: Job) -> _Active:
+    def _start_fork(self, jobs: list[Job]) -> _Active:
         from . import child
 
+        key = jobs[0].key
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
                 os.close(read)
                 os.setpgid(0, 0)
-                out = child.isolate(self.workdir, job.key)
-                child.grade(job.exercise, job.items, job.target, child.pipe_sender(write), out)
+                out = child.isolate(self.workdir, key)
+                child.grade_in_turn([(job.exercise, job.items) for job in jobs], jobs[0].target,
+                                    child.pipe_sender(write), out)
             finally:
                 os._exit(0)
         os.close(write)
@@ -240,7 +288,7 @@ class Runner:
             os.setpgid(pid, pid)
         except OSError:
             pass  # the child already did it, or has already ended
-        return _Active(job, pid, time.monotonic(), fd=read)
+        return _Active(jobs[0], pid, time.monotonic(), fd=read)
 
     def _start_fresh(self, job: Job) -> _Active:
         records = self.workdir / f"{job.key}.events"
@@ -297,17 +345,29 @@ class Runner:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if not isinstance(event, dict):
+            if not isinstance(event, dict) or a.job is None:
                 continue
             a.events.append(event)
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
                 a.started = time.monotonic()
+            elif event.get("event") in ("done", "stopped"):
+                self._conclude(a, self._outcome(a, timed_out=False))
+
+    def _conclude(self, a: _Active, outcome: Outcome) -> None:
+        """Keep the current job's outcome; the process's next job (if any) begins now."""
+        assert a.job is not None
+        outcome.after = tuple(a.graded)
+        a.finished.append((a.job, outcome))
+        a.graded.append(a.job.key)
+        a.job = a.rest.popleft() if a.rest else None
+        a.events = []
+        a.started = time.monotonic()
 
     def _read_file(self, a: _Active) -> None:
         """New complete lines of a fresh process's events file."""
         try:
-            with open(self.workdir / f"{a.job.key}.events", "rb") as f:
+            with open(self.workdir / f"{a.key}.events", "rb") as f:
                 f.seek(a.offset)
                 data = f.read()
         except OSError:
@@ -338,27 +398,33 @@ class Runner:
         elif a.proc is not None:
             self._read_file(a)
 
-    def _check(self, a: _Active) -> Outcome | None:
-        finished = any(e.get("event") in ("done", "stopped") for e in a.events)
-        if finished or self._exited(a):
-            self._drain(a)
-            if finished:
-                self._end(a)
-            return self._outcome(a, timed_out=False)
+    def _check(self, a: _Active) -> bool:
+        """Whether the process is over: every job reported, or it ended or ran out of time
+        during its current job (which then gets that outcome, if it began)."""
+        if a.job is not None and self._exited(a):
+            self._drain(a)  # the last events may finish the current job, or all of them
+            if a.job is not None and (a.events or not a.graded):
+                self._conclude(a, self._outcome(a, timed_out=False))
+            return True
+        if a.job is None:
+            self._end(a)
+            return True
         starting = a.proc is not None and not a.ready
         if time.monotonic() - a.started > (STARTUP_LIMIT if starting else self.timeout):
             if not starting:
                 self._dump_stack(a)
             self._kill(a)
             self._drain(a)
-            return self._outcome(a, timed_out=True, starting=starting)
-        return None
+            if a.job is not None:
+                self._conclude(a, self._outcome(a, timed_out=True, starting=starting))
+            return True
+        return False
 
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (child.isolate registered faulthandler for it)."""
         if not hasattr(signal, "SIGUSR1"):
             return
-        fault = self.workdir / f"{a.job.key}.fault"
+        fault = self.workdir / f"{a.key}.fault"
         try:
             os.kill(a.pid, signal.SIGUSR1)
         except OSError:
@@ -380,7 +446,7 @@ class Runner:
         running = next((n for n in reversed(started) if n not in reported), None)
         seconds = round(time.monotonic() - a.started, 3)
         fault = ""
-        fault_file = self.workdir / f"{a.job.key}.fault"
+        fault_file = self.workdir / f"{a.key}.fault"
         if fault_file.exists():
             fault = fault_file.read_text(errors="replace")
         stop = next((e for e in a.events if e.get("event") == "stopped"), None)
@@ -459,7 +525,7 @@ class Runner:
             os.close(a.fd)
             a.fd = None
         for suffix in (".out", ".fault", ".events"):
-            (self.workdir / f"{a.job.key}{suffix}").unlink(missing_ok=True)
+            (self.workdir / f"{a.key}{suffix}").unlink(missing_ok=True)
         self._sweep({x.pid for x in active.values()} | self.dying)
 
     def _sweep(self, keep: set[int]) -> None:
