@@ -224,8 +224,13 @@ def watch_latency(saves: int) -> list[float]:
 # --- a batch of submissions ----------------------------------------------------------
 
 
+MEAN = "return ((y_pred - y) ** 2).mean()"
+
+
 def submissions(folder: Path, n: int) -> list[Path]:
-    """`n` submissions spread from nothing done to everything done, as a class hands in."""
+    """`n` submissions spread from nothing done to everything done, as a class hands in;
+    every third one that has done exercise 04 sums the squares instead of averaging them,
+    which fails 04 and the exercises built on it."""
     from_stubs = {p.name: p for p in (ROOT / "exercises").glob("ex*.py")}
     made = []
     for k in range(n):
@@ -235,6 +240,9 @@ def submissions(folder: Path, n: int) -> list[Path]:
         solved = round(len(exercise_files) * k / max(1, n - 1))
         for path in exercise_files[solved:]:
             shutil.copy(from_stubs[path.name], path)
+        mse = sub / "ex04_mse_loss.py"
+        if k % 3 == 2 and MEAN in mse.read_text(encoding="utf-8"):
+            mse.write_text(mse.read_text(encoding="utf-8").replace(MEAN, MEAN.replace("mean", "sum")), encoding="utf-8")
         made.append(sub)
     return made
 
@@ -331,8 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     print("Watch latency: a pseudo-terminal runs `grader.py watch` on a copy of solutions/ with a wrong")
     print("ex04_mse_loss.py; each save writes another wrong version, timed until the screen's last line.")
     print("Batch: 20 copies of solutions/, submission k with the first round(9k/19) exercises solved and")
-    print(f"the rest left as stubs; `grade` (median of {spawn_rounds} runs) against 20 separate")
-    print("`check --target S` run one after another (the two in turns).")
+    print("the rest left as stubs, every third one with exercise 04 solved summing instead of averaging")
+    print(f"(so 04 and the exercises built on it fail); `grade` (median of {spawn_rounds} runs) against")
+    print("20 separate `check --target S` run one after another (the two in turns).")
     return 0
 
 
