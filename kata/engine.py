@@ -1,5 +1,6 @@
 """The warm grader: imports torch and pytest once, collects the tests once, and grades
-every exercise in a process of its own started from that state."""
+every exercise in a process started from that state (a batch: each submission's
+exercises in turn in one, see kata.sharing)."""
 
 from __future__ import annotations
 

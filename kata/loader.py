@@ -59,7 +59,7 @@ class LoadError(Exception):
 
 
 def set_target(folder: Path) -> None:
-    """Grade `folder` from now on in this process (a fresh child process per exercise)."""
+    """Grade `folder` from now on in this process (a child process of the grader)."""
     global _target
     _target = Path(folder).resolve()
     sys.dont_write_bytecode = True

@@ -4,7 +4,8 @@ Where the operating system has fork, each exercise runs in a fork of the warm gr
 torch, pytest and the collected tests are already in memory, so a run costs
 milliseconds. Elsewhere each exercise runs in a fresh Python (kata.worker), slower but
 just as isolated. Either way, a crash, a hang, an early exit or a stray child process
-touches only its own exercise.
+touches only its own exercise. A batch may grade several exercises of one target in
+turn in one fork, under the rules of kata.sharing and Runner.run.
 """
 
 from __future__ import annotations

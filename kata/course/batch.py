@@ -1,5 +1,6 @@
 """Grading a batch of submissions: take each one in, grade them all in one warm session
-(every exercise of every submission in a process of its own, several at once), and write
+(each submission's exercises in turn in a process of their own, several at once; see
+kata.sharing), and write
 grades.csv and one folder of results per submission."""
 
 from __future__ import annotations
