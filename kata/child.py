@@ -246,6 +246,7 @@ def grade_in_turn(exercises: list[tuple[Exercise, list]], target: Path, send: Ca
 def _grade_one(ex: Exercise, items: list, send: Callable[[dict], None], out_fd: int,
                wire: guard.Tripwire) -> bool:
     """Run the tests of `ex`; False when the process must stop after it."""
+    send = _naming(ex, send)
     for i, item in enumerate(items):
         send({"event": "start", "name": item.name})
         record = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, out_fd)
@@ -262,6 +263,17 @@ def _grade_one(ex: Exercise, items: list, send: Callable[[dict], None], out_fd: 
             return False
     send({"event": "done"})
     return True
+
+
+def _naming(ex: Exercise, send: Callable[[dict], None]) -> Callable[[dict], None]:
+    """`send` that names the exercise in each event: a copy of this process that learner code
+    forked may go on sending, and the runner takes no event for the wrong exercise."""
+
+    def naming_send(event: dict) -> None:
+        event["exercise"] = ex.id
+        send(event)
+
+    return naming_send
 
 
 def _noting_exit(prefix: str) -> Callable[[int], None]:

@@ -348,6 +348,8 @@ class Runner:
                 continue
             if not isinstance(event, dict) or a.job is None:
                 continue
+            if event.get("exercise", a.job.exercise.id) != a.job.exercise.id:
+                continue  # from a copy of the process that learner code forked, at an earlier exercise
             a.events.append(event)
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready

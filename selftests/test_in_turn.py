@@ -193,3 +193,29 @@ def test_in_turn_gives_the_reports_of_one_process_per_exercise(tmp_path):
     assert sorted(h["key"] for h in batch["heard"]) == sorted(
         f"t{n}-{ex.id}" for n in range(len(folders)) for ex in chapter().exercises)
     assert len(batch["processes"]) < len(alone["processes"]) / 2, (len(batch["processes"]), len(alone["processes"]))
+
+
+def test_events_for_another_exercise_are_not_taken(tmp_path):
+    """A copy of the process that learner code forked may go on reporting the exercise it was
+    forked in; once the process has moved on, those reports count for nothing."""
+    from collections import deque
+
+    from kata import runner
+
+    jobs = [runner.Job(key=f"t0-{i}", exercise=chapter().find(i), target=tmp_path) for i in ("02", "03")]
+    a = runner._Active(jobs[0], pid=0, started=0.0, key=jobs[0].key, rest=deque(jobs[1:]))
+    events = [
+        {"event": "start", "name": "test_one", "exercise": "02"},
+        {"event": "test", "name": "test_one", "status": "pass", "exercise": "02"},
+        {"event": "done", "exercise": "02"},
+        {"event": "test", "name": "test_one", "status": "pass", "exercise": "02"},  # the copy
+        {"event": "done", "exercise": "02"},
+        {"event": "start", "name": "test_two", "exercise": "03"},
+    ]
+    work = runner.Runner(timeout=1)
+    try:
+        work._take(a, [json.dumps(e).encode() for e in events])
+    finally:
+        work.close()
+    assert [(job.key, outcome.ended, len(outcome.records)) for job, outcome in a.finished] == [("t0-02", "done", 1)]
+    assert a.job is jobs[1] and a.events == [events[-1]]
