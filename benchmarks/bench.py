@@ -241,8 +241,9 @@ def submissions(folder: Path, n: int) -> list[Path]:
         for path in exercise_files[solved:]:
             shutil.copy(from_stubs[path.name], path)
         mse = sub / "ex04_mse_loss.py"
-        if k % 3 == 2 and MEAN in mse.read_text(encoding="utf-8"):
-            mse.write_text(mse.read_text(encoding="utf-8").replace(MEAN, MEAN.replace("mean", "sum")), encoding="utf-8")
+        source = mse.read_text(encoding="utf-8")
+        if k % 3 == 2 and MEAN in source:
+            mse.write_text(source.replace(MEAN, MEAN.replace("mean", "sum")), encoding="utf-8")
         made.append(sub)
     return made
 

@@ -123,8 +123,7 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
 
     def done(job: Job, outcome: Outcome) -> None:
         n = owner[job.key]
-        if not outcome.after:
-            results[job.key] = verdict(collection, job, outcome)
+        results[job.key] = verdict(collection, job, outcome)
         if on_result:
             on_result(n, results[job.key])
         left[n] -= 1
@@ -136,8 +135,7 @@ def grade_targets(collection: Collection, runner: Runner, targets: list[Path], e
                 on_target(n, runs[n])
 
     def final(job: Job, outcome: Outcome) -> bool:
-        results[job.key] = verdict(collection, job, outcome)
-        return results[job.key].status in SHARED_VERDICTS
+        return verdict(collection, job, outcome).status in SHARED_VERDICTS
 
     # A batch grades each target's exercises in turn in one process: a fork per exercise
     # costs more than grading it. One target is graded an exercise per process, all at

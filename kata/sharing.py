@@ -20,6 +20,9 @@ import random
 import signal
 import sys
 import warnings
+from types import ModuleType
+
+from .runner import child_processes
 
 # Signals whose handlers are compared: every one the platform knows, except those
 # Python cannot query.
@@ -29,25 +32,8 @@ _TIMERS = tuple(getattr(signal, name) for name in ("ITIMER_REAL", "ITIMER_VIRTUA
 
 
 def _threads() -> int:
-    """Threads of this process, those started by C code included (Linux)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        import threading
-
-        return threading.active_count()
-
-
-def _children() -> list[int]:
-    """Processes this process started that still run (Linux)."""
-    found: list[int] = []
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{tid}/children", "rb") as f:
-                found += [int(pid) for pid in f.read().split()]
-    except (OSError, ValueError):
-        pass
-    return found
+    """Threads of this process, those started by C code included (Linux, as Runner.shares requires)."""
+    return len(os.listdir("/proc/self/task"))
 
 
 # Modules whose entry in sys.modules is compared, rather than all: reading an entry writes
@@ -72,10 +58,8 @@ def _planted() -> bool:
     return False
 
 
-def _settings() -> dict[str, object]:
+def _settings(torch: ModuleType) -> dict[str, object]:
     """What a test's outcome may depend on besides its own inputs and the watched functions."""
-    import torch
-
     return {
         "threads": _threads(),
         "trace": (sys.gettrace(), sys.getprofile()),
@@ -97,18 +81,19 @@ class State:
     """The process's state before any learner code ran, to compare with after each exercise."""
 
     def __init__(self) -> None:
-        import torch
+        import torch  # here, not at the top: the grader sets torch's threads up before importing it
 
-        self._settings = _settings()
+        self._torch = torch
+        self._settings = _settings(torch)
         self._modules = {name: sys.modules.get(name) for name in MODULES}
         self._torch_rng = torch.get_rng_state()
         self._random = random.getstate()
 
     def changes(self) -> list[str]:
         """What differs from the note: empty when the next exercise may run in this process."""
-        now = _settings()
+        now = _settings(self._torch)
         changed = [name for name, value in self._settings.items() if now[name] != value]
-        if _children():
+        if child_processes():
             changed.append("child processes")
         if any(sys.modules.get(name) is not module for name, module in self._modules.items()):
             changed.append("loaded modules")
@@ -118,7 +103,5 @@ class State:
 
     def restore(self) -> None:
         """Put back what each exercise may use up without harm: the random number generators."""
-        import torch
-
-        torch.set_rng_state(self._torch_rng)
+        self._torch.set_rng_state(self._torch_rng)
         random.setstate(self._random)

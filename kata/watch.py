@@ -274,23 +274,21 @@ class Watch:
                 f"  Your file: {path}. Stuck? Press h for a hint." if self.keys else
                 f"  Your file: {path}. Stuck? `python grader.py hint {ex.number}` gives a hint."]
 
-    def _passing(self) -> int:
-        return sum(self.results[e.id].passed for e in self.exercises)
-
-    def _progress(self) -> str:
-        return f"{self._passing()}/{len(self.exercises)} exercises pass"
+    def _progress(self, done: int) -> str:
+        return f"{done}/{len(self.exercises)} exercises pass"
 
     def draw(self) -> None:
         when, seconds = self.checked
+        done = sum(self.results[e.id].passed for e in self.exercises)
         body = [*([self.news, ""] if self.news else []), *self._verdict(), *self.extra]
         saved = f"Checked at {when} in {seconds:.2f} s. Save a file in {self.target_name}/ to check again."
         if not self.screen.redraw:
             keys = [self.keys] if self.keys and not self.shown else []
             self.shown = True
-            self.screen.show([f"[{when}] {self._progress()}", *body, *keys])
+            self.screen.show([f"[{when}] {self._progress(done)}", *body, *keys])
             return
         lines = [self.s(f"{chapter().title} · watching {self.target_name}/", "bold"),
-                 f"{self.s.bar(self._passing(), len(self.exercises))} {self._progress()}",
+                 f"{self.s.bar(done, len(self.exercises))} {self._progress(done)}",
                  *([self.s(self.note, "dim")] if self.note else []), "", *body, "", self.s(saved, "dim")]
         if self.keys:
             lines.append(self.keys)
