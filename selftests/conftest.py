@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kata.meta import chapter  # noqa: E402
+from kata.catalogue.course import course  # noqa: E402
+from kata.catalogue.stubs import pristine_stub  # noqa: E402
 
 
 @dataclass
@@ -46,12 +47,13 @@ def run_grader(*args: str, cwd: Path = ROOT, timeout: float = 300, env: dict | N
 
 
 def replace_function(folder: Path, name: str, new_source: str) -> Path:
-    """Replace the function `name` in its exercise file inside `folder` by `new_source`."""
-    ex = next(e for e in chapter().exercises if e.name == name)
-    path = folder / ex.file
+    """Replace the function or class `name` in its exercise file inside `folder` (laid out like
+    exercises/, or one chapter's folder) by `new_source`."""
+    ex = course().named(name)
+    path = folder / ex.path if (folder / ex.folder).is_dir() else folder / ex.file
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
-    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    func = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
     lines = source.splitlines()
     start = (func.decorator_list[0].lineno if func.decorator_list else func.lineno) - 1
     new = lines[:start] + new_source.strip("\n").splitlines() + lines[func.end_lineno:]
@@ -64,12 +66,23 @@ def copy_solutions(dest: Path) -> Path:
     return dest
 
 
+def write_stubs(dest: Path) -> Path:
+    """A folder laid out like exercises/ with every untouched stub, made from the solutions (the
+    kata's own exercises/ may hold a learner's work)."""
+    for ex in course().exercises:
+        (dest / ex.folder).mkdir(parents=True, exist_ok=True)
+        (dest / ex.path).write_text(pristine_stub(ex), encoding="utf-8")
+    return dest
+
+
 def copy_kata(dest: Path) -> Path:
-    """A working copy of the kata (grader, tests, exercises, solutions), to change or write in."""
+    """A working copy of the kata (grader, tests, solutions, untouched exercises), to change or write in."""
     dest.mkdir(parents=True)
     shutil.copy2(ROOT / "grader.py", dest / "grader.py")
-    for name in ("kata", "tests", "exercises", "solutions"):
+    for name in ("kata", "tests", "solutions"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write_stubs(dest / "exercises")
+    shutil.copy2(ROOT / "exercises" / "__init__.py", dest / "exercises" / "__init__.py")
     return dest
 
 
@@ -81,11 +94,12 @@ def solved(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_references(tmp_path_factory) -> dict:
-    """`check --target solutions` and `check --target exercises`, run once for the session."""
+    """`check` of solutions/ and of the untouched stubs, run once for the session."""
     out = tmp_path_factory.mktemp("references")
+    stubs = write_stubs(out / "exercises")
     results = {}
-    for name in ("solutions", "exercises"):
+    for name, folder in (("solutions", ROOT / "solutions"), ("exercises", stubs)):
         path = out / f"{name}.json"
-        run = run_grader("check", "--target", str(ROOT / name), "--json", str(path))
+        run = run_grader("check", "--target", str(folder), "--json", str(path))
         results[name] = {"run": run, "json": json.loads(path.read_text())}
     return results

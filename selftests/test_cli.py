@@ -11,9 +11,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import chapter, copy_kata, copy_solutions, replace_function, run_grader
+from conftest import copy_kata, copy_solutions, course, replace_function, run_grader
 
-from kata import cli, stubs
+from kata import cli
+from kata.catalogue import stubs
+
+EVERY = len(course().exercises)
 
 STATUSES = {"pass", "fail", "not_started", "error", "timeout"}
 TEST_STATUSES = {"pass", "fail", "error", "skip"}
@@ -25,13 +28,18 @@ TEST_STATUSES = {"pass", "fail", "error", "skip"}
 def test_everything_passed_is_0_and_nothing_on_stderr(graded_references):
     run = graded_references["solutions"]["run"]
     assert run.returncode == 0 and run.stderr == ""
-    assert "9/9 exercises" in run.stdout and "Chapter complete" in run.stdout
+    for chapter in course().chapters:
+        assert f"{len(chapter.exercises)}/{len(chapter.exercises)} exercises" in run.stdout
+        assert f"Chapter {chapter.number} complete" in run.stdout and chapter.title in run.stdout
 
 
 def test_anything_not_passed_is_1_and_nothing_on_stderr(graded_references):
     run = graded_references["exercises"]["run"]
     assert run.returncode == 1 and run.stderr == ""
-    assert "0/9 exercises" in run.stdout
+    for chapter in course().chapters:
+        assert f"0/{len(chapter.exercises)} exercises" in run.stdout
+    first = course().exercises[0]
+    assert f"Next: exercise {first.id}, {first.name}" in run.stdout
 
 
 @pytest.mark.parametrize("name", ["solutions", "exercises"])
@@ -39,10 +47,12 @@ def test_the_json_has_every_required_field(graded_references, name):
     result = graded_references[name]["json"]
     assert result["version"] == 1
     assert result["status"] == ("pass" if name == "solutions" else "fail")
-    assert isinstance(result["score"], float) and result["max_score"] == chapter().max_score
-    assert [e["id"] for e in result["exercises"]] == [ex.id for ex in chapter().exercises]
-    for graded, ex in zip(result["exercises"], chapter().exercises):
-        assert (graded["name"], graded["file"], graded["max_score"]) == (ex.name, ex.file, ex.points)
+    assert isinstance(result["score"], float) and result["max_score"] == sum(e.points for e in course().exercises)
+    assert [e["id"] for e in result["exercises"]] == [ex.id for ex in course().exercises]
+    assert [c["number"] for c in result["chapters"]] == [c.number for c in course().chapters]
+    for graded, ex in zip(result["exercises"], course().exercises):
+        assert (graded["name"], graded["chapter"], graded["file"], graded["max_score"]) == (
+            ex.name, ex.chapter, ex.path, ex.points)
         assert graded["status"] in STATUSES
         assert graded["score"] == (ex.points if graded["status"] == "pass" else 0)
         assert isinstance(graded["message"], str) and (graded["message"] == "") == (graded["status"] == "pass")
@@ -59,8 +69,37 @@ def test_check_by_number_and_by_name(tmp_path):
     assert run.returncode == 0 and run.stderr == ""
     result = json.loads(out.read_text(encoding="utf-8"))
     assert [e["id"] for e in result["exercises"]] == ["01", "04", "06"]
-    assert result["max_score"] == sum(chapter().find(k).points for k in ("01", "04", "06"))
+    assert result["max_score"] == sum(course().find(k).points for k in ("01", "04", "06"))
     assert "Every exercise you asked for passes" in run.stdout
+
+
+def test_one_chapter_is_graded_with_chapter_or_as_its_own_folder(tmp_path):
+    first = course().chapters[0]
+    for args in (["--chapter", "1"], ["--chapter", first.folder], ["--target", f"solutions/{first.folder}"]):
+        out = tmp_path / "result.json"
+        args = args if "--target" in args else [*args, "--target", "solutions"]
+        run = run_grader("check", *args, "--json", str(out))
+        assert run.returncode == 0 and run.stderr == "", run.stdout + run.stderr
+        result = json.loads(out.read_text(encoding="utf-8"))
+        assert [e["id"] for e in result["exercises"]] == [e.id for e in first.exercises]
+        assert [c["number"] for c in result["chapters"]] == [1]
+
+
+def test_the_version_and_a_guess_at_a_misspelt_exercise():
+    version = run_grader("--version")
+    assert version.returncode == 0 and version.stdout.startswith("PyTorch kata grader ")
+    for args in (["check", "mse"], ["hint", "mse_los"], ["mse"]):
+        run = run_grader(*args)
+        assert run.returncode == 2 and "did you mean mse_loss" in run.stderr, run.stderr
+
+
+def test_verbose_shows_each_failure_once(tmp_path):
+    folder = copy_solutions(tmp_path / "submission")
+    replace_function(folder, "mse_loss", "def mse_loss(y_pred, y):\n    return ((y_pred - y) ** 2).sum()\n")
+    run = run_grader("check", "4", "--target", str(folder), "-v")
+    assert run.returncode == 1
+    assert run.stdout.count("got:      120.0") == 1
+    assert "add -v" not in run.stdout
 
 
 def test_a_bare_number_or_option_means_check():
@@ -74,27 +113,29 @@ def test_a_bare_number_or_option_means_check():
 def test_list_shows_every_exercise_with_status_and_points():
     run = run_grader("list", "--target", "solutions")
     assert run.returncode == 0 and run.stderr == ""
-    for ex in chapter().exercises:
+    for ex in course().exercises:
         line = next(line for line in run.stdout.splitlines() if f"{ex.id} {ex.name}" in line)
         assert "passed" in line and f"{ex.points:g}/{ex.points:g}" in line
-    assert "9/9 exercises" in run.stdout
+    assert all(c.title in run.stdout for c in course().chapters)
 
 
 def test_a_syntax_error_stays_in_its_exercise_and_the_folder_is_not_written(tmp_path):
     folder = copy_solutions(tmp_path / "submission")
     replace_function(folder, "predict", "def predict(x, w, b)\n    return w * x + b\n")
-    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")}
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     out = tmp_path / "result.json"
     run = run_grader("check", "--target", str(folder), "--json", str(out))
     assert run.returncode == 1 and run.stderr == ""
     graded = {e["id"]: e for e in json.loads(out.read_text(encoding="utf-8"))["exercises"]}
-    line = 1 + (folder / "ex06_predict.py").read_text(encoding="utf-8").splitlines().index("def predict(x, w, b)")
+    path = course().find("06").path
+    line = 1 + (folder / path).read_text(encoding="utf-8").splitlines().index("def predict(x, w, b)")
     assert graded["06"]["status"] == "error"
-    assert f"ex06_predict.py, line {line}" in graded["06"]["message"] and "SyntaxError" in graded["06"]["message"]
+    assert graded["06"]["location"] == {"file": path, "line": line, "code": "def predict(x, w, b)", "cell": ""}
+    assert f"{path}, line {line}" in graded["06"]["message"] and "SyntaxError" in graded["06"]["message"]
     assert graded["09"]["status"] == "error"  # train uses predict
-    assert all(graded[i]["status"] == "pass" for i in ("01", "02", "03", "04", "05", "07", "08"))
-    assert f"ex06_predict.py, line {line}" in run.stdout
-    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")} == before
+    assert all(e["status"] == "pass" for i, e in graded.items() if i not in ("06", "09"))
+    assert f"{path}, line {line}" in run.stdout
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
 # --- hints -----------------------------------------------------------------------------
@@ -102,7 +143,7 @@ def test_a_syntax_error_stays_in_its_exercise_and_the_folder_is_not_written(tmp_
 
 def test_hint_gives_the_next_hint_each_time_and_survives_a_lost_state_file(tmp_path):
     kata = copy_kata(tmp_path / "kata")
-    ex = chapter().find("mse_loss")
+    ex = course().find("mse_loss")
 
     def hint(key: str = "4") -> str:
         run = run_grader("hint", key, kata=kata, cwd=kata)
@@ -122,6 +163,9 @@ def test_hint_gives_the_next_hint_each_time_and_survives_a_lost_state_file(tmp_p
     (kata / ".kata-state.json").write_text("{not json", encoding="utf-8")
     assert "Hint 1 of 3" in hint()
     assert "Hint 2 of 3" in hint()
+    again = run_grader("hint", "4", "1", kata=kata, cwd=kata)
+    assert "Hint 1 of 3" in again.stdout and ex.hints[0].splitlines()[0] in again.stdout
+    assert "Hint 3 of 3" in hint()  # reading one again does not move on
 
 
 # --- exit status 2: the command line is wrong ------------------------------------------
@@ -129,7 +173,9 @@ def test_hint_gives_the_next_hint_each_time_and_survives_a_lost_state_file(tmp_p
 EXERCISES = "01 (tracked), 02 (sum_of_squares_grads)"
 USAGE_ERRORS = {
     "unknown exercise": (["check", "99"], EXERCISES),
-    "unknown exercise name": (["hint", "mse"], EXERCISES),
+    "unknown exercise name": (["hint", "frobnicate"], EXERCISES),
+    "unknown chapter": (["check", "--chapter", "9"], "the chapters are 1 (ch1_autograd)"),
+    "reset of nothing": (["reset", "--yes"], "name the exercises to reset"),
     "unknown command": (["frobnicate"], "commands are check"),
     "exercise missing": (["hint"], EXERCISES),
     "target missing": (["check", "--target", "no-such-folder"], "give exercises, solutions"),
@@ -167,7 +213,7 @@ def test_an_internal_error_says_so_and_where_the_details_are(monkeypatch, capsys
         raise RuntimeError("a bug in the grader")
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(cli.commands()["list"], "run", broken)
+    monkeypatch.setattr(cli.command("list"), "run", broken)
     assert cli.main(["list"]) == 3
     out, err = capsys.readouterr()
     assert out == ""
@@ -180,7 +226,7 @@ def test_an_internal_error_says_so_and_where_the_details_are(monkeypatch, capsys
 
 def test_a_broken_grader_exits_3_from_the_command_line(tmp_path):
     kata = copy_kata(tmp_path / "kata")
-    (kata / "kata" / "exercises.toml").write_text("[[exercise]\n", encoding="utf-8")
+    (kata / "kata" / "catalogue" / "course.toml").write_text("[[chapter]\n", encoding="utf-8")
     run = run_grader("check", kata=kata, cwd=kata, env={"TMPDIR": str(tmp_path)})
     assert run.returncode == 3 and run.stdout == ""
     assert "internal error" in run.stderr and str(tmp_path / cli.ERROR_LOG) in run.stderr
@@ -197,7 +243,7 @@ MY_WORK = "# my work in progress\n"
 def kata(tmp_path) -> Path:
     """A copy of the kata whose exercise 04 holds some of the learner's work."""
     kata = copy_kata(tmp_path / "kata")
-    path = kata / "exercises" / chapter().find("04").file
+    path = kata / "exercises" / course().find("04").path
     path.write_text(path.read_text(encoding="utf-8") + MY_WORK, encoding="utf-8")
     return kata
 
@@ -220,7 +266,7 @@ def _backups(kata: Path) -> list[Path]:
 
 
 def test_reset_asks_on_a_terminal_and_no_changes_nothing(kata):
-    path = kata / "exercises" / chapter().find("04").file
+    path = kata / "exercises" / course().find("04").path
     before = path.read_bytes()
     run = _reset_in_a_terminal(kata, "n")
     assert run.returncode == 1 and run.stderr == ""
@@ -229,8 +275,8 @@ def test_reset_asks_on_a_terminal_and_no_changes_nothing(kata):
 
 
 def test_reset_restores_the_stub_after_keeping_a_backup(kata):
-    ex = chapter().find("04")
-    path = kata / "exercises" / ex.file
+    ex = course().find("04")
+    path = kata / "exercises" / ex.path
     before = path.read_bytes()
     run = _reset_in_a_terminal(kata, "y")
     assert run.returncode == 0 and run.stderr == ""
@@ -241,14 +287,14 @@ def test_reset_restores_the_stub_after_keeping_a_backup(kata):
 
 
 def test_reset_without_a_terminal_needs_yes(kata):
-    path = kata / "exercises" / chapter().find("04").file
+    path = kata / "exercises" / course().find("04").path
     before = path.read_bytes()
     refused = run_grader("reset", "4", kata=kata, cwd=kata)
     assert refused.returncode == 2 and "--yes" in refused.stderr and refused.stderr.count("\n") == 1
     assert path.read_bytes() == before and _backups(kata) == []
     done = run_grader("reset", "mse_loss", "--yes", kata=kata, cwd=kata)
     assert done.returncode == 0 and done.stderr == ""
-    assert path.read_text(encoding="utf-8") == stubs.pristine_stub(chapter().find("04"), kata)
+    assert path.read_text(encoding="utf-8") == stubs.pristine_stub(course().find("04"), kata)
     assert [b.read_bytes() for b in _backups(kata)] == [before]
     again = run_grader("reset", "4", "--yes", kata=kata, cwd=kata)
     assert again.returncode == 0 and "already the untouched stub" in again.stdout
@@ -256,10 +302,21 @@ def test_reset_without_a_terminal_needs_yes(kata):
 
 
 def test_reset_brings_back_a_missing_file(kata):
-    ex = chapter().find("08")
-    path = kata / "exercises" / ex.file
+    ex = course().find("08")
+    path = kata / "exercises" / ex.path
     path.unlink()
     run = run_grader("reset", "8", "--yes", kata=kata, cwd=kata)
     assert run.returncode == 0 and run.stderr == ""
     assert path.read_text(encoding="utf-8") == stubs.pristine_stub(ex, kata)
     assert _backups(kata) == [] and "kept in" not in run.stdout
+
+
+def test_reset_of_a_chapter_keeps_every_file_first(kata):
+    chapter = course().chapters[0]
+    for ex in chapter.exercises:
+        (kata / "exercises" / ex.path).write_text(f"# my {ex.name}\n", encoding="utf-8")
+    run = run_grader("reset", "--chapter", "1", "--yes", kata=kata, cwd=kata)
+    assert run.returncode == 0 and run.stderr == ""
+    for ex in chapter.exercises:
+        assert (kata / "exercises" / ex.path).read_text(encoding="utf-8") == stubs.pristine_stub(ex, kata)
+    assert sorted(b.read_text() for b in _backups(kata)) == sorted(f"# my {e.name}\n" for e in chapter.exercises)

@@ -13,16 +13,23 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_kata, copy_solutions, replace_function, run_grader
+from conftest import ROOT, copy_kata, copy_solutions, course, replace_function, run_grader, write_stubs
 
-from kata import manifest, stubs
+from kata.catalogue import stubs
 from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
 from kata.course.results import HIDDEN_FAILED
-from kata.notebooks import generate
+from kata.grading import manifest
+from kata.grading.target import folder_target
+from kata.notebooks.build import generate
 
-MAX = chapter().max_score
-IDS = [e.id for e in chapter().exercises]
+MAX = sum(e.points for e in course().exercises)
+IDS = [e.id for e in course().exercises]
 TIMEOUT = "5"
+
+
+def make_notebooks(source: Path, out: Path) -> Path:
+    generate(folder_target(source), out, list(course().exercises))
+    return out
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
@@ -46,20 +53,20 @@ def release(tmp_path_factory) -> Path:
 
 def test_release_holds_the_student_copy_and_no_solutions(release):
     assert not (release / "solutions").exists()
-    for name in ("grader.py", "pyproject.toml", "README.md", "kata/exercises.toml", "kata/manifest.json",
+    for name in ("grader.py", "pyproject.toml", "README.md", "kata/catalogue/course.toml", "kata/manifest.json",
                  WORKFLOW_PATH):
         assert (release / name).is_file(), name
-    for ex in chapter().exercises:
-        stub = (release / "exercises" / ex.file).read_text(encoding="utf-8")
-        assert stub == (ROOT / "exercises" / ex.file).read_text(encoding="utf-8"), ex.file
-        assert (release / "tests" / ex.test_file).is_file()
+    for ex in course().exercises:
+        stub = (release / "exercises" / ex.path).read_text(encoding="utf-8")
+        assert stub == stubs.pristine_stub(ex), ex.path
+        assert (release / "tests" / ex.test_path).is_file()
         # `reset` restores from kata/stubs/ when there are no solutions to make the stub from.
         assert stubs.pristine_stub(ex, release) == stub
     assert manifest.changed_files(release) == []
     readme = (release / "README.md").read_text(encoding="utf-8")
     assert "solutions/" not in readme and "Maintainers" not in readme
-    assert all(f"`{e.name}`" in readme for e in chapter().exercises)
-    assert (release / WORKFLOW_PATH).read_text(encoding="utf-8") == workflow_text()
+    assert all(f"`{e.name}`" in readme for e in course().exercises)
+    assert (release / WORKFLOW_PATH).read_text(encoding="utf-8") == workflow_text(list(course().chapters))
 
 
 def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
@@ -70,19 +77,34 @@ def test_release_self_checks_to_zero_and_passes_once_solved(release, tmp_path):
     assert graded["score"] == 0
     assert {e["status"] for e in graded["exercises"]} == {"not_started"}
 
-    for ex in chapter().exercises:
-        shutil.copy2(ROOT / "solutions" / ex.file, kata / "exercises" / ex.file)
+    for ex in course().exercises:
+        shutil.copy2(ROOT / "solutions" / ex.path, kata / "exercises" / ex.path)
     solved = run_grader("check", "--json", str(tmp_path / "solved.json"), kata=kata, cwd=kata)
     assert solved.returncode == 0, solved.stdout
     assert solved.stderr == ""
     graded = json.loads((tmp_path / "solved.json").read_text())
     assert graded["score"] == graded["max_score"] == MAX
 
-    first = chapter().exercises[0]
+    first = course().exercises[0]
     reset = run_grader("reset", first.id, "--yes", kata=kata, cwd=kata)
     assert reset.returncode == 0 and reset.stderr == ""
-    assert (kata / "exercises" / first.file).read_text(encoding="utf-8") == \
-        (ROOT / "exercises" / first.file).read_text(encoding="utf-8")
+    assert (kata / "exercises" / first.path).read_text(encoding="utf-8") == stubs.pristine_stub(first)
+
+
+def test_a_release_of_one_chapter_knows_that_chapter_alone(tmp_path):
+    first = course().chapters[0]
+    out = tmp_path / "chapter"
+    made = run_grader("release", str(out), "--chapter", str(first.number))
+    assert made.returncode == 0 and made.stderr == "", made.stdout + made.stderr
+    others = [c for c in course().chapters if c != first]
+    assert all(not (out / "exercises" / c.folder).exists() and not (out / "tests" / c.folder).exists()
+               for c in others)
+    listed = run_grader("list", kata=out, cwd=out)
+    assert listed.returncode == 1 and first.title in listed.stdout
+    assert all(c.title not in listed.stdout for c in others)
+    workflow = (out / WORKFLOW_PATH).read_text(encoding="utf-8")
+    assert all(f"check {e.id}\n" in workflow for e in first.exercises)
+    assert all(f"check {e.id}\n" not in workflow for c in others for e in c.exercises)
 
 
 def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
@@ -116,13 +138,13 @@ def tracked(value: float) -> torch.Tensor:
 
 def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
     kata = copy_kata(tmp_path / "kata")
-    test_file = kata / "tests" / chapter().find("01").test_file
+    test_file = kata / "tests" / course().find("01").test_path
     test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8") + HIDDEN_TEST, encoding="utf-8")
 
     made = run_grader("release", str(tmp_path / "release"), kata=kata)
     assert made.returncode == 0 and made.stderr == ""
     assert "1 hidden test left out" in made.stdout
-    released = (tmp_path / "release" / "tests" / test_file.name).read_text(encoding="utf-8")
+    released = (tmp_path / "release" / "tests" / course().find("01").test_path).read_text(encoding="utf-8")
     assert "test_instructor_keeps_every_digit" not in released and "hidden" not in released
     assert "def test_backward_fills_its_grad" in released
 
@@ -177,17 +199,17 @@ def batch(tmp_path_factory) -> dict:
     subs = work / "submissions"
     subs.mkdir()
     copy_solutions(subs / "solved")
-    shutil.copytree(ROOT / "exercises", subs / "stub", ignore=shutil.ignore_patterns("__pycache__"))
+    write_stubs(subs / "stub")
     replace_function(copy_solutions(subs / "wrong"), "mse_loss", WRONG_MSE)
-    hostile = copy_solutions(subs / "hostile") / chapter().find("predict").file
+    hostile = copy_solutions(subs / "hostile") / course().find("predict").path
     hostile.write_text("import os\nos._exit(3)\n" + hostile.read_text(encoding="utf-8"), encoding="utf-8")
-    generate(ROOT / "solutions", subs / "notebook")
-    tamper = shutil.copytree(ROOT / "exercises", subs / "tampering", ignore=shutil.ignore_patterns("__pycache__"))
+    make_notebooks(ROOT / "solutions", subs / "notebook")
+    tamper = write_stubs(subs / "tampering")
     (tamper / "conftest.py").write_text(TAMPERING_CONFTEST)
     (tamper / "test_mine.py").write_text("def test_everything_passes():\n    assert True\n")
-    linked = tamper / chapter().find("tracked").file
+    linked = tamper / course().find("tracked").path
     linked.unlink()
-    linked.symlink_to(ROOT / "solutions" / linked.name)
+    linked.symlink_to(ROOT / "solutions" / course().find("tracked").path)
     _zip_folder(ROOT / "solutions", subs / "zipped.zip", "alice/exercises", {
         "alice/conftest.py": TAMPERING_CONFTEST,
         "../outside.py": "print('never written')\n",
@@ -224,14 +246,14 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     assert results["score"] == total
     by_id = {t["number"]: t for t in results["tests"] if "number" in t}
     assert list(by_id) == IDS
-    for ex in chapter().exercises:
+    for ex in course().exercises:
         t = by_id[ex.id]
         assert t["score"] == float(row[ex.id]) and t["max_score"] == ex.points
         assert t["status"] == ("passed" if t["score"] == ex.points else "failed")
         assert t["output"].strip()
     report = json.loads((batch["out"] / name / "report.json").read_text())
     assert report["score"] == total and report["max_score"] == MAX
-    assert chapter().title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8")
+    assert all(c.title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8") for c in course().chapters)
 
 
 def test_batch_names_the_mistakes(batch):
@@ -293,7 +315,7 @@ def test_bundle_has_the_scripts_at_its_root(bundle):
     for script in ("setup.sh", "run_autograder"):
         assert (infos[script].external_attr >> 16) & 0o111, f"{script} is not executable"
     assert "requirements.txt" in infos and "grader.py" in infos
-    assert all(f"tests/{e.test_file}" in infos for e in chapter().exercises)
+    assert all(f"tests/{e.test_path}" in infos for e in course().exercises)
     assert not any(name.startswith(("solutions/", "exercises/", "selftests/")) for name in infos)
 
 
@@ -303,9 +325,10 @@ def test_bundle_setup_script_is_valid_bash(bundle, tmp_path):
     assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
 
 
-@pytest.mark.parametrize("folder, score", [("solutions", MAX), ("exercises", 0.0)])
+@pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0)])
 def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
-    results = run_in_gradescope_layout(bundle, ROOT / folder, tmp_path / "autograder")
+    submission = ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
+    results = run_in_gradescope_layout(bundle, submission, tmp_path / "autograder")
     assert results["score"] == score
     assert sum(t["score"] for t in results["tests"]) == score
     assert {t["status"] for t in results["tests"]} == {"passed" if score else "failed"}
@@ -316,8 +339,8 @@ def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folde
 
 def test_classroom_workflow_is_current_and_grades_every_exercise():
     text = READY_FILE.read_text(encoding="utf-8")
-    assert text == workflow_text(), "run `python -m kata.course.classroom --write`"
-    for ex in chapter().exercises:
+    assert text == workflow_text(list(course().chapters)), "run `python -m kata.dev update`"
+    for ex in course().exercises:
         step = text[text.index(f"id: ex{ex.id}\n"):]
         assert f"command: python grader.py check {ex.id}\n" in step
         assert f"max-score: {ex.points:g}\n" in step.split("- name:")[0]
@@ -332,28 +355,28 @@ def test_intake_leaves_out_oversized_files_links_and_other_folders(tmp_path):
 
     archive = tmp_path / "work.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for ex in chapter().exercises[1:]:
-            zf.write(ROOT / "solutions" / ex.file, f"bob/exercises/{ex.file}")
-        zf.writestr("bob/exercises/ex01_tracked.py", "#" * (MAX_SOURCE_BYTES + 1))
+        for ex in course().exercises[1:]:
+            zf.write(ROOT / "solutions" / ex.path, f"bob/exercises/{ex.path}")
+        zf.writestr("bob/exercises/ch1_autograd/ex01_tracked.py", "#" * (MAX_SOURCE_BYTES + 1))
         link = zipfile.ZipInfo("bob/old/ex02_sum_of_squares.py")
         link.external_attr = 0o120777 << 16
         zf.writestr(link, "/etc/passwd")
         zf.writestr("bob/draft/ex03_gradients.py", "")
     sub = take_in(archive, "bob", tmp_path / "scratch")
-    assert sub.files == sorted(e.file for e in chapter().exercises[1:])
-    assert sorted(p.name for p in sub.folder.iterdir()) == sub.files
+    assert sub.files == sorted(e.path for e in course().exercises[1:])
+    assert sorted(p.relative_to(sub.folder).as_posix() for p in sub.folder.rglob("*.py")) == sub.files
     notes = "\n".join(sub.notes)
     assert "ex01_tracked.py is larger than 1 MB" in notes
     assert "bob/old/ex02_sum_of_squares.py is a link" in notes
-    assert "Only the files in bob/exercises/ were graded; bob/draft/ also had some" in notes
+    assert "Only the files in bob/exercises/ch1_autograd/ were graded; bob/draft/ also had some" in notes
 
 
 def test_intake_reads_notebooks_when_the_exercise_files_are_untouched(tmp_path):
     from kata.course.intake import take_in
 
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "exercises", repo / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
-    generate(ROOT / "solutions", repo / "notebooks")
+    write_stubs(repo / "exercises")
+    make_notebooks(ROOT / "solutions", repo / "notebooks")
     sub = take_in(repo, "repo", tmp_path / "scratch")
     assert sub.kind == "notebooks"
-    assert sub.files == sorted(e.file for e in chapter().exercises)
+    assert sub.files == sorted(e.path for e in course().exercises)

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
+from conftest import ROOT, copy_solutions, course, replace_function, run_grader
 from test_mistakes import users_of
 
-from kata import guard
-from kata.runner import Outcome
-from kata.verdict import judge
+from kata.exercise_process import guard
+from kata.grading.runner import Outcome
+from kata.grading.target import Target
+from kata.grading.verdict import judge
+from kata.outcomes import Location
 
 TIMEOUT = 3.0
 BOUND = 2 * TIMEOUT + 10  # seconds: the longest an exercise (or a whole check) may take
@@ -93,8 +95,8 @@ CASES = [
          body="import pytest\npytest.xfail('later')", at=1),
     Case("megabytes_of_output", "mse_loss", "fail", (),
          module="print('spam ' * 500_000)", body="return None"),
-    Case("endless_output", "sgd_step", "error", ("printed far too much",),
-         body="while True:\n    print('spam ' * 1000)", at=1),
+    Case("endless_output", "sgd_step", "timeout", ("did not finish",),
+         body="while True:\n    print('spam ' * 1000)"),
     Case("child_process", "sum_of_squares_grads", "timeout", ("did not finish",),
          body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}).wait()"),
     Case("child_in_new_session", "gradients", "fail", (),
@@ -153,14 +155,14 @@ CASES = [
 
 
 def has_tests(function: str) -> bool:
-    return (ROOT / "tests" / chapter().find(function).test_file).exists()
+    return (ROOT / "tests" / course().find(function).test_path).exists()
 
 
 def exercise_of(case: Case):
     """The exercise the case goes into: its own, or the first one with tests until its tests exist."""
     if has_tests(case.function) or case.strict:
-        return chapter().find(case.function)
-    return next(ex for ex in chapter().exercises if has_tests(ex.name))
+        return course().find(case.function)
+    return next(ex for ex in course().exercises if has_tests(ex.name))
 
 
 def insert_code(path: Path, name: str, body: str = "", module: str = "") -> int:
@@ -187,7 +189,7 @@ def make_case(root: Path, case: Case) -> tuple[Path, int]:
     """A copy of the references with the case put in; (folder, first line put in)."""
     folder = copy_solutions(root / case.name)
     ex = exercise_of(case)
-    path = folder / ex.file
+    path = folder / ex.path
     line = insert_code(path, ex.name, body=case.body, module=case.module) if case.body or case.module else 0
     if case.change:
         case.change(path)
@@ -219,7 +221,7 @@ def assert_isolated(report: dict, exercise_id: str, status: str, words: list[str
     assert result["score"] == 0
     missing = [w for w in words if w not in result["message"]]
     assert not missing, f"{missing} not in:\n{result['message']}"
-    unrelated = {ex.id for ex in chapter().exercises if has_tests(ex.name)}
+    unrelated = {ex.id for ex in course().exercises if has_tests(ex.name)}
     for broken_id in (exercise_id, *also_broken):
         unrelated -= users_of(broken_id)
     broken = {i: graded[i]["message"] for i in unrelated if graded[i]["status"] != "pass"}
@@ -246,11 +248,11 @@ def batch(tmp_path_factory) -> dict:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_case_is_isolated_and_reported(batch, case):
     if case.strict and not has_tests(case.function):
-        pytest.skip(f"exercise {chapter().find(case.function).id} has no tests yet")
+        pytest.skip(f"exercise {course().find(case.function).id} has no tests yet")
     ex = exercise_of(case)
     words = list(case.words)
     if case.at is not None:
-        words.append(f"{ex.file}, line {batch['lines'][case.name] + case.at}")
+        words.append(f"{ex.path}, line {batch['lines'][case.name] + case.at}")
     assert_isolated(batch["reports"][case.name], ex.id, case.status, words)
 
 
@@ -281,20 +283,22 @@ def test_a_check_with_stuck_crashed_and_exiting_exercises_ends_in_time(tmp_path)
     crashes, predict's file exits as it loads: the JSON is still written, the rest
     passes, nothing is left running, and the whole check ends within 2 x (time limit) + 10 s."""
     folder = copy_solutions(tmp_path / "crashes")
-    stuck = insert_code(folder / chapter().find("tracked").file, "tracked",
+    stuck = insert_code(folder / course().find("tracked").path, "tracked",
                         body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}, start_new_session=True)\n"
                              "while True:\n    pass")
-    crash = insert_code(folder / chapter().find("sgd_step").file, "sgd_step", body="import ctypes\nctypes.string_at(0)")
-    insert_code(folder / chapter().find("predict").file, "predict", module="import os\nos._exit(0)")
+    crash = insert_code(folder / course().find("sgd_step").path, "sgd_step", body="import ctypes\nctypes.string_at(0)")
+    insert_code(folder / course().find("predict").path, "predict", module="import os\nos._exit(0)")
     run, report = _check(folder, tmp_path / "report.json")
     assert run.returncode == 1 and run.stderr == ""
     assert run.seconds < BOUND, run.seconds
     others = ("01", "06", "07")
-    assert_isolated(report, "01", "timeout", ["did not finish", "ex01_tracked.py, line"], others)
+    assert_isolated(report, "01", "timeout", ["did not finish", f"{course().find('01').path}, line"], others)
     assert {e["id"] for e in report["exercises"] if e["status"] == "timeout"} == {"01", "02", "03", "05"}
-    assert_isolated(report, "07", "error", ["segmentation fault", f"ex07_sgd_step.py, line {crash + 1}"], others)
+    assert_isolated(report, "07", "error", ["segmentation fault", f"{course().find('07').path}, line {crash + 1}"],
+                    others)
     assert_isolated(report, "06", "error", ["os._exit()"], others)
-    assert f"ex01_tracked.py, line {stuck + 2}" in run.stdout or f"ex01_tracked.py, line {stuck + 3}" in run.stdout
+    tracked = course().find("01").path
+    assert f"{tracked}, line {stuck + 2}" in run.stdout or f"{tracked}, line {stuck + 3}" in run.stdout
     assert survivors() == []
 
 
@@ -302,7 +306,7 @@ def test_files_planted_in_the_graded_folder_are_never_run(tmp_path):
     folder = copy_solutions(tmp_path / "planted")
     seen = tmp_path / "seen"
     seen.mkdir()
-    (folder / "conftest.py").write_text(textwrap.dedent(f"""\
+    (folder / "ch1_autograd" / "conftest.py").write_text(textwrap.dedent(f"""\
         import pathlib, pytest
         pathlib.Path({str(seen)!r}, "conftest").touch()
 
@@ -311,17 +315,19 @@ def test_files_planted_in_the_graded_folder_are_never_run(tmp_path):
             outcome = yield
             outcome.get_result().outcome = "passed"
         """))
-    (folder / "test_ex02_sum_of_squares.py").write_text(textwrap.dedent(f"""\
+    (folder / "ch1_autograd" / "test_ex02_sum_of_squares.py").write_text(textwrap.dedent(f"""\
         import pathlib
         pathlib.Path({str(seen)!r}, "test file").touch()
 
         def test_returns_the_tutorial_gradients():
             pass
         """))
-    (folder / "__init__.py").write_text(f"import pathlib\npathlib.Path({str(seen)!r}, 'package').touch()\n")
-    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p planted_plugin\n")
-    insert_code(folder / chapter().find("gradients").file, "gradients", body="return None")
-    two = folder / chapter().find("sum_of_squares_grads").file
+    for place in (folder, folder / "ch1_autograd"):
+        (place / "__init__.py").write_text(f"import pathlib\npathlib.Path({str(seen)!r}, 'package').touch()\n")
+        (place / "pytest.ini").write_text("[pytest]\naddopts = -p planted_plugin\n")
+    (folder / "conftest.py").write_text((folder / "ch1_autograd" / "conftest.py").read_text())
+    insert_code(folder / course().find("gradients").path, "gradients", body="return None")
+    two = folder / course().find("sum_of_squares_grads").path
     insert_code(two, "sum_of_squares_grads", module="print('spam ' * 200_000)", body="return None")
     run, report = _check(folder, tmp_path / "report.json")
     assert run.returncode == 1 and run.stderr == ""
@@ -338,26 +344,28 @@ def test_the_fresh_process_fallback_is_as_strict(tmp_path):
     the same verdicts as with fork, and as each exercise ends no process it started is left.
     (With fork, the batch and the check above show that none outlives the grader.)"""
     folder = copy_solutions(tmp_path / "graded")
-    loop = insert_code(folder / chapter().find("sum_of_squares_grads").file, "sum_of_squares_grads",
+    loop = insert_code(folder / course().find("sum_of_squares_grads").path, "sum_of_squares_grads",
                        body=f"import subprocess, sys\nsubprocess.Popen({sleeper('-02')}, start_new_session=True)\n"
                             "while True:\n    pass")
-    crash = insert_code(folder / chapter().find("gradients").file, "gradients",
+    crash = insert_code(folder / course().find("gradients").path, "gradients",
                         body="import ctypes\nctypes.string_at(0)")
     script = textwrap.dedent(f"""\
         import json, sys
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from kata.engine import grade
-        from kata.meta import chapter
+        from kata.catalogue.course import course
+        from kata.feedback.json_report import run_json
+        from kata.grading.engine import grade
+        from kata.grading.target import folder_target
         from test_hostile import survivors
 
         alive = {{}}
         def ended(_, result):
             alive[result.exercise.id] = survivors({MARKER!r} + "-" + result.exercise.id)
 
-        run = grade([Path({str(folder)!r})], [chapter().find(k) for k in ("01", "02", "03")],
+        run = grade([folder_target(Path({str(folder)!r}))], [course().find(k) for k in ("01", "02", "03")],
                     timeout={TIMEOUT}, isolation="spawn", on_result=ended)[0]
-        print(json.dumps({{"report": run.to_json(), "alive": alive}}))
+        print(json.dumps({{"report": run_json(run), "alive": alive}}))
         """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -365,9 +373,9 @@ def test_the_fresh_process_fallback_is_as_strict(tmp_path):
     graded = {e["id"]: e for e in data["report"]["exercises"]}
     assert graded["01"]["status"] == "pass"
     assert graded["02"]["status"] == "timeout"
-    assert any(f"ex02_sum_of_squares.py, line {loop + k}" in graded["02"]["message"] for k in (2, 3))
+    assert any(f"{course().find('02').path}, line {loop + k}" in graded["02"]["message"] for k in (2, 3))
     assert graded["03"]["status"] == "error" and "segmentation fault" in graded["03"]["message"]
-    assert f"ex03_gradients.py, line {crash + 1}" in graded["03"]["message"]
+    assert f"{course().find('03').path}, line {crash + 1}" in graded["03"]["message"]
     assert all(e["seconds"] < BOUND for e in graded.values())
     assert data["alive"] == {"01": [], "02": [], "03": []}
     assert survivors() == []
@@ -375,7 +383,7 @@ def test_the_fresh_process_fallback_is_as_strict(tmp_path):
 
 # --- the static check for shortcuts, every forbidden name of every exercise ---------------
 
-FORBIDDEN = [(ex, banned) for ex in chapter().exercises for banned in (*ex.forbidden, *guard.ALWAYS_FORBIDDEN)]
+FORBIDDEN = [(ex, banned) for ex in course().exercises for banned in (*ex.forbidden, *guard.ALWAYS_FORBIDDEN)]
 
 
 def _uses(banned: str) -> list[str]:
@@ -394,43 +402,27 @@ def test_every_forbidden_name_is_refused_with_its_reason(tmp_path, ex, banned):
         with pytest.raises(guard.ShortcutError) as caught:
             guard.check_source(ex, path)
         message = str(caught.value)
-        line = use.count("\n") + 2
-        for words in (banned, f"exercise {ex.id} ({ex.name})", guard.WHY[banned], f"{ex.file}, line {line}"):
+        why = guard.SOLUTIONS_WHY if banned == "solutions" else course().why[banned]
+        for words in (banned, f"exercise {ex.id} ({ex.name})", why):
             assert words in message, (use, message)
+        assert caught.value.location == Location(ex.file, use.count("\n") + 2)
 
 
 def test_the_references_use_no_shortcut():
-    for ex in chapter().exercises:
-        guard.check_source(ex, ROOT / "solutions" / ex.file)
+    for ex in course().exercises:
+        guard.check_source(ex, ROOT / "solutions" / ex.path)
 
 
 def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():
     """No learner code runs before the first test starts: such an end is the grader's fault."""
-    ex = chapter().find("04")
+    ex = course().find("04")
+    target = Target("submission", {ex.folder: Path("submission")})
     ended = Outcome(records=[], running=None, ended="exit", detail="the process exited with status 1")
-    result = judge(ex, ["test_one", "test_two"], ended, ex.file)
+    result = judge(ex, ["test_one", "test_two"], ended, target)
     assert result.status == "error" and result.score == 0
     assert "not caused by your code" in result.message and "Reporting a problem" in result.message
     crashed = Outcome(records=[], running="test_one", ended="exit", detail="the process exited with status 0")
-    assert "Your code probably called os._exit()" in judge(ex, ["test_one"], crashed, ex.file).message
-
-
-def test_output_files_go_to_memory_only_where_there_is_room(monkeypatch):
-    from kata import runner
-
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        pytest.skip("this system has no writable /dev/shm")
-    room = os.statvfs(shm)
-    monkeypatch.setattr(runner, "SHM_ROOM", room.f_bavail * room.f_frsize + (1 << 40))
-    assert runner._scratch_dir() is None
-    monkeypatch.setattr(runner, "SHM_ROOM", 1)
-    assert runner._scratch_dir() == str(shm)
-    work = runner.Runner(timeout=1)
-    try:
-        assert work.workdir.parent == shm
-    finally:
-        work.close()
+    assert "Your code probably called os._exit()" in judge(ex, ["test_one"], crashed, target).message
 
 
 def test_a_short_print_shows_with_the_test_that_made_it(tmp_path):
@@ -447,3 +439,15 @@ def test_a_short_print_shows_with_the_test_that_made_it(tmp_path):
     tests = json.loads(out.read_text())["exercises"][0]["tests"]
     assert tests and all(t["output"].startswith("shape of y_pred: (") for t in tests)
     assert "Your code printed:\n      shape of y_pred: (" in run.stdout
+
+
+def test_a_correct_exercise_that_prints_20_mb_passes(tmp_path):
+    """Printing is cut for the report, never judged: only the tests and the time limit decide."""
+    folder = copy_solutions(tmp_path / "target")
+    insert_code(folder / course().find("predict").path, "predict", body="print('x' * 20_000_000)")
+    out = tmp_path / "report.json"
+    run = run_grader("check", "predict", "--target", str(folder), "--json", str(out))
+    assert run.returncode == 0, run.stdout
+    [graded] = json.loads(out.read_text())["exercises"]
+    assert graded["status"] == "pass"
+    assert all(t["output_cut"] >= 20_000_000 - 500 for t in graded["tests"])

@@ -14,7 +14,7 @@ WRONG = "    return ((y_pred - y) ** 3).mean()"
 def test_a_stale_pycache_is_never_used(solved, tmp_path):
     """`python -m exercises...` leaves compiled files behind; an edit that keeps the file's size
     and modification second must still be graded as it is now."""
-    path = solved / "ex04_mse_loss.py"
+    path = solved / "ch1_autograd" / "ex04_mse_loss.py"
     right = path.read_text(encoding="utf-8")
     assert RIGHT in right
     path.write_text(right.replace(RIGHT, WRONG), encoding="utf-8")

@@ -14,11 +14,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_solutions, replace_function, run_grader
+from conftest import ROOT, copy_solutions, course, replace_function, run_grader
 
-from kata import depends
+from kata.catalogue import depends
 
-CATALOGUE = tomllib.loads(Path(__file__).with_name("mistakes.toml").read_text(encoding="utf-8"))["mistake"]
+CATALOGUE = [m for path in sorted(Path(__file__).parent.glob("mistakes*.toml"))
+             for m in tomllib.loads(path.read_text(encoding="utf-8"))["mistake"]]
 FIELDS = {"function", "id", "what", "code", "expect"}
 
 
@@ -28,7 +29,8 @@ def _folder_name(mistake: dict) -> str:
 
 def users_of(exercise_id: str) -> set[str]:
     """The exercise itself and every exercise built on it, directly or through others."""
-    return depends.users(ROOT / "solutions", exercise_id)
+    ex = course().find(exercise_id)
+    return depends.users(ROOT / "solutions" / ex.folder, course().chapter_of(ex), ex.id)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,9 @@ def reports(tmp_path_factory) -> dict[str, dict]:
 
 
 def test_catalogue_is_complete_and_well_formed():
-    names = {ex.name for ex in chapter().exercises}
-    assert len(CATALOGUE) >= 30
+    names = {ex.name for ex in course().exercises}
+    for chapter in course().chapters:
+        assert len([m for m in CATALOGUE if course().named(m["function"]).chapter == chapter.number]) >= 30
     for mistake in CATALOGUE:
         assert set(mistake) == FIELDS, mistake.get("id")
         assert mistake["function"] in names, mistake["id"]
@@ -60,7 +63,7 @@ def test_catalogue_is_complete_and_well_formed():
 
 @pytest.mark.parametrize("mistake", CATALOGUE, ids=_folder_name)
 def test_mistake_fails_its_exercise_with_its_message(reports, mistake):
-    exercise = chapter().find(mistake["function"])
+    exercise = course().find(mistake["function"])
     graded = {e["id"]: e for e in reports[_folder_name(mistake)]["exercises"]}
     result = graded[exercise.id]
     assert result["status"] in ("fail", "error"), f"{mistake['what']}: graded {result['status']}"
@@ -70,28 +73,27 @@ def test_mistake_fails_its_exercise_with_its_message(reports, mistake):
 
 @pytest.mark.parametrize("mistake", CATALOGUE, ids=_folder_name)
 def test_mistake_leaves_unrelated_exercises_passing(reports, mistake):
-    may_fail = users_of(chapter().find(mistake["function"]).id)
+    may_fail = users_of(course().find(mistake["function"]).id)
     graded = reports[_folder_name(mistake)]["exercises"]
     broken = {e["id"]: e["message"] for e in graded if e["id"] not in may_fail and e["status"] != "pass"}
     assert not broken, f"{mistake['what']}: exercises that do not use {mistake['function']} failed: {broken}"
 
 
 def test_users_come_from_the_relative_imports():
-    assert users_of(chapter().find("train").id) == {chapter().find("train").id}
-    assert chapter().find("train").id in users_of(chapter().find("sgd_step").id)
-    assert chapter().find("init_params").id in users_of(chapter().find("tracked").id)
-    assert chapter().find("train").id in users_of(chapter().find("tracked").id)
+    assert users_of("train") == {"09"}
+    assert "09" in users_of("sgd_step")
+    assert "05" in users_of("tracked") and "09" in users_of("tracked")
 
 
 def test_relative_imports_are_found_however_they_are_written(tmp_path):
+    train, sgd_step = course().find("train"), course().find("sgd_step")
     copy = tmp_path / "target"
-    shutil.copytree(ROOT / "solutions", copy)
-    train, sgd_step = chapter().find("train"), chapter().find("sgd_step")
+    shutil.copytree(ROOT / "solutions" / train.folder, copy)
     # A line continuation before the dot, and `from .` only inside a string elsewhere.
     (copy / train.file).write_text(
         f"from \\\n    .{sgd_step.stem} import sgd_step\n\ndef train(*args):\n    return sgd_step\n"
     )
     (copy / sgd_step.file).write_text('NOTE = "from . import nothing"\n\ndef sgd_step(params, lr):\n    pass\n')
-    direct = depends.imports(copy)
+    direct = depends.imports(copy, course().chapter_of(train))
     assert direct[train.id] == {sgd_step.id}
     assert direct[sgd_step.id] == set()

@@ -19,12 +19,17 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import v4
 
-from conftest import ROOT, chapter, run_grader
+from conftest import ROOT, course, run_grader, write_stubs
 
-from kata import notebook_target, notebooks
-from kata.report import render
-from kata.style import Style
-from kata import verdict
+from kata.catalogue.stubs import stubify
+from kata.feedback.report import render
+from kata.feedback.style import Style
+from kata.grading.results import ExerciseResult, RunResult, TestResult
+from kata.grading.target import Target
+from kata.notebooks import build, convert
+from kata.outcomes import Location, Status, TestStatus
+
+CHAPTER = course().chapters[0]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KERNELS_AT_ONCE = 3
@@ -33,13 +38,15 @@ CELL_SECONDS = 240  # the first check waits for torch and the tests to load, on 
 
 @pytest.fixture(scope="session")
 def made(tmp_path_factory) -> dict[str, Path]:
-    """`python grader.py notebooks` from solutions and from exercises."""
+    """`python grader.py notebooks` from solutions and from the untouched stubs: chapter 1's folder of each."""
     out = tmp_path_factory.mktemp("notebooks")
+    stubs = write_stubs(out / "stubs")
     folders = {}
-    for name in ("solutions", "exercises"):
-        run = run_grader("notebooks", "--target", name, "--out", str(out / name))
+    for name, source in (("solutions", ROOT / "solutions"), ("exercises", stubs)):
+        run = run_grader("notebooks", "--target", str(source), "--out", str(out / name))
         assert run.returncode == 0 and not run.stderr, run.stdout + run.stderr
-        folders[name] = out / name
+        assert sorted(p.name for p in (out / name).iterdir()) == [c.folder for c in course().chapters]
+        folders[name] = out / name / CHAPTER.folder
     return folders
 
 
@@ -56,12 +63,12 @@ def printed(cell: dict) -> str:
 
 def test_one_valid_notebook_per_exercise_with_marked_cells(made):
     for folder in made.values():
-        assert sorted(p.name for p in folder.glob("*.ipynb")) == sorted(f"{e.stem}.ipynb" for e in chapter().exercises)
-        for ex in chapter().exercises:
+        assert sorted(p.name for p in folder.glob("*.ipynb")) == sorted(f"{e.stem}.ipynb" for e in CHAPTER.exercises)
+        for ex in CHAPTER.exercises:
             nb = nbformat.read(folder / f"{ex.stem}.ipynb", as_version=4)
             nbformat.validate(nb)
             assert nb.metadata["kata"]["exercise"] == ex.id
-            assert nb.metadata["kata"]["fingerprint"] == notebooks.fingerprint(nb)
+            assert nb.metadata["kata"]["fingerprint"] == build.fingerprint(nb)
             for role in ("setup", "answer", "check"):
                 [cell] = roles(nb, role)
                 assert cell["metadata"]["kata"] == {"exercise": ex.id, "role": role}
@@ -70,8 +77,9 @@ def test_one_valid_notebook_per_exercise_with_marked_cells(made):
 
 def test_the_lesson_and_the_code_come_from_the_exercise_file(made):
     for name, folder in made.items():
-        for ex in chapter().exercises:
-            source = (ROOT / name / ex.file).read_text(encoding="utf-8")
+        for ex in CHAPTER.exercises:
+            source = (ROOT / "solutions" / ex.path).read_text(encoding="utf-8")
+            source = source if name == "solutions" else stubify(source, ex)
             nb = nbformat.read(folder / f"{ex.stem}.ipynb", as_version=4)
             lesson = roles(nb, "lesson")[0]["source"]
             docstring = source.split('"""')[1]
@@ -80,7 +88,7 @@ def test_the_lesson_and_the_code_come_from_the_exercise_file(made):
             assert ex.concept in lesson
             assert "python grader.py" not in lesson  # terminal advice is replaced by the check cell
             answer = roles(nb, "answer")[0]["source"]
-            assert answer in source and f"def {ex.name}(" in answer
+            assert answer in source and f"def {ex.name}(" in answer and "__package__" not in answer
             assert ("raise NotImplementedError" in answer) == (name == "exercises")
 
 
@@ -148,7 +156,7 @@ def executed(made, tmp_path_factory) -> dict[str, Executed]:
 
 
 def test_every_solved_notebook_runs_without_error_and_passes_its_check(executed):
-    for ex in chapter().exercises:
+    for ex in CHAPTER.exercises:
         run = executed[f"solved {ex.stem}.ipynb"]
         for cell in run.nb.cells:
             if cell.cell_type == "code":
@@ -166,7 +174,7 @@ def test_an_unsolved_notebook_reports_not_started_and_its_kernel_lives_on(execut
     run = executed["unsolved ex09_train.ipynb"]
     report = printed(roles(run.nb, "check")[0])
     assert "Exercise 09 (train): not started" in report, report
-    assert "replace the stub in your code cell" in report
+    assert "Write your code in the cell under Your code" in report
     assert "Exercise 09 (train) is not done yet" in printed(roles(run.nb, "try")[0])
     wrong, missing, unchecked = (printed(c) for c in run.nb.cells[-3:])
     assert "NameError" in wrong and "your code cell, line 3" in wrong, wrong
@@ -213,8 +221,8 @@ def graded(made, tmp_path_factory) -> dict[str, tuple[object, dict]]:
 def test_a_folder_of_solved_notebooks_gets_full_marks(graded):
     run, result = graded["solved"]
     assert run.returncode == 0, run.stdout
-    assert result["score"] == result["max_score"] == chapter().max_score
-    assert [e["file"] for e in result["exercises"]] == [f"{e.stem}.ipynb" for e in chapter().exercises]
+    assert result["score"] == result["max_score"] == CHAPTER.max_score
+    assert [e["file"] for e in result["exercises"]] == [f"{e.stem}.ipynb" for e in CHAPTER.exercises]
     # the training exercise's line in the report carries the learner's loss curve and the expected one
     assert re.search(r"09 train .*\n +loss, yours: +\S{40}\n +loss, expected: +\S{40}", run.stdout), run.stdout
 
@@ -235,7 +243,7 @@ def test_broken_and_missing_notebooks_are_named_and_the_others_graded(graded):
     assert "ex03_gradients.ipynb could not be graded: it is not valid JSON" in by_id["03"]["message"]
     assert by_id["05"]["status"] == "error"
     assert "There is no notebook for exercise 05 (init_params)" in by_id["05"]["message"]
-    assert "train uses init_params from exercise 05" in by_id["09"]["message"]
+    assert "train uses your init_params (exercise 05)" in by_id["09"]["message"]
     assert {i for i, e in by_id.items() if e["status"] == "pass"} == {"01", "02", "04", "06", "07", "08"}
 
 
@@ -263,7 +271,7 @@ def test_conversion_reports_each_unusable_notebook_in_plain_words(made, tmp_path
     (source / "ex06_predict.ipynb").write_text("[1, 2]", encoding="utf-8")
     (source / "empty.ipynb").write_text("", encoding="utf-8")
     nbformat.write(v4.new_notebook(cells=[v4.new_code_cell("x = 1")]), source / "scratch.ipynb")
-    problems = notebook_target.notebooks_to_folder(source, tmp_path / "out")
+    _, problems = convert.notebooks_to_folder(source, tmp_path / "out")
     assert problems == {
         "ex01_tracked.ipynb": "it is not valid JSON (line 1, column 1), so it is not a notebook Jupyter saved",
         "ex02_sum_of_squares.ipynb": "it is not UTF-8 text, so it is not a notebook Jupyter saved",
@@ -273,25 +281,21 @@ def test_conversion_reports_each_unusable_notebook_in_plain_words(made, tmp_path
                          "`python grader.py notebooks` writes is missing)",
         "ex04_mse_loss (copy).ipynb": "exercise 04 is also in ex04_mse_loss.ipynb, which is graded instead",
     }
-    written = sorted(p.name for p in (tmp_path / "out").glob("*.py"))
-    assert written == ["ex04_mse_loss.py"]
-    text = (tmp_path / "out" / "ex04_mse_loss.py").read_text(encoding="utf-8")
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.py"))
+    assert written == [course().find("04").path]
+    text = (tmp_path / "out" / course().find("04").path).read_text(encoding="utf-8")
     assert text.startswith("import torch\n") and "return ((y_pred - y) ** 2).mean()" in text
 
 
 def test_messages_name_the_notebook_and_the_cell_not_the_scratch_file(tmp_path):
-    ex = chapter().find("4")
-    notebook_target.write_exercise(tmp_path, ex, ["def mse_loss(y_pred, y):\n    return y_pred.nope()\n"],
-                                   "ex04_mse_loss.ipynb")
-    sources = notebook_target.read_sources(tmp_path)
-    line = (tmp_path / ex.file).read_text().splitlines().index("    return y_pred.nope()") + 1
-    result = verdict.ExerciseResult(ex, "error", 0.0, f"Your code raised ...\n  at ex04_mse_loss.py, line {line}: ...",
-                            [], ex.file, where=f"ex04_mse_loss.py, line {line}")
-    named = notebook_target.relabel(result, sources)
-    assert named.file == "ex04_mse_loss.ipynb"
-    assert named.where == "ex04_mse_loss.ipynb, your code cell, line 2"
-    assert "at ex04_mse_loss.ipynb, your code cell, line 2" in named.message
-    assert notebook_target.relabel(result, sources, this=ex.file).where == "your code cell, line 2"
+    ex = course().find("4")
+    origin = convert.write_exercise(tmp_path, ex, ["def mse_loss(y_pred, y):\n    return y_pred.nope()\n"],
+                                    "ex04_mse_loss.ipynb")
+    line = (tmp_path / ex.path).read_text().splitlines().index("    return y_pred.nope()") + 1
+    target = Target("notebooks", {ex.folder: tmp_path / ex.folder}, origins={ex.path: origin})
+    assert target.file(ex) == "ex04_mse_loss.ipynb"
+    assert target.place(ex, Location(ex.file, line, "return y_pred.nope()")) == Location(
+        "ex04_mse_loss.ipynb", 2, "return y_pred.nope()", "your code cell")
 
 
 # --- regenerating --------------------------------------------------------------------
@@ -303,8 +307,9 @@ def _answer(path: Path) -> str:
 
 def test_regenerating_refreshes_untouched_notebooks_and_keeps_edited_ones(tmp_path):
     out = tmp_path / "nb"
-    assert run_grader("notebooks", "4", "5", "--out", str(out)).returncode == 0
-    edited, ran = out / "ex04_mse_loss.ipynb", out / "ex05_init_params.ipynb"
+    stubs = write_stubs(tmp_path / "stubs")
+    assert run_grader("notebooks", "4", "5", "--target", str(stubs), "--out", str(out)).returncode == 0
+    edited, ran = out / CHAPTER.folder / "ex04_mse_loss.ipynb", out / CHAPTER.folder / "ex05_init_params.ipynb"
     nb = json.loads(edited.read_text(encoding="utf-8"))
     roles(nb, "answer")[0]["source"] = ["def mse_loss(y_pred, y):\n", "    return 0\n"]
     edited.write_text(json.dumps(nb), encoding="utf-8")
@@ -319,30 +324,30 @@ def test_regenerating_refreshes_untouched_notebooks_and_keeps_edited_ones(tmp_pa
 
     run = run_grader("notebooks", "4", "5", "--target", "solutions", "--out", str(out))
     assert run.returncode == 0 and not run.stderr
-    assert "kept        ex04_mse_loss.ipynb" in run.stdout and "--force" in run.stdout
-    assert "updated     ex05_init_params.ipynb" in run.stdout
+    assert f"kept        {CHAPTER.folder}/ex04_mse_loss.ipynb" in run.stdout and "--force" in run.stdout
+    assert f"updated     {CHAPTER.folder}/ex05_init_params.ipynb" in run.stdout
     assert edited.read_bytes() == mine
     assert "return tracked(0.0), tracked(0.0)" in _answer(ran)
 
     run = run_grader("notebooks", "4", "--target", "solutions", "--out", str(out), "--force")
-    assert run.returncode == 0 and "replaced    ex04_mse_loss.ipynb" in run.stdout
-    [backup] = (out / ".kata-backups").glob("ex04_mse_loss-*.ipynb")
+    assert run.returncode == 0 and f"replaced    {CHAPTER.folder}/ex04_mse_loss.ipynb" in run.stdout
+    [backup] = (out / CHAPTER.folder / ".kata-backups").glob("ex04_mse_loss-*.ipynb")
     assert backup.read_bytes() == mine
     assert "return ((y_pred - y) ** 2).mean()" in _answer(edited)
     again = run_grader("notebooks", "4", "--target", "solutions", "--out", str(out))
-    assert "up to date  ex04_mse_loss.ipynb" in again.stdout
+    assert f"up to date  {CHAPTER.folder}/ex04_mse_loss.ipynb" in again.stdout
 
 
 # --- the loss curve in the terminal ---------------------------------------------------
 
 
 def test_the_training_report_shows_both_loss_curves_on_one_scale():
-    ex = chapter().find("train")
+    ex = course().find("train")
     expected = [30 * 0.9**i for i in range(100)]
     slow = [30 * 0.99**i for i in range(100)]
-    test = verdict.TestResult("test_x", "fail", "m", properties={"losses": slow, "expected_losses": expected})
-    run = verdict.RunResult(chapter(), "exercises", [verdict.ExerciseResult(ex, "fail", 0.0, "m", [test], ex.file)])
-    text = render(run, target_name="exercises", style=Style(types.SimpleNamespace(encoding="utf-8"), color=False))
+    test = TestResult("test_x", TestStatus.FAIL, "m", properties={"losses": slow, "expected_losses": expected})
+    run = RunResult("exercises", (ExerciseResult(ex, Status.FAIL, 0.0, "m", (test,), ex.path),))
+    text = render(run, Style(types.SimpleNamespace(encoding="utf-8"), color=False))
     yours = re.search(r"loss, yours: +(\S+)", text).group(1)
     theirs = re.search(r"loss, expected: +(\S+)", text).group(1)
     assert len(yours) == len(theirs) == 40

@@ -1,9 +1,9 @@
 """The README says what is true: its set-up commands are the ones CI runs, and its list of
-exercises is the chapter's."""
+exercises is the course's."""
 
 import re
 
-from conftest import ROOT, chapter
+from conftest import ROOT, course
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CI = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -27,6 +27,6 @@ def test_ci_runs_exactly_the_readme_commands():
     assert commands == [install, test]
 
 
-def test_exercise_table_lists_the_chapter_in_order():
+def test_exercise_table_lists_the_course_in_order():
     rows = re.findall(r"^\| (\d\d) \| `(\w+)` \|", README, flags=re.MULTILINE)
-    assert rows == [(e.id, e.name) for e in chapter().exercises]
+    assert rows == [(e.id, e.name) for e in course().exercises]

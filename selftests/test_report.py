@@ -19,6 +19,7 @@ def test_a_failure_caused_by_an_earlier_exercise_names_it(solved, tmp_path):
     assert run.returncode == 1
     exercises = {e["name"]: e for e in json.loads(out.read_text())["exercises"]}
     assert exercises["sgd_step"]["status"] == "fail"
+    assert exercises["train"]["waiting_for"] == ["07"]
     assert not exercises["sgd_step"]["message"].startswith("Note:")
     assert exercises["train"]["status"] == "fail"
     assert exercises["train"]["message"].startswith(

@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import shutil
+import struct
 import subprocess
 import sys
 import termios
@@ -15,12 +16,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chapter, copy_kata, replace_function
+from conftest import ROOT, copy_kata, course, replace_function
 
-from kata import watch
-from kata.verdict import ExerciseResult
+from kata.grading.results import ExerciseResult
+from kata.outcomes import Status
+from kata.watch import loop as watch
+from kata.watch.terminal import CLEAR as CLEAR_SCREEN
 
-CLEAR = watch.CLEAR.encode()
+CLEAR = CLEAR_SCREEN.encode()
+CHAPTER = course().chapters[0]
+EVERY = len(course().exercises)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FOOTER = b"q quit"
 WAIT = 120  # seconds: generous, the suite may share a busy machine
 
@@ -29,10 +35,11 @@ RAISES = "def mse_loss(y_pred, y):\n    raise ValueError('not yet')\n"
 
 
 def learner_folder(kata: Path) -> Path:
-    """The kata's exercises/ as a learner has it: 01-03 solved, 04 wrong, 05-09 untouched."""
+    """The kata's exercises/ as a learner has it: 01-03 solved, 04 wrong, the rest untouched."""
     work = kata / "exercises"
-    for name in ("ex01_tracked.py", "ex02_sum_of_squares.py", "ex03_gradients.py", "ex04_mse_loss.py"):
-        shutil.copy(ROOT / "solutions" / name, work / name)
+    for key in ("01", "02", "03", "04"):
+        path = course().find(key).path
+        shutil.copy(ROOT / "solutions" / path, work / path)
     replace_function(work, "mse_loss", SUM)
     return work
 
@@ -44,8 +51,10 @@ def _controlling_terminal() -> None:
 class Terminal:
     """`python grader.py watch` in a pseudo-terminal, as if in the learner's window."""
 
-    def __init__(self, kata: Path):
+    def __init__(self, kata: Path, size: tuple[int, int] = (100, 40)):
         self.master, self.slave = pty.openpty()
+        self.columns, self.rows = size
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.rows, self.columns, 0, 0))
         self.before = termios.tcgetattr(self.slave)
         self.proc = subprocess.Popen(
             [sys.executable, str(kata / "grader.py"), "watch"], cwd=kata,
@@ -63,7 +72,8 @@ class Terminal:
                 time.sleep(timeout)
 
     def screen(self, *wanted: str) -> str:
-        """The next complete screen that shows every string in `wanted`."""
+        """The next complete screen that shows every string in `wanted` (one drawn while a check
+        runs only when that is wanted)."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             end = self.output.find(FOOTER, self.seen)
@@ -72,7 +82,8 @@ class Terminal:
                 self.seen = end + len(FOOTER)
                 text = self.output[start:self.seen].decode()
                 assert start >= 0, "every screen starts by clearing the last one"
-                if all(w in text for w in wanted):
+                checking = "Checking " in text and not any("Checking" in w for w in wanted)
+                if all(w in text for w in wanted) and not checking:
                     return text
                 continue
             self._read(0.05)
@@ -110,20 +121,21 @@ def test_a_save_checks_again_a_pass_moves_on_and_q_quits(terminal):
     term, kata = terminal
     work = kata / "exercises"
     first = term.screen("Exercise 04, mse_loss", "failed")
-    assert "3/9 exercises pass" in first and "Press h for a hint" in first
+    assert f"3/{EVERY} exercises pass" in first and "Press h for a hint" in first
 
     replace_function(work, "mse_loss", RAISES)
     assert "ValueError" in term.screen("Exercise 04, mse_loss", "error")
 
     term.press(b"h")
-    hint = chapter().find("04").hints[0].splitlines()[0]
+    hint = " ".join(course().find("04").hints[0].split()[:6])  # wrapped to the window after these
     assert hint in term.screen("Hint 1 of 3 for exercise 04")
     assert (kata / ".kata-state.json").exists()  # the same hints as `python grader.py hint`
 
-    shutil.copy(ROOT / "solutions" / "ex04_mse_loss.py", work / "ex04_mse_loss.py")
+    path = course().find("04").path
+    shutil.copy(ROOT / "solutions" / path, work / path)
     moved = term.screen("Exercise 04 (mse_loss) passes. On to exercise 05.")
     assert "Exercise 05, init_params" in moved and "not started" in moved
-    assert "4/9 exercises pass" in moved
+    assert f"4/{EVERY} exercises pass" in moved
 
     term.press(b"q")
     assert term.end() == 0
@@ -138,7 +150,7 @@ def test_list_next_and_ctrl_c_leave_the_terminal_as_it_was(terminal):
 
     term.press(b"l")
     listed = term.screen("09 train")
-    assert re.search(r"failed\s+04 mse_loss\s+The mean squared error\s+<- now", listed)
+    assert re.search(r"failed\s+04 mse_loss\s+0/2\s+The mean squared error\s+<- now", listed)
     assert re.search(r"passed\s+01 tracked", listed)
 
     term.press(b"n")
@@ -171,9 +183,10 @@ def test_without_a_terminal_it_writes_plain_lines(tmp_path):
 
     try:
         first = until("Keys (a letter, then Enter)")
-        assert re.match(r"\[\d\d:\d\d:\d\d\] 3/9 exercises pass\n", first)
+        assert re.match(rf"\[\d\d:\d\d:\d\d\] 3/{EVERY} exercises pass\n", first)
         assert "Exercise 04, mse_loss (The mean squared error): failed" in first
-        shutil.copy(ROOT / "solutions" / "ex04_mse_loss.py", work / "ex04_mse_loss.py")
+        path = course().find("04").path
+        shutil.copy(ROOT / "solutions" / path, work / path)
         until("On to exercise 05")
         proc.stdin.write(b"q\n")
         proc.stdin.flush()
@@ -189,12 +202,37 @@ def test_without_a_terminal_it_writes_plain_lines(tmp_path):
     assert proc.stderr.read() == b""
 
 
+def test_at_80x24_a_slow_check_shows_it_is_running_and_answers_keys(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    work = learner_folder(kata)
+    term = Terminal(kata, size=(80, 24))
+    try:
+        term.screen("Exercise 04, mse_loss", "failed")
+        slow = "import time\n\ntime.sleep(3)\n\n\n" + SUM  # slow to load, once per check
+        replace_function(work, "mse_loss", slow)
+        running = term.screen("Checking exercise 04 (mse_loss)")
+        term.press(b"h")
+        hinted = term.screen("Hint 1 of 3 for exercise 04", "Checking exercise 04")
+        term.press(b"l")
+        term.screen("Checking exercise 04", "(then: l)")
+        listed = term.screen("09 train", "Checked at")
+        for text in (running, hinted, listed):
+            lines = ANSI.sub("", text.replace(CLEAR_SCREEN, "")).splitlines()
+            assert len(lines) <= 24, lines
+            assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+            assert "watching exercises/" in lines[0] and "exercises pass" in lines[1]
+        term.press(b"q")
+        assert term.end() == 0
+    finally:
+        term.close()
+
+
 # --- the loop itself, with a stand-in for grading ------------------------------------------
 
 
 def fake_results(passing: set[str]):
-    def check(exercises):
-        return [ExerciseResult(e, "pass" if e.id in passing else "fail", 0.0, "wrong", [], e.file)
+    def check(exercises, on_wait):
+        return [ExerciseResult(e, Status.PASS if e.id in passing else Status.FAIL, 0.0, "wrong", (), e.path)
                 for e in exercises]
 
     return check
@@ -205,20 +243,23 @@ class Lines:
         self.redraw = True
         self.shown: list[list[str]] = []
 
-    def show(self, lines):
-        self.shown.append(lines)
+    def size(self):
+        return 80, 24
+
+    def show(self, head, body, foot):
+        self.shown.append(head + body + foot)
 
 
 def test_the_fallback_note_is_shown_under_the_title(monkeypatch):
-    from kata.commands import watch as command
-    from kata.style import Style
+    from kata.cli import common
+    from kata.feedback.style import Style
 
-    monkeypatch.setattr("kata.runner.CAN_FORK", False)
-    note = command.fallback_note(verbose=True)
+    monkeypatch.setattr("kata.grading.runner.CAN_FORK", False)
+    note = common.fallback_note(verbose=True)
     assert "cannot fork" in note and "fresh Python" in note
-    assert command.fallback_note(verbose=False) == ""
+    assert common.fallback_note(verbose=False) == ""
     screen = Lines()
-    w = watch.Watch(fake_results(set()), Path("."), "exercises", screen, Style(color=False), note=note)
+    w = watch.Watch(fake_results(set()), "exercises", list(course().exercises), screen, Style(color=False), note=note)
     w.start()
     assert screen.shown[-1][2] == note
 
@@ -226,8 +267,8 @@ def test_the_fallback_note_is_shown_under_the_title(monkeypatch):
 def test_a_save_settles_before_it_counts(tmp_path):
     (tmp_path / "ex01_tracked.py").write_text("x = 1\n")
     (tmp_path / ".#ex01_tracked.py").symlink_to(tmp_path / "gone")  # an editor's lock file
-    before = watch.signature(tmp_path)
-    assert list(before) == ["ex01_tracked.py"]
+    before = watch.signature([tmp_path])
+    assert list(before) == [str(tmp_path / "ex01_tracked.py")]
     (tmp_path / "ex01_tracked.py").write_text("x = 22\n")
-    after = watch.settled(tmp_path, watch.signature(tmp_path))
-    assert after != before and after == watch.signature(tmp_path)
+    after = watch.settled([tmp_path], watch.signature([tmp_path]))
+    assert after != before and after == watch.signature([tmp_path])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from pytest_check import check
 
-from kata.loader import LoadError
+from kata.exercise_process.explain import LoadError
 
 TOL = 1e-5
 

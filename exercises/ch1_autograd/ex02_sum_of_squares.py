@@ -13,11 +13,17 @@ b = 3 autograd should find 4 and 6:
     >>> a.grad
     tensor(4.)
 
-Try your function:  python -m exercises.ex02_sum_of_squares
+Try your function:  python -m exercises.ch1_autograd.ex02_sum_of_squares
 Check it:           python grader.py check 2
 """
 
 import torch
+
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
 
 from .ex01_tracked import tracked
 

@@ -7,11 +7,17 @@ For autograd to compute how the loss depends on them, each parameter is a leaf
 tensor with `requires_grad=True`, exactly what `tracked()` builds. Training in this
 chapter starts from w = 0 and b = 0.
 
-Try your function:  python -m exercises.ex05_init_params
+Try your function:  python -m exercises.ch1_autograd.ex05_init_params
 Check it:           python grader.py check 5
 """
 
 import torch
+
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
 
 from .ex01_tracked import tracked
 

@@ -7,7 +7,7 @@ to every element, so the prediction has the same shape as x.
 Because w and b require gradients, autograd records this computation too. That
 record is what later lets `backward()` trace the loss back to w and b.
 
-Try your function:  python -m exercises.ex06_predict
+Try your function:  python -m exercises.ch1_autograd.ex06_predict
 Check it:           python grader.py check 6
 """
 

@@ -13,7 +13,7 @@ zero:
 Clear each gradient in place: the `.grad` tensor stays the same object and now
 holds zeros.
 
-Try your function:  python -m exercises.ex08_zero_grad
+Try your function:  python -m exercises.ch1_autograd.ex08_zero_grad
 Check it:           python grader.py check 8
 """
 

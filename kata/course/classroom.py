@@ -1,8 +1,8 @@
 """The GitHub Classroom workflow: every push of a student's repository is graded with
 the grader, one step per exercise, each worth the exercise's points.
 
-    python -m kata.course.classroom          print the workflow
-    python -m kata.course.classroom --write  refresh .github/classroom/classroom.yml
+`python -m kata.dev update` refreshes .github/classroom/classroom.yml, for the whole course; a
+release writes the workflow of the chapters it hands out.
 
 GitHub Classroom's command grader gives a step its points when the command exits with
 status 0 and writes nothing to stderr; `python grader.py check N` does exactly that when
@@ -11,10 +11,8 @@ exercise N passes. The reporter adds the steps' points up and shows them in Clas
 
 from __future__ import annotations
 
-import sys
-
 from .. import ROOT
-from ..meta import Chapter, chapter
+from ..catalogue.course import Chapter
 
 READY_FILE = ROOT / ".github" / "classroom" / "classroom.yml"
 # Where the workflow goes in a student repository (a release writes it there).
@@ -22,7 +20,7 @@ WORKFLOW_PATH = ".github/workflows/classroom.yml"
 
 HEAD = """\
 # Grades every push with the kata's grader and reports the points to GitHub Classroom.
-# Made by `python -m kata.course.classroom`; a student release has it at {path}.
+# Made by the kata (kata/course/classroom.py); a student release has it at {path}.
 name: Autograding Tests
 'on':
   - push
@@ -75,28 +73,15 @@ def step_id(exercise_id: str) -> str:
     return f"ex{exercise_id}"
 
 
-def workflow_text(ch: Chapter | None = None) -> str:
-    ch = ch or chapter()
+def workflow_text(chapters: list[Chapter]) -> str:
+    exercises = [e for c in chapters for e in c.exercises]
     steps = "".join(
         STEP.format(label=f"{e.id} {e.name}", step=step_id(e.id), id=e.id, points=e.points)
-        for e in ch.exercises
+        for e in exercises
     )
     env = "\n".join(
         f'          {step_id(e.id).upper()}_RESULTS: "${{{{steps.{step_id(e.id)}.outputs.result}}}}"'
-        for e in ch.exercises
+        for e in exercises
     )
-    runners = ",".join(step_id(e.id) for e in ch.exercises)
+    runners = ",".join(step_id(e.id) for e in exercises)
     return HEAD.format(path=WORKFLOW_PATH) + steps + REPORTER.format(env=env, runners=runners)
-
-
-def main(argv: list[str]) -> int:
-    if "--write" in argv:
-        READY_FILE.parent.mkdir(parents=True, exist_ok=True)
-        READY_FILE.write_text(workflow_text(), encoding="utf-8")
-        return 0
-    sys.stdout.write(workflow_text())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

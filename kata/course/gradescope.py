@@ -15,8 +15,9 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from .. import ROOT, manifest
-from ..target import UsageError
+from .. import ROOT, UsageError
+from ..catalogue.course import Chapter
+from ..grading import manifest
 from .release import copy_grader, copy_tests, write_stubs
 
 SETUP = """\
@@ -88,11 +89,11 @@ def check_destination(path: Path) -> None:
         raise UsageError(f"cannot write the bundle to '{path}': permission denied")
 
 
-def stage(dest: Path, timeout: float, root: Path = ROOT) -> None:
-    """Lay out the bundle's files in `dest`."""
-    copy_grader(dest, root)
-    write_stubs(dest, root, exercises=False)
-    copy_tests(dest, root, keep_hidden=True)
+def stage(dest: Path, timeout: float, chapters: list[Chapter], root: Path = ROOT) -> None:
+    """Lay out the bundle's files in `dest`: the grader and every test of `chapters`."""
+    copy_grader(dest, chapters, root)
+    write_stubs(dest, chapters, root, exercises=False)
+    copy_tests(dest, chapters, root, keep_hidden=True)
     (dest / "requirements.txt").write_text(requirements(root), encoding="utf-8")
     for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.format(timeout=timeout))):
         (dest / name).write_text(text, encoding="utf-8")
@@ -100,13 +101,13 @@ def stage(dest: Path, timeout: float, root: Path = ROOT) -> None:
     manifest.write(dest)
 
 
-def build_bundle(path: Path, timeout: float, root: Path = ROOT) -> int:
-    """Write the bundle to `path` (replacing a file there); the number of files in it."""
+def build_bundle(path: Path, timeout: float, chapters: list[Chapter], root: Path = ROOT) -> int:
+    """Write the bundle of `chapters` to `path` (replacing a file there); the number of files in it."""
     check_destination(path)
     with tempfile.TemporaryDirectory(prefix="kata-gradescope-") as tmp:
         staged = Path(tmp) / "bundle"
         staged.mkdir()
-        stage(staged, timeout, root)
+        stage(staged, timeout, chapters, root)
         files = sorted(p for p in staged.rglob("*") if p.is_file())
         fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         os.close(fd)

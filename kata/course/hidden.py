@@ -61,15 +61,15 @@ def strip_hidden(source: str) -> tuple[str, int]:
 
 
 def hidden_tests(tests_dir: Path) -> dict[str, set[str]]:
-    """Test file name -> the names of its hidden tests, for every test module in `tests_dir`."""
+    """Test module (its path inside `tests_dir`) -> the names of its hidden tests."""
     found = {}
-    for path in sorted(tests_dir.glob("test_*.py")):
+    for path in sorted(tests_dir.rglob("test_*.py")):
         try:
             names = hidden_names(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, ValueError):
             continue  # the grader reports a test module that does not load
         if names:
-            found[path.name] = names
+            found[path.relative_to(tests_dir).as_posix()] = names
     return found
 
 

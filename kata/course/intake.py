@@ -1,9 +1,10 @@
 """Taking submissions in: from a folder, a notebook, a folder of notebooks or a .zip of
-any of them, copy the exercise files (and nothing else) into a scratch folder of its own.
+any of them, copy the exercise files (and nothing else) into a scratch folder of its own,
+laid out like exercises/ (a folder per chapter).
 
 A submission is never extracted as it is: only files named like the exercise files, or
-notebooks, are read, each within a size limit, and written under their bare file names,
-so no path in a submission can reach outside its scratch folder. Symbolic links are not
+notebooks, are read, each within a size limit, and written under their bare file names in
+their chapter's folder, so no path in a submission can reach outside its scratch folder. Symbolic links are not
 followed. Everything else (a conftest.py, test files, helper modules, settings) stays
 behind and is never seen by the grader.
 """
@@ -20,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..meta import chapter
+from ..catalogue.course import Chapter, course
+from ..grading.target import Origin, Target
 
-EXERCISE_FILES = {e.file for e in chapter().exercises}
+EXERCISES = {e.file: e for e in course().exercises}
 MAX_SOURCE_BYTES = 1 << 20  # one exercise file
 MAX_NOTEBOOK_BYTES = 32 << 20  # one notebook, outputs and images included
 MAX_TOTAL_BYTES = 256 << 20  # everything read from one submission
@@ -52,14 +54,36 @@ class Entry:
 class Submission:
     name: str
     source: Path
-    folder: Path  # the scratch folder that is graded
+    folder: Path  # the scratch folder that is graded, laid out like exercises/
     kind: str = "folder"  # folder | notebooks | none
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the exercise files found, as Exercise.path
     notes: list[str] = field(default_factory=list)
+    origins: dict[str, Origin] = field(default_factory=dict)  # notebooks: where each file came from
+    problems: dict[str, str] = field(default_factory=dict)  # notebooks that could not be used, and why
 
     @property
     def readable(self) -> bool:
         return bool(self.files)
+
+    @property
+    def chapters(self) -> set[str]:
+        return {path.split("/")[0] for path in self.files}
+
+    def target(self, chapters: list[Chapter]) -> Target:
+        """What grading this submission on `chapters` reads: its scratch folder, and why an
+        exercise it lacks is missing."""
+        absent = {}
+        for ex in (e for c in chapters for e in c.exercises):
+            if ex.path in self.files:
+                continue
+            if self.kind == "notebooks":
+                from ..notebooks.convert import why_absent
+
+                absent[ex.path] = why_absent(ex, "this submission", self.problems)
+            else:
+                absent[ex.path] = MISSING_FILE.format(ex=ex)
+        return Target(self.name, {c.folder: self.folder / c.folder for c in chapters},
+                      {c.folder: f"{c.folder}/" for c in chapters}, origins=self.origins, absent=absent)
 
 
 # --- names -------------------------------------------------------------------------
@@ -85,7 +109,7 @@ def submission_names(paths: list[Path], reserved: set[str] = frozenset({"grades.
 
 
 def _wanted(name: str) -> bool:
-    return name in EXERCISE_FILES or (name.endswith(".ipynb") and not name.startswith("."))
+    return name in EXERCISES or (name.endswith(".ipynb") and not name.startswith("."))
 
 
 def _skipped_folder(name: str) -> bool:
@@ -176,13 +200,25 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], b
 # --- choosing what to grade --------------------------------------------------------
 
 
+def _best_folders(entries: list[Entry], notes: list[str]) -> list[Entry]:
+    """For each chapter, the entries of the folder that holds the most of its files."""
+    chosen: list[Entry] = []
+    for chapter in course().chapters:
+        files = {e.file for e in chapter.exercises}
+        mine = [e for e in entries if e.path.name in files]
+        if mine:
+            chosen += _best_folder(mine, notes)
+    return chosen
+
+
 def _best_folder(entries: list[Entry], notes: list[str]) -> list[Entry]:
-    """The entries of the folder that holds the most of them (`exercises/` wins a tie, then
-    the shallowest); a note names the other folders, which are left out."""
+    """The entries of the folder that holds the most of them (`exercises/` or a chapter's folder
+    wins a tie, then the shallowest); a note names the other folders, which are left out."""
+    usual = {"exercises", *(c.folder for c in course().chapters)}
     groups: dict[PurePosixPath, list[Entry]] = {}
     for e in entries:
         groups.setdefault(e.path.parent, []).append(e)
-    ranked = sorted(groups, key=lambda p: (-len(groups[p]), p.name != "exercises", len(p.parts), str(p)))
+    ranked = sorted(groups, key=lambda p: (-len(groups[p]), p.name not in usual, len(p.parts), str(p)))
     if len(ranked) > 1:
         others = ", ".join(f"{p}/" for p in ranked[1:4]) + (", ..." if len(ranked) > 4 else "")
         notes.append(
@@ -223,17 +259,17 @@ def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes |
 
 def _pristine(files: dict[str, bytes]) -> bool:
     """Whether every exercise file is the untouched stub (the work must be in notebooks)."""
-    from ..stubs import pristine_stub
+    from ..catalogue.stubs import pristine_stub
 
-    by_file = {e.file: e for e in chapter().exercises}
     try:
-        return all(data.decode("utf-8") == pristine_stub(by_file[name]) for name, data in files.items())
+        return all(data.decode("utf-8") == pristine_stub(EXERCISES[name]) for name, data in files.items())
     except (OSError, UnicodeDecodeError):
         return False
 
 
 def take_in(source: Path, name: str, scratch: Path) -> Submission:
-    """Copy the gradable files of `source` into scratch/graded/<name>/ and describe what was found.
+    """Copy the gradable files of `source` into scratch/graded/<name>/<chapter folder>/ and
+    describe what was found.
 
     Exercise files are graded when there are some; notebooks when there are none, or when the
     exercise files are the untouched stubs (a student who worked in notebooks)."""
@@ -249,24 +285,29 @@ def take_in(source: Path, name: str, scratch: Path) -> Submission:
     sources = [e for e in entries if not e.is_notebook]
     notebooks = [e for e in entries if e.is_notebook]
     files: dict[str, bytes] = {}
-    for entry in _best_folder(sources, sub.notes) if sources else []:
+    for entry in _best_folders(sources, sub.notes) if sources else []:
         data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
         if data is not None:
             files[entry.path.name] = data
     if notebooks and (not files or _pristine(files)):
         sub.kind = "notebooks"
-        chosen = _best_folder(notebooks, sub.notes)
-        sub.files = _take_notebooks(chosen, scratch / "notebooks" / name, dest, budget, sub.notes)
+        _take_notebooks(sub, notebooks, scratch / "notebooks" / name, budget)
         return sub
     for file_name, data in files.items():
-        (dest / file_name).write_bytes(data)
-    sub.files = sorted(files)
+        ex = EXERCISES[file_name]
+        (dest / ex.folder).mkdir(exist_ok=True)
+        (dest / ex.path).write_bytes(data)
+    sub.files = sorted(EXERCISES[f].path for f in files)
     if not files:
         sub.kind = "none"
         sub.notes.append(NOTHING_FOUND)
     return sub
 
 
+MISSING_FILE = (
+    "{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
+    "To start it again from the stub: `python grader.py reset {ex.number}`."
+)
 NOTHING_FOUND = (
     "No exercise files were found in this submission. Submit the exercises folder (files named "
     "like ex01_tracked.py), the notebooks, or a .zip file of either."
@@ -283,7 +324,7 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
         return entries, notes
     if source.suffix.lower() == ".zip":
         return zip_entries(source)
-    if source.suffix == ".ipynb" or source.name in EXERCISE_FILES:
+    if source.suffix == ".ipynb" or source.name in EXERCISES:
         info = source.lstat()
         return [Entry(PurePosixPath(source.name), info.st_size, _file_reader(source))], []
     raise IntakeError(
@@ -291,23 +332,31 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
     )
 
 
-def _take_notebooks(entries: list[Entry], holder: Path, dest: Path, budget: Budget, notes: list[str]) -> list[str]:
-    """Write the notebooks to `holder`, turn them into exercise files in `dest`; the files made."""
+def _take_notebooks(sub: Submission, entries: list[Entry], holder: Path, budget: Budget) -> None:
+    """Write the notebooks to `holder` (each under its name, in a folder of its own when two
+    share a name), then turn them into exercise files in the submission's folder."""
     holder.mkdir(parents=True)
-    for entry in entries:
-        data = _read(entry, MAX_NOTEBOOK_BYTES, budget, notes)
-        if data is not None:
-            (holder / entry.path.name).write_bytes(data)
-    from ..notebook_target import notebooks_to_folder
+    for n, entry in enumerate(entries):
+        data = _read(entry, MAX_NOTEBOOK_BYTES, budget, sub.notes)
+        if data is None:
+            continue
+        folder = holder / str(n)
+        folder.mkdir()
+        (folder / entry.path.name).write_bytes(data)
+    from ..notebooks.convert import notebooks_to_folder
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns on stderr about notebooks it repairs
-        try:
-            problems = notebooks_to_folder(holder, dest)
-        except Exception as e:  # a notebook is learner input: never let one stop the batch
-            problems = {"notebooks": f"they could not be converted ({type(e).__name__}: {e})"}
-    notes += [f"Notebook {nb}: {problem}" for nb, problem in sorted(problems.items())]
-    found = sorted(p.name for p in dest.iterdir() if p.name in EXERCISE_FILES)
-    if not found:
-        notes.append(NOTHING_FOUND)
-    return found
+        for folder in sorted(holder.iterdir(), key=lambda p: int(p.name)):
+            try:
+                origins, problems = notebooks_to_folder(folder, sub.folder)
+            except Exception as e:  # a notebook is learner input: never let one stop the batch
+                origins, problems = {}, {"notebooks": f"they could not be converted ({type(e).__name__}: {e})"}
+            for path, origin in origins.items():
+                if path not in sub.origins:
+                    sub.origins[path] = origin
+            sub.problems.update(problems)
+    sub.notes += [f"Notebook {nb}: {problem}" for nb, problem in sorted(sub.problems.items())]
+    sub.files = sorted(sub.origins)
+    if not sub.files:
+        sub.notes.append(NOTHING_FOUND)

@@ -1,9 +1,10 @@
-"""The student release: the kata as students receive it.
+"""The student release: the kata as students receive it, for the whole course or some chapters.
 
-It holds the exercise stubs, the tests without the hidden ones, the grader, the metadata,
-a README for students, pyproject.toml and the GitHub Classroom workflow; the tests'
-checksums are recorded anew for the release. It holds no solutions: the tests never need
-them, and `reset` restores a stub from the copies kept in kata/stubs/.
+It holds the exercise stubs, the tests without the hidden ones, the grader, the metadata
+(of the chapters handed out only), a README for students, pyproject.toml and the GitHub
+Classroom workflow; the tests' checksums are recorded anew for the release. It holds no
+solutions: the tests never need them, and `reset` restores a stub from the copies kept in
+kata/stubs/.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import ROOT, manifest
-from ..meta import chapter
-from ..stubs import pristine_stub
-from ..target import UsageError
+from .. import ROOT, UsageError
+from ..catalogue.course import METADATA, Chapter, metadata_for
+from ..catalogue.stubs import pristine_stub
+from ..grading import manifest
 from .classroom import WORKFLOW_PATH, workflow_text
 from .hidden import strip_hidden
 from .student_readme import student_readme
@@ -46,53 +47,60 @@ def check_empty_destination(out: Path) -> None:
         raise UsageError(f"cannot write the release to '{out}': permission denied")
 
 
-def copy_grader(dest: Path, root: Path = ROOT) -> None:
-    """The grader and its metadata (kata/), grader.py and pyproject.toml."""
+def copy_grader(dest: Path, chapters: list[Chapter], root: Path = ROOT) -> None:
+    """The grader (kata/) with the metadata of `chapters` only, grader.py and pyproject.toml."""
     for name in TOP_FILES:
         if (root / name).is_file():
             shutil.copy2(root / name, dest / name)
     shutil.copytree(root / "kata", dest / "kata", ignore=KATA_IGNORED)
+    metadata = dest / METADATA.relative_to(ROOT)
+    metadata.write_text(metadata_for(chapters, metadata.read_text(encoding="utf-8")), encoding="utf-8")
 
 
-def write_stubs(dest: Path, root: Path = ROOT, exercises: bool = True) -> None:
+def write_stubs(dest: Path, chapters: list[Chapter], root: Path = ROOT, exercises: bool = True) -> None:
     """Pristine stubs in kata/stubs/ (what `reset` restores) and, with `exercises`, in exercises/."""
     folders = [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else [])
     for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        for ex in chapter().exercises:
-            (folder / ex.file).write_text(pristine_stub(ex, root), encoding="utf-8")
+        for ex in (e for c in chapters for e in c.exercises):
+            (folder / ex.folder).mkdir(parents=True, exist_ok=True)
+            (folder / ex.path).write_text(pristine_stub(ex, root), encoding="utf-8")
     init = root / "exercises" / "__init__.py"
     if exercises and init.is_file():
         shutil.copy2(init, dest / "exercises" / "__init__.py")
 
 
-def copy_tests(dest: Path, root: Path = ROOT, keep_hidden: bool = False) -> tuple[int, int]:
-    """tests/ into dest/tests/, without the hidden tests unless `keep_hidden`; (modules, hidden left out)."""
-    shutil.copytree(root / "tests", dest / "tests", ignore=IGNORED)
+def copy_tests(dest: Path, chapters: list[Chapter], root: Path = ROOT, keep_hidden: bool = False) -> tuple[int, int]:
+    """The shared test helpers and the test folders of `chapters` into dest/tests/, without the
+    hidden tests unless `keep_hidden`; (test modules, hidden tests left out)."""
+    (dest / "tests").mkdir()
+    for path in (root / "tests").glob("*.py"):
+        shutil.copy2(path, dest / "tests" / path.name)
     modules = hidden = 0
-    for path in sorted((dest / "tests").glob("test_*.py")):
-        modules += 1
-        if keep_hidden:
-            continue
-        text, removed = strip_hidden(path.read_text(encoding="utf-8"))
-        if removed:
-            path.write_text(text, encoding="utf-8")
-            hidden += removed
+    for chapter in chapters:
+        shutil.copytree(root / "tests" / chapter.folder, dest / "tests" / chapter.folder, ignore=IGNORED)
+        for path in sorted((dest / "tests" / chapter.folder).glob("test_*.py")):
+            modules += 1
+            if keep_hidden:
+                continue
+            text, removed = strip_hidden(path.read_text(encoding="utf-8"))
+            if removed:
+                path.write_text(text, encoding="utf-8")
+                hidden += removed
     return modules, hidden
 
 
-def build_release(out: Path, root: Path = ROOT) -> Release:
-    """Write the student release to `out` (missing or empty), all or nothing."""
+def build_release(out: Path, chapters: list[Chapter], root: Path = ROOT) -> Release:
+    """Write the student release of `chapters` to `out` (missing or empty), all or nothing."""
     check_empty_destination(out)
     work = Path(tempfile.mkdtemp(prefix=".kata-release-", dir=out.parent))
     try:
-        copy_grader(work, root)
-        write_stubs(work, root)
-        modules, hidden = copy_tests(work, root)
-        (work / "README.md").write_text(student_readme(chapter()), encoding="utf-8")
+        copy_grader(work, chapters, root)
+        write_stubs(work, chapters, root)
+        modules, hidden = copy_tests(work, chapters, root)
+        (work / "README.md").write_text(student_readme(chapters), encoding="utf-8")
         workflow = work / WORKFLOW_PATH
         workflow.parent.mkdir(parents=True)
-        workflow.write_text(workflow_text(), encoding="utf-8")
+        workflow.write_text(workflow_text(chapters), encoding="utf-8")
         manifest.write(work)
         if out.exists():
             for item in work.iterdir():
@@ -103,4 +111,4 @@ def build_release(out: Path, root: Path = ROOT) -> Release:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return Release(len(chapter().exercises), modules, hidden)
+    return Release(sum(len(c.exercises) for c in chapters), modules, hidden)

@@ -3,13 +3,18 @@ report (as text and as the grader's JSON), and a row of grades.csv."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
-from ..commands.common import write_json
-from ..meta import Exercise
-from ..report import LABELS, render
-from ..style import Style
-from ..verdict import ExerciseResult, RunResult, TestResult
+from ..catalogue.course import Exercise
+from ..feedback.json_report import run_json
+from ..feedback.render import LABELS, Voice, explain, points, where
+from ..feedback.report import render
+from ..feedback.style import Style
+from ..files import write_atomically, write_json
+from ..grading.results import ExerciseResult, RunResult, TestResult
+from ..outcomes import Status, TestStatus
 from .hidden import is_hidden
 
 HIDDEN_VISIBILITY = "after_published"
@@ -17,40 +22,32 @@ HIDDEN_FAILED = (
     "Every test you can see passes, but one of your instructor's tests did not. "
     "Its details are shown when the grades are published."
 )
-
-
-def csv_header(exercises: list[Exercise]) -> list[str]:
-    return ["submission", *[e.id for e in exercises], "total", "max"]
-
-
-def csv_row(name: str, run: RunResult) -> list[str]:
-    return [name, *[f"{r.score:g}" for r in run.exercises], f"{run.score:g}", f"{run.max_score:g}"]
+PLAIN = Style(io.StringIO(), color=False)
 
 
 def _test_text(t: TestResult) -> str:
-    text = f"{t.name}\n" + _indent(t.message or "(no message)")
+    lines = [t.name, *("    " + line for line in (t.message or "(no message)").splitlines())]
+    if t.location is not None:
+        lines.append(f"    at {where(t.location)}")
     if t.output:
         cut = f"\n[... {t.output_cut} more bytes of output cut]" if t.output_cut else ""
-        text += "\n" + _indent("Your code printed:\n" + _indent(t.output.rstrip()) + cut)
-    return text
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line if line else line for line in text.splitlines())
+        lines += ["    Your code printed:", *("      " + line for line in (t.output.rstrip() + cut).splitlines())]
+    return "\n".join(lines)
 
 
 def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
     """The learner's feedback on one exercise, without anything a hidden test said."""
-    head = f"{LABELS[r.status].capitalize()}: {r.score:g} of {r.exercise.points:g} points."
+    head = f"{LABELS[r.status].capitalize()}: {points(r.score)} of {points(r.exercise.points)} points."
     if r.passed:
         return f"{head} All {len(r.tests)} tests of this exercise pass."
-    failing = [t for t in r.tests if t.status != "pass"]
+    failing = r.failing
     seen = [t for t in failing if not is_hidden(t.name, hidden)]
     origin = next((t for t in failing if t.message == r.message), None)
-    if r.status != "fail" and (origin is None or origin in seen):
+    if r.status != Status.FAIL and (origin is None or origin in seen):
         # One cause for the whole exercise (not started, a file that does not load, a crash,
         # a time-out): say it once rather than once per test.
-        parts = [head, r.message]
+        parts = [head, "\n".join(line.strip() if i == 0 else line
+                                 for i, line in enumerate(explain(r, Voice(), PLAIN)))]
     elif seen:
         parts = [head, *[_test_text(t) for t in seen]]
         if len(seen) < len(failing):
@@ -67,7 +64,7 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
     tests = []
     for r in run.exercises:
         ex = r.exercise
-        names = hidden.get(ex.test_file, set())
+        names = hidden.get(ex.test_path, set())
         tests.append({
             "name": f"{ex.id} {ex.name}: {ex.title}",
             "number": ex.id,
@@ -83,13 +80,12 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
                     "name": f"{ex.id} {ex.name}: {t.name}",
                     "score": 0.0,
                     "max_score": 0.0,
-                    "status": "passed" if t.status == "pass" else "failed",
-                    "output": "Passed." if t.status == "pass" else _test_text(t),
+                    "status": "passed" if t.status == TestStatus.PASS else "failed",
+                    "output": "Passed." if t.status == TestStatus.PASS else _test_text(t),
                     "visibility": HIDDEN_VISIBILITY,
                 })
     done = sum(r.passed for r in run.exercises)
-    summary = (f"{done} of {len(run.exercises)} exercises pass: "
-               f"{run.score:g} of {run.max_score:g} points.")
+    summary = f"{done} of {len(run.exercises)} exercises pass: {points(run.score)} of {points(run.max_score)} points."
     return {
         "score": run.score,
         "execution_time": round(run.seconds, 3),
@@ -116,11 +112,22 @@ def write_submission(folder: Path, name: str, run: RunResult, hidden: dict[str, 
     """results.json (Gradescope), report.json (the grader's JSON) and report.txt (the learner's report)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "results.json", scrub(gradescope_results(run, hidden, notes), replacements))
-    report = run.to_json()
+    report = run_json(run)
     report["notes"] = notes
     write_json(folder / "report.json", scrub(report, replacements))
-    with open(folder / "report.txt", "w", encoding="utf-8") as f:
-        text = render(run, target_name=name, style=Style(f, color=False), verbose=True)
-        if notes:
-            text = "\n".join(notes) + "\n\n" + text
-        f.write(scrub(text, replacements))
+    text = render(run, PLAIN, verbose=True)
+    if notes:
+        text = "\n".join(notes) + "\n\n" + text
+    write_atomically(folder / "report.txt", scrub(text, replacements))
+
+
+def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
+    """grades.csv: one row per submission, the points of each exercise, the total and the maximum."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["submission", *[e.id for e in exercises], "total", "max"])
+    for sub, run in done:
+        scores = {r.exercise.id: r.score for r in run.exercises}
+        writer.writerow([sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises], points(run.score),
+                         points(run.max_score)])
+    write_atomically(path, out.getvalue())

@@ -3,7 +3,7 @@ exercises listed from the metadata."""
 
 from __future__ import annotations
 
-from ..meta import Chapter
+from ..catalogue.course import Chapter
 
 TEMPLATE = """\
 # PyTorch gradients kata
@@ -67,8 +67,9 @@ such changes and says so, and your instructor grades with the original files.
 """
 
 
-def student_readme(chapter: Chapter) -> str:
+def student_readme(chapters: list[Chapter]) -> str:
     rows = "\n".join(
-        f"| {e.id} | `{e.name}` | {e.points:g} | {e.title} |" for e in chapter.exercises
+        f"| {e.id} | `{e.name}` | {e.points:g} | {e.title} |" for c in chapters for e in c.exercises
     )
-    return TEMPLATE.format(count=len(chapter.exercises), title=chapter.title, rows=rows)
+    titles = "\n".join(f"- {c.title} (`exercises/{c.folder}/`)" for c in chapters)
+    return TEMPLATE.format(count=sum(len(c.exercises) for c in chapters), title=titles, rows=rows)

@@ -13,7 +13,7 @@ of the graph. Leaves are the tensors whose `.grad` autograd fills in.
     >>> w.is_leaf, w.requires_grad, w.shape
     (True, True, torch.Size([]))
 
-Try your function:  python -m exercises.ex01_tracked
+Try your function:  python -m exercises.ch1_autograd.ex01_tracked
 Check it:           python grader.py check 1
 """
 

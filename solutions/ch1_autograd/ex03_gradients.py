@@ -10,13 +10,19 @@ For f(a, b) = a * b at (2, 3): df/da = b = 3 and df/db = a = 2.
 One detail to handle: if f ignores one of its inputs, autograd never reaches it and
 that input's `.grad` stays `None`. Its derivative is still a number: 0.
 
-Try your function:  python -m exercises.ex03_gradients
+Try your function:  python -m exercises.ch1_autograd.ex03_gradients
 Check it:           python grader.py check 3
 """
 
 from collections.abc import Callable
 
 import torch
+
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
 
 from .ex01_tracked import tracked
 

@@ -13,7 +13,7 @@ Watch the shapes. PyTorch *broadcasts*: a (4, 1) tensor minus a (4,) tensor does
 fail, it quietly becomes a (4, 4) grid of every difference, and the loss is wrong.
 Your function refuses mismatched shapes instead.
 
-Try your function:  python -m exercises.ex04_mse_loss
+Try your function:  python -m exercises.ch1_autograd.ex04_mse_loss
 Check it:           python grader.py check 4
 """
 

@@ -12,7 +12,7 @@ Two details make this work in PyTorch:
   tensor stays the same leaf that the model uses. `p = p - ...` only makes a new
   tensor and points a local name at it; the real parameter never changes.
 
-Try your function:  python -m exercises.ex07_sgd_step
+Try your function:  python -m exercises.ch1_autograd.ex07_sgd_step
 Check it:           python grader.py check 7
 """
 

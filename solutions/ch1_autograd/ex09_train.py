@@ -15,11 +15,17 @@ w = 1.846, b = 0.452: close to the true y = 2x + 0, and closer with more epochs.
 Record each epoch's loss as a Python float (`loss.item()`), taken before that
 epoch's update.
 
-Try your function:  python -m exercises.ex09_train
+Try your function:  python -m exercises.ch1_autograd.ex09_train
 Check it:           python grader.py check 9
 """
 
 import torch
+
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
 
 from .ex04_mse_loss import mse_loss
 from .ex05_init_params import init_params

@@ -1,0 +1,68 @@
+"""Which exercises of a chapter use which: read from the relative imports of a folder's exercise
+files (`from .ex04_mse_loss import mse_loss`), without running anything."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from .course import Chapter, Exercise, course
+from .stubs import pristine_stub
+
+# Every relative import has `from` then a dot in its source (spaces or a line continuation
+# may come between); a file without that imports no other exercise, and is not parsed at all.
+_RELATIVE = re.compile(rb"\bfrom[\s\\]*\.")
+
+
+def imports(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
+    """Exercise id -> the ids of the chapter's exercises that its file in `folder` imports directly."""
+    by_stem = {e.stem: e for e in chapter.exercises}
+    found: dict[str, set[str]] = {}
+    for ex in chapter.exercises:
+        try:
+            source = (folder / ex.file).read_bytes()
+            if not _RELATIVE.search(source):
+                found[ex.id] = set()
+                continue
+            tree = ast.parse(source)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        found[ex.id] = {
+            by_stem[node.module].id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in by_stem
+            and by_stem[node.module].id != ex.id
+        }
+    return found
+
+
+def needs(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
+    """Exercise id -> every exercise it uses, directly or through others."""
+    direct = imports(folder, chapter)
+    closed: dict[str, set[str]] = {}
+    for ex_id in direct:
+        seen: set[str] = set()
+        queue = list(direct[ex_id])
+        while queue:
+            dep = queue.pop()
+            if dep not in seen:
+                seen.add(dep)
+                queue += direct.get(dep, ())
+        closed[ex_id] = seen
+    return closed
+
+
+def users(folder: Path, chapter: Chapter, ex_id: str) -> set[str]:
+    """The exercise `ex_id` itself and every exercise that uses it."""
+    return {ex_id} | {other for other, deps in needs(folder, chapter).items() if ex_id in deps}
+
+
+def uses(ex: Exercise) -> list[Exercise]:
+    """The exercises of its chapter whose functions `ex` imports, as its untouched stub does."""
+    chapter = course().chapter_of(ex)
+    by_stem = {e.stem: e for e in chapter.exercises}
+    tree = ast.parse(pristine_stub(ex))
+    found = {by_stem[n.module].id for n in tree.body
+             if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in by_stem}
+    return [e for e in chapter.exercises if e.id in found]

@@ -1,0 +1,45 @@
+"""Hints, one more each time they are asked for, remembered in a small state file; any hint
+already shown can be read again. Losing the file does no harm: the hints start again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import ROOT
+from ..files import read_json, write_json
+from .course import Exercise
+
+STATE = ROOT / ".kata-state.json"
+
+
+def shown(ex: Exercise, path: Path = STATE) -> int:
+    """How many of the exercise's hints the learner has seen."""
+    data = read_json(path)
+    count = data.get("hints", {}).get(ex.id, 0) if isinstance(data, dict) and isinstance(data.get("hints"), dict) else 0
+    return count if isinstance(count, int) else 0
+
+
+def hint(ex: Exercise, again: int | None = None, path: Path = STATE) -> tuple[int, str]:
+    """(number, text) of the next hint for `ex`, counting from 1 (the last one repeats); or,
+    with `again`, of that hint once more, if it has been shown (else of the next one)."""
+    seen = shown(ex, path)
+    if again is not None and 1 <= again <= max(seen, 1):
+        number = min(again, len(ex.hints))
+        return number, ex.hints[number - 1]
+    number = min(seen + 1, len(ex.hints))
+    data = read_json(path)
+    data = data if isinstance(data, dict) else {}
+    hints = data["hints"] if isinstance(data.get("hints"), dict) else {}
+    hints[ex.id] = number
+    data["hints"] = hints
+    try:
+        write_json(path, data)
+    except OSError:
+        pass  # a read-only checkout still gets its hints, from the first each time
+    return number, ex.hints[number - 1]
+
+
+def hint_lines(ex: Exercise, number: int, text: str) -> list[str]:
+    """The hint itself, headed by which one it is."""
+    return [f"Hint {number} of {len(ex.hints)} for exercise {ex.label}:", "",
+            *("  " + line for line in text.splitlines())]

@@ -1,0 +1,56 @@
+"""`python grader.py grade SUBMISSION... --out DIR`: grade many submissions in one batch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import UsageError
+from ..grading.runner import DEFAULT_TIMEOUT
+from .common import add_chapter_option, chapters, output_folder, positive_seconds
+
+
+
+def register(sub, name: str) -> None:
+    p = sub.add_parser(
+        name, help="grade a batch of submissions (instructors)",
+        description="Grade every SUBMISSION (a folder laid out like exercises/, a notebook, a "
+                    "folder of notebooks, or a .zip file of any of them) with this kata's own "
+                    "tests, several at once. Only the submission's exercise files are graded. "
+                    "Writes DIR/grades.csv and, for each submission, DIR/<submission>/ with "
+                    "results.json (Gradescope's format), report.txt and report.json.",
+    )
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    p.add_argument("--out", required=True, metavar="DIR", help="where to write the results")
+    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--isolation", choices=("fork", "spawn"), default=None, help=argparse.SUPPRESS)
+    add_chapter_option(p)
+
+
+def _sources(given: list[str]) -> list[Path]:
+    paths = []
+    for text in given:
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise UsageError(f"submission '{text}' does not exist: give folders, notebooks or .zip files")
+        paths.append(path.resolve())
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    sources = _sources(args.submissions)
+    out = output_folder(args.out, "results")
+
+    from ..course.batch import grade_batch
+
+    graded = grade_batch(sources, out, chapters(args.chapter), timeout=args.timeout, isolation=args.isolation,
+                         progress=sys.stdout.isatty())
+    unread = [sub.name for sub, _ in graded if not sub.readable]
+    plural = "s" if len(graded) != 1 else ""
+    print(f"Graded {len(graded)} submission{plural}: {out / 'grades.csv'}")
+    if unread:
+        print(f"Nothing to grade was found in: {', '.join(unread)} (see their results.json).")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,25 @@
+"""`python grader.py list`: every exercise with its status and points, chapter by chapter."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .check import grade_from_args
+from .common import add_chapter_option, add_grading_options
+
+
+def register(sub, name: str) -> None:
+    p = sub.add_parser(name, help="every exercise with its status and points")
+    add_chapter_option(p)
+    add_grading_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..feedback.report import render_list
+    from ..feedback.style import Style
+
+    args.exercises = []
+    result = grade_from_args(args)
+    sys.stdout.write(render_list(result, Style()))
+    return 0 if result.passed else 1

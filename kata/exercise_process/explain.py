@@ -1,0 +1,177 @@
+"""Turning an exception from learner code into words a newcomer can act on."""
+
+from __future__ import annotations
+
+import linecache
+import re
+import traceback
+import unittest
+from pathlib import Path
+
+from _pytest.outcomes import Exit, Skipped, XFailed
+
+from ..outcomes import Location
+
+
+class LoadError(Exception):
+    """A learner's file could not be loaded; the message says why, for the learner."""
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.location = location
+
+
+# What PyTorch and Python say, and what it usually means in this chapter.
+KNOWN_ERRORS: list[tuple[str, str]] = [
+    (
+        r"does not require grad and does not have a grad_fn",
+        "backward() was called on a value that autograd never recorded. Something cut "
+        "the graph: .item(), float(), .detach(), torch.tensor(...) around a result, or a "
+        "tensor created without requires_grad=True.",
+    ),
+    (
+        r"leaf Variable that requires grad is being used in an in-place operation",
+        "a parameter was changed in place while autograd was recording. Put the update "
+        "inside `with torch.no_grad():`.",
+    ),
+    (
+        r"backward through the graph a second time",
+        "backward() ran twice over the same graph. Compute a fresh loss (a new forward "
+        "pass) before each backward().",
+    ),
+    (
+        r"grad can be implicitly created only for scalar outputs",
+        "backward() needs a single number (a 0-dim tensor). Reduce the result first, "
+        "for example with .mean().",
+    ),
+    (
+        r"Only Tensors of floating point",
+        "only floating-point tensors can require gradients. Use a float value or "
+        "dtype=torch.float32.",
+    ),
+    (
+        r"'float' object has no attribute 'backward'",
+        "the loss became a plain Python number (.item() or float()), which autograd "
+        "cannot differentiate. Keep it a tensor until after backward().",
+    ),
+    (
+        r"unsupported operand type\(s\) for .*'NoneType'",
+        "a .grad was None. A tensor has no gradient until backward() has reached it; "
+        "skip parameters whose .grad is None.",
+    ),
+    (
+        r"'NoneType' object has no attribute",
+        "something was None: a .grad before backward() reached it, or a function "
+        "that forgot to `return` its result.",
+    ),
+    (
+        r"must match the size of tensor",
+        "two tensors' shapes do not fit together. Print their .shape to see why.",
+    ),
+    (
+        r"can't call numpy\(\) on Tensor that requires grad",
+        "a tensor that requires grad was turned into numpy. Use .item() for one "
+        "number, or .detach() first.",
+    ),
+    (
+        r"a view of a leaf Variable that requires grad",
+        "a parameter was changed in place while autograd was recording. Put the update "
+        "inside `with torch.no_grad():`.",
+    ),
+    (
+        r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
+        "a function was called with a different number of arguments than its `def` line "
+        "takes. Keep each exercise's signature as the stub has it: `*values` takes any "
+        "number of values.",
+    ),
+    (
+        r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",
+        "params can be any iterable, even a generator, which has no len() and no [i]. "
+        "Loop over it directly, once: `for p in params:`.",
+    ),
+]
+
+
+def advice(message: str) -> str | None:
+    for pattern, text in KNOWN_ERRORS:
+        if re.search(pattern, message):
+            return text
+    return None
+
+
+def in_learner_code(filename: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether a code object's file is one of the learner's: the loader compiles them under
+    their folders' resolved paths, so the start of the name tells, without a look at the disk."""
+    return filename.startswith(prefixes)
+
+
+def learner_frame(exc: BaseException, prefixes: tuple[str, ...]) -> Location | None:
+    """The innermost place in the learner's files that the exception passed through."""
+    found = None
+    # Source lines are read only for the learner's frames, not for pytest's dozen.
+    for summary in traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False):
+        if in_learner_code(summary.filename, prefixes):
+            code = (summary.line or linecache.getline(summary.filename, summary.lineno)).strip()
+            found = Location(Path(summary.filename).name, summary.lineno or 0, code)
+    return found
+
+
+def raised_in(exc: BaseException, prefixes: tuple[str, ...]) -> str | None:
+    """The file name (inside the learner's folder) of the frame that raised `exc`, if it is one."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return None
+    filename = last.tb_frame.f_code.co_filename
+    return Path(filename).name if in_learner_code(filename, prefixes) else None
+
+
+SKIPS = {  # what the learner's code did, and what that does to the test
+    XFailed: ("called pytest.xfail()", "which marks the test as expected to fail"),
+    Skipped: ("called pytest.skip()", "which skips the test"),
+    unittest.SkipTest: ("raised unittest.SkipTest", "which skips the test"),
+}
+
+
+def is_skip(exc: BaseException) -> bool:
+    """Whether `exc` asks pytest to skip the test (or to call its failure expected)."""
+    return isinstance(exc, tuple(SKIPS))
+
+
+def behaviour(exc: BaseException) -> str | None:
+    """What the learner's code did, in a sentence, when `exc` is not an ordinary mistake
+    but an attempt to end the program or the test (sys.exit(), Ctrl-C, pytest.skip(), ...);
+    None for ordinary exceptions."""
+    never = "A test that does not run to the end never counts as passed."
+    skip = next((what for kind, what in SKIPS.items() if isinstance(exc, kind)), None)
+    if skip is not None:
+        what, effect = skip
+        return f"Your code {what}, {effect}. Such a test never counts as passed: take the call out."
+    if isinstance(exc, Exit):
+        return f"Your code called pytest.exit(). {never}"
+    if isinstance(exc, SystemExit):
+        return ("Your code called sys.exit() (or raised SystemExit). Ending the program is "
+                f"never part of an exercise: return the result instead. {never}")
+    if isinstance(exc, KeyboardInterrupt):
+        return ("Your code raised KeyboardInterrupt, as if Ctrl-C had been pressed, so the "
+                f"grader stopped this exercise. {never}")
+    return None
+
+
+def exception_summary(exc: BaseException) -> str:
+    """`TypeError: ...` plus what it usually means, for an ordinary exception."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if isinstance(exc, RecursionError):
+        return "RecursionError: a function kept calling itself and never stopped."
+    if isinstance(exc, MemoryError):
+        return "MemoryError: your code asked for more memory than there is."
+    first_line = text.splitlines()[0] if text else ""
+    summary = f"{name}: {first_line}" if first_line else name
+    for note in getattr(exc, "__notes__", ()):
+        summary += f"\n  {note}"
+    hint = advice(text)
+    return f"{summary}\n  Likely mistake: {hint}" if hint else summary

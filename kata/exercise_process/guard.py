@@ -1,0 +1,246 @@
+"""What keeps grading honest inside the process that runs learner code.
+
+- Shortcuts: calls that would skip the point of a lesson (torch's own MSE in
+  mse_loss, torch.optim in sgd_step, ...) fail the exercise with an explanation, both
+  when they appear in the learner's file and when learner code calls them at run time.
+- Tampering: the grader notes which functions the tests rely on before learner code
+  is imported, and notices when learner code replaces any of them.
+
+Neither is a sandbox: code that sets out to defeat the grader from inside its own
+process can. The README says so, and what to do about it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import importlib
+import importlib.abc
+import math
+import sys
+from pathlib import Path
+from types import FrameType, ModuleType
+
+from ..catalogue.course import Exercise, course
+from ..outcomes import Location
+from .explain import LoadError
+
+ALWAYS_FORBIDDEN = ("solutions",)
+
+SOLUTIONS_WHY = (
+    "the reference solutions cannot be imported by graded code: the work has to be your own "
+    "(and a course copy has no solutions at all)."
+)
+
+
+class ShortcutError(LoadError):
+    """Learner code used something the exercise asks them to write themselves."""
+
+
+def _matches(dotted: str, banned: str) -> bool:
+    return dotted == banned or dotted.startswith(banned + ".")
+
+
+def _shortcut(ex: Exercise, name: str, banned: str, where: Location | None = None) -> ShortcutError:
+    why = SOLUTIONS_WHY if banned == "solutions" else course().why[banned]
+    return ShortcutError(f"Your code uses {name}, which exercise {ex.id} ({ex.name}) does not allow: {why}",
+                         where)
+
+
+def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> None:
+    """Raise ShortcutError if the file (or its parsed `tree`) names a forbidden module or function."""
+    banned = tuple(ex.forbidden) + ALWAYS_FORBIDDEN
+    if tree is None:
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (SyntaxError, ValueError):
+            return  # the import that follows reports it, with file and line
+    aliases: dict[str, str] = {}
+    uses: list[ast.Attribute | ast.Name] = []  # checked once every import is known
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            uses.append(node)
+            continue
+        found: list[tuple[str, int]] = []
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                found.append((a.name, node.lineno))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                found.append((f"{node.module}.{a.name}", node.lineno))
+        for dotted, line in found:
+            for b in banned:
+                if _matches(dotted, b):
+                    raise _shortcut(ex, dotted, b, Location(path.name, line))
+    for node in uses:
+        if isinstance(node, ast.Attribute):
+            parts = []
+            cur: ast.AST = node
+            while isinstance(cur, ast.Attribute):
+                parts.append(cur.attr)
+                cur = cur.value
+            if isinstance(cur, ast.Name) and cur.id in aliases:
+                dotted = ".".join([aliases[cur.id], *reversed(parts)])
+                for b in banned:
+                    if _matches(dotted, b):
+                        raise _shortcut(ex, dotted, b, Location(path.name, node.lineno))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases:
+            for b in banned:
+                if _matches(aliases[node.id], b):
+                    raise _shortcut(ex, aliases[node.id], b, Location(path.name, node.lineno))
+
+
+# --- at run time -------------------------------------------------------------------
+
+
+# The guards are installed once, in the warm grader before it forks (so no fork pays for
+# wrapping functions), and do nothing until a process that grades one exercise activates
+# them for it.
+_active: tuple[Exercise, tuple[str, ...]] | None = None
+_installed = False
+
+
+def frame_in(prefixes: tuple[str, ...], frame: FrameType | None) -> FrameType | None:
+    """`frame` or the first of its callers whose code is in a file under one of `prefixes`, if any."""
+    while frame is not None and not frame.f_code.co_filename.startswith(prefixes):
+        frame = frame.f_back
+    return frame
+
+
+def _guarded(fn, banned: str):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        active = _active
+        if active is not None and banned in active[0].forbidden and frame_in(active[1], sys._getframe(1)):
+            raise _shortcut(active[0], banned, banned)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class _BlockSolutions(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        if _active is not None and _matches(fullname, "solutions"):
+            raise _shortcut(_active[0], fullname, "solutions")
+        return None
+
+
+def _owner(dotted: str) -> tuple[object, str]:
+    """(the module or class that holds it, its last name) for a dotted name such as
+    `torch.nn.functional.relu` or `torch.Tensor.relu`."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:-1]:
+            owner = getattr(owner, part)
+        return owner, parts[-1]
+    raise ImportError(f"forbidden name {dotted!r} names nothing importable")
+
+
+def install_runtime_guards() -> None:
+    """Wrap every call that some exercise forbids; inert until activate() (once per process).
+
+    A forbidden module has each of its public functions wrapped (torch.optim: every
+    optimizer, through the constructor they share), a forbidden class its constructor.
+    """
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    sys.meta_path.insert(0, _BlockSolutions())
+    for banned in sorted({name for ex in course().exercises for name in ex.forbidden}):
+        owner, attr = _owner(banned)
+        value = getattr(owner, attr)
+        if banned == "torch.optim":
+            value.Optimizer.__init__ = _guarded(value.Optimizer.__init__, banned)
+        elif isinstance(value, ModuleType):
+            for key in dir(value):
+                if callable(getattr(value, key)) and not key.startswith("_"):
+                    setattr(value, key, _guarded(getattr(value, key), banned))
+        elif isinstance(value, type):
+            value.__init__ = _guarded(value.__init__, banned)
+        else:
+            setattr(owner, attr, _guarded(value, banned))
+
+
+def activate(ex: Exercise, prefixes: tuple[str, ...]) -> None:
+    """From now on in this process, calls from the learner's files (under `prefixes`) that
+    `ex` forbids raise ShortcutError."""
+    global _active
+    install_runtime_guards()
+    _active = (ex, prefixes)
+
+
+# --- tampering ---------------------------------------------------------------------
+
+
+def _watched() -> list[tuple[str, dict]]:
+    import _pytest.reports
+    import _pytest.runner
+    import pytest_check.check_log
+    import torch
+
+    spaces: list[tuple[str, object]] = [
+        ("builtins", builtins),
+        ("math", math),
+        ("torch", torch),
+        ("torch.Tensor", torch.Tensor),
+        ("torch.testing", torch.testing),
+        ("torch.autograd", torch.autograd),
+        ("torch.nn", torch.nn),
+        ("torch.nn.Module", torch.nn.Module),
+        ("torch.nn.functional", torch.nn.functional),
+        ("pytest_check", pytest_check.check_log),
+        ("_pytest.runner", _pytest.runner),
+        ("_pytest.runner.CallInfo", _pytest.runner.CallInfo),
+        ("_pytest.reports", _pytest.reports),
+        ("_pytest.reports.BaseReport", _pytest.reports.BaseReport),
+        ("_pytest.reports.TestReport", _pytest.reports.TestReport),
+    ]
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, ModuleType) and _graders_own(module):
+            spaces.append((name, module))
+    return [(label, vars(obj)) for label, obj in spaces]
+
+
+_KATA = str(Path(__file__).resolve().parent.parent)
+
+
+def _graders_own(module: ModuleType) -> bool:
+    """The grader's modules and the tests' (the tests folder's modules have no package)."""
+    name = module.__name__
+    return name.startswith("kata.") or (
+        "." not in name and (name in ("support", "conftest") or name.startswith("test_") or name.endswith("_support"))
+    )
+
+
+class Tripwire:
+    """A note of the watched namespaces, taken before learner code is imported."""
+
+    def __init__(self) -> None:
+        self._spaces = [(label, space, dict(space)) for label, space in _watched()]
+
+    def changes(self) -> list[str]:
+        """What was replaced, removed or added since the note was taken.
+
+        An added module is not a change: importing a submodule (torch.fx, say) adds it
+        to its package.
+        """
+        changed = []
+        for label, space, before in self._spaces:
+            for key, value in before.items():
+                if space.get(key, _MISSING) is not value:
+                    changed.append(f"{label}.{key}")
+            for key in space.keys() - before.keys():
+                if not isinstance(space[key], ModuleType):
+                    changed.append(f"{label}.{key}")
+        return changed
+
+
+_MISSING = object()

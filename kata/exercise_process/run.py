@@ -1,0 +1,243 @@
+"""What runs inside the process that grades one exercise.
+
+The process (a fork of the warm grader, or a fresh Python where there is no fork) runs
+the exercise's tests one by one and reports each through `send` as one event. It reports
+a test only after the test has run to its end, so a process that dies, hangs or exits
+early leaves its tests without a report, and the grader never counts those as passed.
+What the learner's code prints goes to the grader through the process's standard output.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import gc
+import json
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import pytest_check.check_log as check_log
+from _pytest.outcomes import Failed
+from _pytest.runner import runtestprotocol
+
+from ..catalogue.course import Exercise, course
+from ..outcomes import Kind, Location, TestRecord, TestStatus
+from . import explain, guard
+from .loader import LEARNER, Learner
+
+# Taken now, before learner code can replace them.
+_write = os.write
+_dumps = json.dumps
+_get_failures = check_log.get_failures
+_exit = os._exit
+_streams = (sys.stdout, sys.stderr)
+
+Send = Callable[[dict], None]
+
+
+class Recorder:
+    """A pytest plugin that notes, per test, what the learner should read."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.notes: dict[str, object] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        result = yield
+        if self.active:
+            self.notes["checks"] = [f.removeprefix("FAILURE: ").strip() for f in _get_failures()]
+            if result.excinfo is not None:
+                self.notes["exc_call"] = result.excinfo[1]
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if self.active and call.excinfo is not None and call.when in ("setup", "teardown"):
+            self.notes.setdefault(f"exc_{call.when}", call.excinfo.value)
+
+
+RECORDER = Recorder()
+
+
+def isolate(fault_path: Path) -> None:
+    """Cut this process off from the terminal's input, and have a crash or a stuck line
+    written to `fault_path` (faulthandler; the grader asks with SIGUSR1 on a time-out)."""
+    gc.enable()  # the grader pauses collection while it forks (see Runner.run)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    fault = open(fault_path, "w")
+    faulthandler.enable(file=fault, all_threads=False)
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, file=fault, all_threads=False)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _flush_output() -> None:
+    # print() keeps what it writes in a buffer while the output is a pipe; it goes out before
+    # the test's report, so that each test shows what the learner's code printed during it.
+    for stream in _streams:
+        try:
+            stream.flush()
+        except Exception:  # closed or broken by learner code
+            pass
+
+
+def _describe(exc: BaseException, ex: Exercise, learner: Learner) -> tuple[TestStatus, str, Kind, Location | None]:
+    """(status, message, kind, where) for an exception that ended a test."""
+    where = getattr(exc, "location", None) or explain.learner_frame(exc, learner.prefixes)
+    if isinstance(exc, guard.ShortcutError):
+        return TestStatus.FAIL, str(exc), Kind.ORDINARY, where
+    if isinstance(exc, explain.LoadError):
+        return TestStatus.ERROR, str(exc), Kind.GRAVE, where
+    special = explain.behaviour(exc) if where is not None else None
+    if special is not None:
+        return (TestStatus.SKIP if explain.is_skip(exc) else TestStatus.ERROR), special, Kind.GRAVE, where
+    if explain.is_skip(exc):  # from the tests themselves, not the learner's code
+        return TestStatus.SKIP, "This test was skipped. A skipped test never counts as passed.", Kind.ORDINARY, None
+    if isinstance(exc, NotImplementedError):
+        origin = explain.raised_in(exc, learner.prefixes)
+        if origin == ex.file:
+            return (TestStatus.ERROR, f"{ex.name} still raises NotImplementedError: replace the stub with your code.",
+                    Kind.NOT_STARTED, where)
+        other = course().by_file(ex.folder, origin) if origin else None
+        if other is not None:
+            return TestStatus.ERROR, (
+                f"{ex.name} uses your {other.name} (exercise {other.id}), which is not done yet. "
+                f"Finish exercise {other.id} first."
+            ), Kind.ORDINARY, where
+    if isinstance(exc, (AssertionError, Failed)) and where is None:
+        return TestStatus.FAIL, str(exc).strip(), Kind.ORDINARY, None
+    return TestStatus.ERROR, f"Your code raised {explain.exception_summary(exc)}", Kind.ORDINARY, where
+
+
+def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
+    seen: list[str] = []
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ResourceWarning)):
+            continue
+        text = str(w.message).strip().splitlines()[0]
+        if text and text not in seen:
+            seen.append(text)
+    return "".join(f"\n  PyTorch warned: {t}" for t in seen[:2])
+
+
+def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord, bool]:
+    """Run one test through pytest's own protocol; (its record, whether the run was interrupted)."""
+    RECORDER.notes = {}
+    interrupted = False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            reports = runtestprotocol(item, log=False, nextitem=nextitem)
+        except BaseException as exc:  # KeyboardInterrupt or pytest.exit() from learner code
+            reports = []
+            RECORDER.notes.setdefault("exc_call", exc)
+            interrupted = True
+    notes = RECORDER.notes
+    phases = {r.when: r for r in reports}
+    checks = notes.get("checks") or []
+    exc = notes.get("exc_setup") or notes.get("exc_call") or notes.get("exc_teardown")
+    record = TestRecord(item.name, TestStatus.ERROR)
+    # Read from the reports' plain fields: learner code can replace a property, and the
+    # tripwire would only notice after this test.
+    passed = (
+        len(reports) == 3
+        and set(phases) == {"setup", "call", "teardown"}
+        and all(r.outcome == "passed" for r in reports)
+        and not getattr(phases["call"], "wasxfail", None)
+        and not checks
+        and exc is None
+    )
+    if passed:
+        record.status = TestStatus.PASS
+    elif checks:
+        record.status, record.message = TestStatus.FAIL, "\n".join(checks)
+        if exc is not None:
+            _, text, kind, record.location = _describe(exc, ex, learner)
+            record.message += "\n" + text
+            if kind == Kind.GRAVE:
+                record.status, record.kind = TestStatus.ERROR, kind
+    elif exc is not None:
+        record.status, record.message, record.kind, record.location = _describe(exc, ex, learner)
+    elif any(r.skipped for r in reports):
+        record.status = TestStatus.SKIP
+        record.message = "This test was skipped. A skipped test never counts as passed."
+    else:
+        record.message = "This test did not finish normally."
+    if record.status in (TestStatus.FAIL, TestStatus.ERROR):
+        record.message += _warnings_text(caught)
+    record.properties = {k: v for k, v in getattr(phases.get("call"), "user_properties", [])}
+    record.seconds = round(sum(r.duration for r in reports), 4)
+    return record, interrupted
+
+
+TAMPERED = (
+    "Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this "
+    "exercise cannot be graded honestly. Write the exercise without changing other modules."
+)
+
+
+def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, send: Send) -> None:
+    """Run the tests of `ex` against the learner's code in `folders`; report each through `send`."""
+    learner = Learner(folders, reset_hint)
+    if items:
+        items[0].config.stash[LEARNER] = learner
+    os._exit = _noting_exit(learner.prefixes, send)
+    guard.activate(ex, learner.prefixes)
+    wire = guard.Tripwire()
+    RECORDER.active = True
+    for i, item in enumerate(items):
+        send({"event": "start", "name": item.name})
+        record, interrupted = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, learner)
+        _flush_output()
+        changed = wire.changes()
+        if changed:
+            record.status, record.kind = TestStatus.ERROR, Kind.GRAVE
+            record.message = TAMPERED.format(", ".join(changed[:3]))
+            send(record.to_event())
+            send({"event": "stopped", "reason": "the grader stopped after your code changed the modules the tests use"})
+            return
+        send(record.to_event())
+        if interrupted:
+            send({"event": "stopped", "reason": "the grader stopped after your code interrupted the tests"})
+            return
+    send({"event": "done"})
+
+
+def _noting_exit(prefixes: tuple[str, ...], send: Send) -> Callable[[int], None]:
+    """os._exit that first tells the grader where the learner's code called it: the process
+    ends at once, so there is no traceback to read afterwards."""
+
+    def noting_exit(status: int) -> None:
+        frame = guard.frame_in(prefixes, sys._getframe(1))
+        if frame is not None:
+            where = Location(Path(frame.f_code.co_filename).name, frame.f_lineno)
+            send({"event": "exit", "location": asdict(where)})
+        _flush_output()
+        _exit(status)
+
+    return noting_exit
+
+
+def pipe_sender(fd: int) -> Send:
+    """`send` that writes each event to `fd` as one JSON line."""
+
+    def send(event: dict) -> None:
+        data = (_dumps(event) + "\n").encode()
+        while data:
+            data = data[_write(fd, data):]
+
+    return send

@@ -1,0 +1,56 @@
+"""File helpers shared by the commands: writing a file at once, and keeping a copy before replacing one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+BACKUPS = ".kata-backups"
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` in one step, so that a reader never sees half a file.
+
+    The new file gets the permissions a plain new file would get (mkstemp's are private).
+    OSError when it cannot be written; nothing is left behind then.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: object) -> None:
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> object | None:
+    """The JSON in `path`, or None when it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def backup(path: Path, folder: Path) -> Path:
+    """Copy `path` into `folder`, under a name with the time, never over an earlier copy."""
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
+    n = 1
+    while copy.exists():
+        n += 1
+        copy = folder / f"{path.stem}-{stamp}-{n}{path.suffix}"
+    shutil.copy2(path, copy)
+    return copy

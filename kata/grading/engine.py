@@ -1,0 +1,150 @@
+"""The warm grader: imports torch and pytest once, collects the tests once, and grades each
+exercise of each target in a process of its own, started from that warm state."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from .. import ROOT
+from ..catalogue import depends
+from ..catalogue.course import Exercise
+from ..outcomes import Status, TestStatus
+from . import manifest
+from .results import ExerciseResult, RunResult, TestResult
+from .runner import Job, Outcome, Runner
+from .session import TESTS, Collection, run_session
+from .target import Target
+from .verdict import judge
+
+T = TypeVar("T")
+
+# Thread pools that numpy's and torch's maths libraries start at import would be copied
+# into every fork without their threads; the exercises' tensors are tiny, one thread will do.
+SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def warm_up() -> None:
+    """Import what every exercise needs, without starting any thread pool (forks follow)."""
+    for name in SINGLE_THREADED:
+        os.environ[name] = "1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import torch
+
+        torch.set_num_threads(1)
+
+
+class Grader:
+    """Grades targets from inside a warm session, as often as it is asked (watch mode loops)."""
+
+    def __init__(self, collection: Collection, runner: Runner, changed_files: tuple[str, ...]):
+        self.collection = collection
+        self.runner = runner
+        self.changed_files = changed_files
+
+    def grade(self, targets: list[Target], exercises: list[Exercise],
+              on_result: Callable[[int, ExerciseResult], None] | None = None,
+              on_target: Callable[[int, RunResult], None] | None = None,
+              on_wait: Callable[[], None] | None = None) -> list[RunResult]:
+        """Grade the exercises of every target that it holds, several processes at once.
+
+        on_result(n, result) follows each exercise of targets[n]; on_target(n, run) follows
+        its last one, while the other targets may still be graded.
+        """
+        started = time.monotonic()
+        jobs: list[Job] = []
+        owner: dict[str, int] = {}
+        wanted = [[ex for ex in exercises if t.holds(ex)] for t in targets]
+        results: dict[str, ExerciseResult] = {}
+        for n, (target, mine) in enumerate(zip(targets, wanted)):
+            for ex in mine:
+                lacking = absent(ex, target, [item.name for item in self.collection.for_exercise(ex)])
+                if lacking is not None:
+                    results[f"t{n}-{ex.id}"] = lacking
+                    if on_result:
+                        on_result(n, lacking)
+                    continue
+                job = Job(f"t{n}-{ex.id}", ex, target.folders, self.collection.for_exercise(ex), target.reset_hint)
+                jobs.append(job)
+                owner[job.key] = n
+        runs: dict[int, RunResult] = {}
+        left = [sum(1 for j in jobs if owner[j.key] == n) for n in range(len(targets))]
+
+        def done(job: Job, outcome: Outcome) -> None:
+            n = owner[job.key]
+            results[job.key] = self._judge(job, outcome, targets[n])
+            if on_result:
+                on_result(n, results[job.key])
+            left[n] -= 1
+            if not left[n]:
+                finish(n)
+
+        def finish(n: int) -> None:
+            graded = [results[f"t{n}-{ex.id}"] for ex in wanted[n]]
+            runs[n] = RunResult(targets[n].name, tuple(blame_earlier(graded, targets[n])), self.changed_files,
+                                time.monotonic() - started)
+            if on_target:
+                on_target(n, runs[n])
+
+        for n in range(len(targets)):
+            if not left[n]:
+                finish(n)
+        self.runner.run(jobs, on_done=done, on_wait=on_wait)
+        return [runs[n] for n in range(len(targets))]
+
+    def _judge(self, job: Job, outcome: Outcome, target: Target) -> ExerciseResult:
+        items = self.collection.for_exercise(job.exercise)
+        return judge(job.exercise, [item.name for item in items], outcome, target,
+                     self.collection.errors.get(job.exercise.id))
+
+
+def absent(ex: Exercise, target: Target, test_names: list[str]) -> ExerciseResult | None:
+    """The result of an exercise whose code the target lacks, or that uses one it lacks; None
+    for one that can be graded."""
+    why = target.absent.get(ex.path)
+    if why is None:
+        other = next((e for e in depends.uses(ex) if e.path in target.absent), None)
+        if other is None:
+            return None
+        why = f"{ex.name} uses your {other.name} (exercise {other.id}). {target.absent[other.path]}"
+    tests = tuple(TestResult(name, TestStatus.ERROR, why) for name in test_names)
+    return ExerciseResult(ex, Status.ERROR, 0.0, why, tests, target.file(ex))
+
+
+def blame_earlier(results: list[ExerciseResult], target: Target) -> list[ExerciseResult]:
+    """Each failing result, with the exercises it uses (in the target's files) that fail too."""
+    failing = {r.exercise.id: r.exercise for r in results if not r.passed}
+    if not failing:
+        return results  # nothing to explain: the files need not be read
+    needs: dict[str, set[str]] = {}
+    for chapter in target.chapters:
+        needs.update(depends.needs(target.folders[chapter.folder], chapter))
+    return [r if r.passed else replace(r, waiting_for=tuple(
+        failing[i] for i in sorted(needs.get(r.exercise.id, set()) & set(failing)))) for r in results]
+
+
+def in_session(work: Callable[[Grader], T], exercises: list[Exercise], *, timeout: float,
+               isolation: str | None = None, tests_dir: Path = TESTS, parallel: int | None = None) -> T:
+    """Start a warm session with the tests of `exercises`, return work(grader) from inside it, end it."""
+    warm_up()
+    fork = None if isolation is None else isolation == "fork"
+    runner = Runner(timeout=timeout, fork=fork, tests_dir=tests_dir, parallel=parallel)
+    changed = tuple(manifest.changed_files(ROOT))
+    try:
+        return run_session(lambda collection: work(Grader(collection, runner, changed)), tests_dir, exercises)
+    finally:
+        runner.close()
+
+
+def grade(targets: list[Target], exercises: list[Exercise], *, timeout: float, isolation: str | None = None,
+          tests_dir: Path = TESTS, on_result: Callable[[int, ExerciseResult], None] | None = None,
+          on_target: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
+    """Start a session, grade every target, end the session."""
+    return in_session(lambda grader: grader.grade(targets, exercises, on_result, on_target), exercises,
+                      timeout=timeout, isolation=isolation, tests_dir=tests_dir)

@@ -1,0 +1,77 @@
+"""What grading found, as data: each test's and each exercise's result, and the run's.
+
+Results are made once, by the grader (kata.grading.verdict and .engine), with every place
+in them already named as the learner knows it; the front ends only turn them into words
+(kata.feedback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..catalogue.course import Exercise
+from ..outcomes import Location, Status, TestStatus
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a test class, though pytest would think so
+
+    name: str
+    status: TestStatus
+    message: str = ""
+    location: Location | None = None
+    output: str = ""
+    output_cut: int = 0  # bytes of output not kept
+    properties: dict | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    exercise: Exercise
+    status: Status
+    score: float
+    message: str  # the first failure, without its place (see location)
+    tests: tuple[TestResult, ...]
+    file: str  # the exercise's file (or notebook) as the target holds it
+    location: Location | None = None  # the learner's line that the failure points at
+    seconds: float = 0.0
+    waiting_for: tuple[Exercise, ...] = ()  # exercises it uses that do not pass either
+
+    @property
+    def passed(self) -> bool:
+        return self.status == Status.PASS
+
+    @property
+    def failing(self) -> list[TestResult]:
+        return [t for t in self.tests if t.status != TestStatus.PASS]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    target: str  # how the graded folder is named in reports
+    exercises: tuple[ExerciseResult, ...]
+    changed_files: tuple[str, ...] = ()  # the kata's files that differ from its manifest
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.exercise.points for r in self.exercises)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.exercises) and all(r.passed for r in self.exercises)
+
+    def first_unfinished(self) -> ExerciseResult | None:
+        return next((r for r in self.exercises if not r.passed), None)
+
+    def chapters(self) -> list[tuple[int, list[ExerciseResult]]]:
+        """The results grouped by chapter, in course order."""
+        groups: dict[int, list[ExerciseResult]] = {}
+        for r in self.exercises:
+            groups.setdefault(r.exercise.chapter, []).append(r)
+        return list(groups.items())

@@ -1,0 +1,143 @@
+"""One pytest session for the grader's whole run.
+
+pytest starts, imports the tests and collects them once, in the grader's own process
+(no learner code runs there). The grader's work then happens inside the session, where
+every exercise is run in a separate process that starts from this warm state.
+
+Before that work starts, the session gets ready to be forked many times: the objects
+made so far are set aside from the garbage collector, and pytest is told not to format
+tracebacks that nobody reads (the grader explains exceptions itself).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from .. import ROOT
+from ..catalogue.course import Exercise, course
+from ..exercise_process import guard
+from ..exercise_process.run import RECORDER
+
+T = TypeVar("T")
+
+TESTS = ROOT / "tests"
+
+# Plugins the grader has no use for; some are slow (unraisableexception collects
+# garbage twice per session), others would print or write files.
+UNUSED_PLUGINS = [
+    "cacheprovider", "unraisableexception", "threadexception", "warnings", "terminal",
+    "faulthandler", "logging", "junitxml", "doctest", "pastebin", "stepwise", "lfplugin",
+    "nfplugin", "legacypath", "capture", "tmpdir", "setuponly", "setupplan",
+]
+
+
+@dataclass
+class Collection:
+    """The tests, collected once: each exercise's items in file order."""
+
+    tests_dir: Path
+    items: dict[str, list] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def for_exercise(self, ex: Exercise) -> list:
+        return self.items.get(ex.id, [])
+
+
+class _Session:
+    def __init__(self, body: Callable[[Collection], T], tests_dir: Path):
+        self.body = body
+        self.collection = Collection(tests_dir=tests_dir)
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.ran = False
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            ex = _exercise_of(Path(str(report.fspath)), self.collection.tests_dir)
+            if ex is not None:
+                self.collection.errors[ex.id] = str(report.longrepr)
+
+    def pytest_runtestloop(self, session):
+        for item in session.items:
+            ex = _exercise_of(item.path, self.collection.tests_dir)
+            if ex is not None:
+                self.collection.items.setdefault(ex.id, []).append(item)
+        _ready_to_fork(session)
+        self.ran = True
+        try:
+            self.result = self.body(self.collection)
+        except BaseException as exc:  # re-raised by run_session, outside pytest
+            self.error = exc
+        return True
+
+
+def _ready_to_fork(session) -> None:
+    """Make the many forks that follow cheap.
+
+    A forked process copies every memory page it writes to. The garbage collector
+    writes to every object it examines, so the objects of torch, pytest and the tests
+    are frozen out of its reach; and the runtime guards are installed here, once, instead
+    of in every fork. Each failing test would otherwise have
+    pytest format a long traceback, reading source files, that the grader never shows
+    (it explains the exception itself): pytest keeps one line instead.
+    """
+    gc.freeze()
+    guard.install_runtime_guards()
+    session.config.option.tbstyle = "no"
+    for item in session.items:
+        item.repr_failure = _one_line
+        item.location  # computed once here (pytest keeps it), not in every fork that reports
+
+
+def _one_line(excinfo, style=None) -> str:
+    return excinfo.exconly()
+
+
+def _exercise_of(path: Path, tests_dir: Path) -> Exercise | None:
+    try:
+        relative = path.resolve().relative_to(tests_dir.resolve()).as_posix()
+    except ValueError:
+        return None
+    return next((e for e in course().exercises if e.test_path == relative), None)
+
+
+def pytest_args(paths: list[str], tests_dir: Path) -> list[str]:
+    args = [
+        *paths,
+        "-c", str(Path(__file__).with_name("pytest.ini")),
+        "--rootdir", str(tests_dir),
+        "--confcutdir", str(tests_dir),
+        "--continue-on-collection-errors",
+        "--check-max-tb=0",
+        "-p", "pytest_check.plugin",
+    ]
+    for plugin in UNUSED_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    return args
+
+
+def run_session(body: Callable[[Collection], T], tests_dir: Path, exercises: list[Exercise]) -> T:
+    """Collect the tests of `exercises` once, then return body(collection), run inside the session."""
+    import pytest
+
+    paths = [str(tests_dir / ex.test_path) for ex in exercises if (tests_dir / ex.test_path).is_file()]
+    if not paths:  # pytest would collect the current folder instead
+        return body(Collection(tests_dir=tests_dir))
+    # The grader decides which plugins load, not the environment.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    state = _Session(body, tests_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = pytest.main(pytest_args(paths, tests_dir), plugins=[state, RECORDER])
+    if state.error is not None:
+        raise state.error
+    if not state.ran and code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C during collection, which pytest caught
+    return state.result

@@ -1,0 +1,82 @@
+"""From what an exercise's process reported to a verdict: status, score and message.
+
+A test counts as passed only when its own report says so. Tests without a report (the
+process hung, crashed or exited first) count as not passed, whatever the exit status.
+"""
+
+from __future__ import annotations
+
+from ..catalogue.course import Exercise
+from ..outcomes import Kind, Status, TestStatus
+from .results import ExerciseResult, TestResult
+from .runner import Outcome
+from .target import Target
+
+# No learner code runs before the first test starts.
+BEFORE_FIRST_TEST = (
+    "The grader could not run the tests of exercise {}: its process ended before the first "
+    "test ({}). This is not caused by your code; please report it (README.md, 'Reporting a "
+    "problem')."
+)
+
+
+def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
+          collection_error: str | None = None) -> ExerciseResult:
+    """The verdict on one exercise from its process's reports, with its places as the target names them."""
+    file = target.file(ex)
+    if collection_error is not None:
+        last = collection_error.strip().splitlines()[-1] if collection_error.strip() else ""
+        message = (f"The tests for exercise {ex.id} could not be loaded, so it cannot be graded. "
+                   f"This is a problem with the kata's tests, not your code: {last}")
+        return ExerciseResult(ex, Status.ERROR, 0.0, message, (), file)
+    by_name = {r.name: r for r in outcome.records}
+    tests: list[TestResult] = []
+    kinds: dict[str, Kind] = {}
+    for name in test_names:
+        record = by_name.get(name)
+        if record is None:
+            tests.append(TestResult(name, TestStatus.ERROR, _missing_message(name, outcome),
+                                    target.place(ex, outcome.where)))
+            continue
+        cut = max(0, record.output_size - len(record.output.encode()))
+        tests.append(TestResult(name, record.status, record.message, target.place(ex, record.location),
+                                record.output, cut, record.properties or None))
+        kinds[name] = record.kind
+    failing = [t for t in tests if t.status != TestStatus.PASS]
+    where = failing[0].location if failing else None
+    if not tests:
+        status, message = Status.ERROR, f"No tests were found for exercise {ex.id}."
+    elif not failing:
+        status, message = Status.PASS, ""
+    elif outcome.ended == "timeout":
+        status, message = Status.TIMEOUT, _missing_message(outcome.running or failing[0].name, outcome)
+        where = target.place(ex, outcome.where)
+    elif outcome.ended in ("crash", "exit") and outcome.running is None and not outcome.records:
+        status, message = Status.ERROR, BEFORE_FIRST_TEST.format(ex.id, outcome.detail)
+    elif outcome.ended in ("crash", "exit"):
+        status, message = Status.ERROR, _missing_message(outcome.running or failing[0].name, outcome)
+        where = target.place(ex, outcome.where)
+    elif kinds.get(failing[0].name) == Kind.NOT_STARTED and not any(t.status == TestStatus.PASS for t in tests):
+        status, message = Status.NOT_STARTED, failing[0].message
+    elif kinds.get(failing[0].name) == Kind.GRAVE:
+        status, message = Status.ERROR, failing[0].message
+    else:
+        status, message = Status.FAIL, failing[0].message
+    return ExerciseResult(ex, status, ex.points if status == Status.PASS else 0.0, message, tuple(tests), file,
+                          where, outcome.seconds)
+
+
+def _missing_message(name: str, outcome: Outcome) -> str:
+    if outcome.ended == "timeout":
+        return (f"{name} did not finish: {outcome.detail}. Look for a loop that never ends, a computation "
+                "far bigger than the exercise needs, or code that waits for ever.")
+    if outcome.ended == "crash":
+        return f"Python itself crashed while running {name}: {outcome.detail}."
+    if outcome.ended == "exit":
+        cause = ("Your code called os._exit()" if outcome.where is not None
+                 else "Your code probably called os._exit() or something like it")
+        return (f"The test process ended while running {name}: {outcome.detail}. {cause}; a test that does "
+                "not run to the end never counts as passed.")
+    if outcome.ended == "stopped":
+        return f"{name} was not run: {outcome.detail}."
+    return f"{name} did not report a result."

@@ -1,0 +1,1 @@
+"""Jupyter notebooks: made from the exercise files, checked from their kernels, graded like exercise folders."""

@@ -1,0 +1,229 @@
+"""Notebooks as something to grade: their marked answer cells become exercise files.
+
+A notebook made by `python grader.py notebooks` marks the cells the learner writes in
+(cell metadata `{"kata": {"exercise": "04", "role": "answer"}}`). To grade a notebook, or
+a folder of them (a chapter's, or one laid out like notebooks/ with a folder per chapter),
+each exercise's answer cells are written, under the imports of the untouched exercise
+file, to a scratch folder laid out like exercises/. That folder is graded like any other,
+with the same tests, isolation and time limit; the target records where each line came
+from, so reports name the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .. import UsageError
+from ..catalogue.course import Exercise, course
+from ..catalogue.stubs import pristine_stub
+from ..grading.target import Origin, Target, display_name
+
+ANSWER = "answer"
+
+
+def header_imports(ex: Exercise) -> list[ast.stmt]:
+    """The import statements of the untouched exercise file: what every answer runs under."""
+    tree = ast.parse(pristine_stub(ex))
+    return [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def header(ex: Exercise) -> str:
+    """The exercise's imports as source lines, exactly as the exercise file has them."""
+    return "\n".join(ast.unparse(n) for n in header_imports(ex))
+
+
+def read_notebook(path: Path) -> tuple[dict | None, str | None]:
+    """(the notebook, None) or (None, what is wrong with it, in plain words)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, f"it could not be read ({e.strerror or e})"
+    if not data.strip():
+        return None, "it is empty"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "it is not UTF-8 text, so it is not a notebook Jupyter saved"
+    try:
+        nb = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
+        return None, f"it is not valid JSON{where}, so it is not a notebook Jupyter saved"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells", nb.get("worksheets")), list):
+        return None, "it is JSON but not a Jupyter notebook (it has no list of cells)"
+    if nb.get("nbformat") != 4 or "cells" not in nb:
+        return None, (f"it is in an old notebook format (version {nb.get('nbformat')}); "
+                      "open it in a current Jupyter and save it again")
+    return nb, None
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
+
+
+def answer_cells(nb: dict) -> dict[str, list[str]]:
+    """Exercise id -> the sources of its answer cells, in notebook order."""
+    ids = {e.id for e in course().exercises}
+    found: dict[str, list[str]] = {}
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        metadata = cell.get("metadata")
+        mark = metadata.get("kata") if isinstance(metadata, dict) else None
+        if isinstance(mark, dict) and mark.get("role") == ANSWER and mark.get("exercise") in ids:
+            found.setdefault(mark["exercise"], []).append(_source(cell))
+    return found
+
+
+def problem_of(path: Path) -> str | None:
+    """What keeps the notebook at `path` from being graded, or None."""
+    nb, problem = read_notebook(path)
+    if problem is None and not answer_cells(nb):
+        problem = ("it has no cells marked as answers (the cell metadata that "
+                   "`python grader.py notebooks` writes is missing)")
+    return problem
+
+
+def cell_label(number: int, count: int) -> str:
+    return "your code cell" if count == 1 else f"your code cell {number}"
+
+
+def exercise_file(ex: Exercise, cells: list[str]) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    """The exercise file made of `cells` under the exercise's imports, and where each cell went."""
+    lines = header(ex).splitlines() + ["", ""]
+    spans = []
+    for n, source in enumerate(cells, 1):
+        body = source.splitlines() or [""]
+        spans.append((len(lines) + 1, len(lines) + len(body), cell_label(n, len(cells))))
+        lines += body + ["", ""]
+    return "\n".join(lines).rstrip("\n") + "\n", tuple(spans)
+
+
+def write_exercise(dest: Path, ex: Exercise, cells: list[str], notebook: str) -> Origin:
+    """Write `ex`'s file into dest/<its chapter folder>/; where its lines came from."""
+    text, spans = exercise_file(ex, cells)
+    (dest / ex.folder).mkdir(parents=True, exist_ok=True)
+    (dest / ex.path).write_text(text, encoding="utf-8")
+    return Origin(notebook, spans)
+
+
+def _notebooks(source: Path) -> list[Path]:
+    if source.is_file():
+        return [source]
+    found = sorted(p for p in source.iterdir() if p.suffix == ".ipynb" and p.is_file())
+    for chapter in course().chapters:
+        if (source / chapter.folder).is_dir():
+            found += sorted(p for p in (source / chapter.folder).iterdir() if p.suffix == ".ipynb" and p.is_file())
+    return found
+
+
+def notebooks_to_folder(source: Path, dest: Path, name_from: Path | None = None
+                        ) -> tuple[dict[str, Origin], dict[str, str]]:
+    """Write an exercise file into `dest` (laid out like exercises/) for every exercise found in
+    the notebook `source`, or in the notebooks of the folder `source` and of its chapter
+    folders. Returns where each came from ({Exercise.path: Origin}) and what is wrong with each
+    notebook that could not be used ({its name: why}). Names are relative to `name_from`."""
+    base = name_from or (source if source.is_dir() else source.parent)
+    problems: dict[str, str] = {}
+    taken: dict[str, tuple[Path, list[str]]] = {}
+    for path in _notebooks(source):
+        shown = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+        problem = problem_of(path)
+        if problem is not None:
+            problems[shown] = problem
+            continue
+        for ex_id, cells in answer_cells(read_notebook(path)[0]).items():
+            ex = course().find(ex_id)
+            if ex_id in taken:
+                first, _ = taken[ex_id]
+                keep, other = (path, first) if path.name == f"{ex.stem}.ipynb" else (first, path)
+                problems[other.relative_to(base).as_posix() if other.is_relative_to(base) else other.name] = (
+                    f"exercise {ex_id} is also in {keep.name}, which is graded instead")
+                if keep is first:
+                    continue
+            taken[ex_id] = (path, cells)
+    origins = {}
+    for ex_id, (path, cells) in taken.items():
+        ex = course().find(ex_id)
+        shown = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+        origins[ex.path] = write_exercise(dest, ex, cells, shown)
+    return origins, problems
+
+
+def is_notebook_target(path: Path) -> bool:
+    """A notebook file, or a folder with notebooks (itself or in its chapter folders) and none of the exercise files."""
+    if path.is_file():
+        return path.suffix == ".ipynb"
+    if not path.is_dir():
+        return False
+    folders = [path, *(path / c.folder for c in course().chapters)]
+    has_py = any((f / ex.file).exists() for f in folders for ex in course().exercises)
+    return not has_py and bool(_notebooks(path))
+
+
+def _attributed(ex: Exercise, name: str) -> bool:
+    base = Path(name).name
+    return base.startswith(ex.stem) or base.startswith(f"ex{ex.id}")
+
+
+def why_absent(ex: Exercise, folder: str, problems: dict[str, str]) -> str:
+    """Why no code for `ex` came from the notebooks in `folder`, and what to do about it."""
+    bad = next((name for name in problems if _attributed(ex, name)), None)
+    make = f"`python grader.py notebooks --out {folder}` (notebooks you have changed are kept)"
+    if bad is not None:
+        return (f"{bad} could not be graded: {problems[bad]}. Open it in Jupyter and save it "
+                f"again, or make a fresh one with {make}.")
+    others = "".join(f" ({name} was not used: {why}.)" for name, why in problems.items()
+                     if not any(_attributed(e, name) for e in course().exercises))
+    return (f"There is no notebook for exercise {ex.id} ({ex.name}) in {folder}: expected "
+            f"{ex.stem}.ipynb. Make it with {make}.{others}")
+
+
+def converted_target(work: Path, name: str, origins: dict[str, Origin], problems: dict[str, str],
+                     shown_folder: str, chapters: list[str]) -> Target:
+    """The target for a scratch folder of converted notebooks."""
+    absent = {ex.path: why_absent(ex, shown_folder, problems)
+              for ex in course().exercises if ex.folder in chapters and ex.path not in origins}
+    return Target(name, {c: work / c for c in chapters}, origins=origins, absent=absent)
+
+
+@contextlib.contextmanager
+def notebook_target(path: Path, chosen: list[Exercise]) -> Iterator[tuple[Target, list[Exercise]]]:
+    """A notebook, or a folder of them, as a target to grade, with the exercises to grade in it.
+
+    A single notebook is graded for the exercises it holds; the earlier exercises it uses
+    come from the notebooks beside it, as they do when its own check cell runs."""
+    folder = path if path.is_dir() else path.parent
+    shown = display_name(folder)
+    with tempfile.TemporaryDirectory(prefix="kata-notebooks-") as tmp:
+        work = Path(tmp)
+        if path.is_dir():
+            origins, problems = notebooks_to_folder(path, work)
+            chapters = [c.folder for c in course().chapters
+                        if any(o.split("/")[0] == c.folder for o in origins) or (path / c.folder).is_dir()]
+            chapters = chapters or [c.folder for c in course().chapters]
+            target = converted_target(work, shown, origins, problems, shown, chapters)
+            yield target, [ex for ex in chosen if target.holds(ex)]
+            return
+        nb, problem = read_notebook(path)
+        mine = [e for e in course().exercises if e.id in answer_cells(nb or {})]
+        if not mine:
+            raise UsageError(f"cannot grade '{path.name}': {problem_of(path)}")
+        asked = [e for e in chosen if e in mine]
+        if not asked:
+            raise UsageError(f"'{path.name}' holds exercise {', '.join(e.label for e in mine)} only")
+        origins, problems = notebooks_to_folder(folder, work)
+        for ex in mine:  # this notebook's own cells win over any other copy
+            origins.pop(ex.path, None)
+            (work / ex.path).unlink(missing_ok=True)
+        own, own_problems = notebooks_to_folder(path, work, name_from=folder)
+        origins.update(own)
+        problems.update(own_problems)
+        chapters = sorted({e.folder for e in mine})
+        yield converted_target(work, shown, origins, problems, shown, chapters), asked

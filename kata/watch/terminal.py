@@ -1,0 +1,118 @@
+"""The terminal of watch mode: keys as they are pressed, and a screen redrawn in place.
+
+On a terminal, keys arrive one by one (no Enter needed, not echoed) and the screen is
+redrawn to its size; from a pipe, each line's first letter is a key and each screen is
+written as plain lines. close() gives the terminal back exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import stat
+import sys
+import time
+from typing import TextIO
+
+CLEAR = "\x1b[H\x1b[2J"  # cursor to the top left, then clear the screen
+
+
+class Keys:
+    """Key presses from a terminal, or the first letter of each line from a pipe. With
+    neither, there are no keys and watching goes on."""
+
+    def __init__(self, stream: TextIO):
+        try:
+            self.fd: int | None = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None
+        self.tty = self.fd is not None and os.isatty(self.fd)
+        if self.fd is not None and not self.tty and stat.S_ISCHR(os.fstat(self.fd).st_mode):
+            self.fd = None  # /dev/null: no keys will ever come
+        self.saved: list | None = None
+        self.pending = ""
+        self.partial = ""
+        if self.tty and sys.platform != "win32":
+            import termios
+            import tty
+
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd, termios.TCSANOW)  # Ctrl-C still interrupts
+
+    def close(self) -> None:
+        if self.saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+            self.saved = None
+
+    def read(self, timeout: float) -> str | None:
+        """The next key, waiting at most `timeout` seconds; None if there was none."""
+        if not self.pending:
+            self._fill(timeout)
+        if not self.pending:
+            return None
+        key, self.pending = self.pending[0], self.pending[1:]
+        return key.lower()
+
+    def _fill(self, timeout: float) -> None:
+        if self.fd is None:
+            time.sleep(timeout)
+            return
+        if sys.platform == "win32":
+            self._fill_console(timeout)
+            return
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return
+        data = os.read(self.fd, 1024).decode(errors="ignore")
+        if not data:  # end of input: no more keys, but keep watching
+            self.fd = None
+            data = "\n"
+        if self.tty:
+            self.pending += data
+            return
+        *lines, self.partial = (self.partial + data).split("\n")
+        self.pending += "".join(line.strip()[:1] for line in lines)
+
+    def _fill_console(self, timeout: float) -> None:
+        if not self.tty:
+            self.fd = None
+            time.sleep(timeout)
+            return
+        import msvcrt
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if msvcrt.kbhit():
+                self.pending += msvcrt.getwch()
+                return
+            time.sleep(0.02)
+
+
+class Screen:
+    """Where watch mode writes: a screen redrawn in place on a terminal, else plain lines."""
+
+    def __init__(self, out: TextIO, redraw: bool):
+        self.out = out
+        self.redraw = redraw
+
+    def size(self) -> tuple[int, int]:
+        """(columns, rows) to draw in; plain lines are as wide as a report and never cut."""
+        if not self.redraw:
+            return 100, 10_000
+        size = shutil.get_terminal_size((80, 24))
+        return max(40, size.columns), max(10, size.lines)
+
+    def show(self, head: list[str], body: list[str], foot: list[str]) -> None:
+        """Head and foot always; the body cut to the rows between them, saying what was left out."""
+        if self.redraw:
+            _, rows = self.size()
+            room = rows - len(head) - len(foot) - 1
+            if len(body) > room:
+                left = len(body) - room + 1
+                body = body[:room - 1] + [f"  ... {left} more line{'s' if left > 1 else ''} (a taller window shows them)"]
+            self.out.write(CLEAR + "\n".join(head + body + foot) + "\n")
+        else:
+            self.out.write("\n".join(head + body + foot) + "\n\n")
+        self.out.flush()
