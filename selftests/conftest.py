@@ -78,7 +78,8 @@ def write_stubs(dest: Path) -> Path:
 def copy_kata(dest: Path) -> Path:
     """A working copy of the kata (grader, tests, solutions, untouched exercises), to change or write in."""
     dest.mkdir(parents=True)
-    shutil.copy2(ROOT / "grader.py", dest / "grader.py")
+    for name in ("grader.py", "pyproject.toml"):
+        shutil.copy2(ROOT / name, dest / name)
     for name in ("kata", "tests", "solutions"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     write_stubs(dest / "exercises")

@@ -1,15 +1,14 @@
-"""The README of a student release: how to set up, work and check, with the chapter's
-exercises listed from the metadata."""
+"""The README of a student release: how to set up, work and check, with the exercises of the
+chapters handed out listed from the metadata."""
 
 from __future__ import annotations
 
 from ..catalogue.course import Chapter
 
 TEMPLATE = """\
-# PyTorch gradients kata
+# PyTorch kata
 
-Learn PyTorch's autograd by doing. You write {count} small functions, from a tensor that
-records its operations to a linear regression trained by your own gradient descent, and
+Learn PyTorch by doing. You write {count} small functions and classes, and
 `python grader.py` tells you after every change what works, what does not, and why.
 
 {title}
@@ -32,7 +31,7 @@ python grader.py
 ## How it works
 
 1. Open the first unfinished exercise in `exercises/` (the grader names it). Its docstrings
-   explain the idea, the function to write, and which PyTorch documentation to read.
+   explain the idea, the function or class to write, and which PyTorch documentation to read.
 2. Replace the stub (the two lines marked `EXERCISE`) with your code. Keep the function's
    name and signature, and keep all of your code inside the exercise files: they are what
    gets graded.
@@ -47,22 +46,21 @@ python grader.py
 | `python grader.py check -v` | every failure in full, not only the first |
 | `python grader.py watch` | check the exercise you are on again every time you save |
 | `python grader.py list` | every exercise with its status and points |
-| `python grader.py hint 4` | the next hint for exercise 04 |
+| `python grader.py hint 4` | the next hint for exercise 04; `hint 4 1` shows hint 1 again |
 | `python grader.py reset 4` | start exercise 04 again from its stub (your work is kept in a backup) |
 | `python grader.py notebooks` | one Jupyter notebook per exercise in `notebooks/`, if you prefer to work there |
 | `python grader.py --help` | every command and option |
 
 ## The exercises
 
-| # | function | points | what you learn |
+| # | name | points | what you learn |
 | --- | --- | --- | --- |
 {rows}
 
 ## Grading
 
 Your instructor grades your files in `exercises/` (or your notebooks) with the same tests,
-and perhaps a few more.
-Changing the files in `tests/` or `kata/` does not change your grade: the grader notices
+and perhaps a few more. Changing the files in `tests/` or `kata/` does not change your grade: the grader notices
 such changes and says so, and your instructor grades with the original files.
 """
 
