@@ -110,31 +110,15 @@ def _become_subreaper() -> None:
 
 
 def child_processes() -> list[int]:
-    """The processes this process started that still run (or have not been reaped)."""
-    me = os.getpid()
+    """The processes this process started that still run (or have not been reaped); Linux
+    lists them, and elsewhere there is no sweep to do (see _become_subreaper)."""
     found = []
-    try:  # Linux lists a process's children: one read instead of one per process
-        for tid in os.listdir(f"/proc/{me}/task"):
-            with open(f"/proc/{me}/task/{tid}/children", "rb") as f:
-                found += [int(pid) for pid in f.read().split()]
-        return found
-    except (OSError, ValueError):
-        found = []
     try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 2 and int(fields[1]) == me:
-            found.append(int(entry))
+        for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+            with open(f"/proc/{os.getpid()}/task/{tid}/children", "rb") as f:
+                found += [int(pid) for pid in f.read().split()]
+    except (OSError, ValueError):
+        return []
     return found
 
 
@@ -294,33 +278,33 @@ class Runner:
             elif a.proc is not None:
                 self._read_file(a)
 
+    @staticmethod
+    def _available(fd: int | None) -> bytes:
+        """What can be read from `fd` now, without waiting: at most 4 MiB, so that a process
+        that prints without end cannot keep the runner from the others and from the clock."""
+        data = b""
+        for _ in range(64 if fd is not None else 0):
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            data += chunk
+        return data
+
     def _read_output(self, a: _Active) -> None:
         """Keep the start of what the learner's code prints, and count the rest."""
-        while a.out is not None:
-            try:
-                chunk = os.read(a.out, 1 << 16)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                chunk = b""
-            if not chunk:
-                return
-            a.printed += chunk[:max(0, 4 * KEEP_OUTPUT - len(a.printed))]
-            a.printed_size += len(chunk)
+        chunk = self._available(a.out)
+        a.printed += chunk[:max(0, 4 * KEEP_OUTPUT - len(a.printed))]
+        a.printed_size += len(chunk)
 
     def _read_events(self, a: _Active) -> None:
-        while a.fd is not None:
-            try:
-                chunk = os.read(a.fd, 1 << 16)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                chunk = b""
-            if not chunk:
-                return
-            a.buffer += chunk
-            *lines, a.buffer = a.buffer.split(b"\n")
-            self._take(a, lines)
+        a.buffer += self._available(a.fd)
+        *lines, a.buffer = a.buffer.split(b"\n")
+        self._take(a, lines)
 
     def _read_file(self, a: _Active) -> None:
         """New complete lines of a fresh process's events file."""
