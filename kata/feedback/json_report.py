@@ -31,7 +31,7 @@ def exercise_json(r: ExerciseResult) -> dict:
         "status": str(r.status), "score": r.score, "max_score": ex.points,
         "message": message(r), "location": _location(r.location),
         "waiting_for": [e.id for e in r.waiting_for], "seconds": round(r.seconds, 3),
-        "tests": [test_json(t) for t in r.tests],
+        "cpu_seconds": r.cpu_seconds, "tests": [test_json(t) for t in r.tests],
     }
 
 

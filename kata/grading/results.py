@@ -36,6 +36,7 @@ class ExerciseResult:
     file: str  # the exercise's file (or notebook) as the target holds it
     location: Location | None = None  # the learner's line that the failure points at
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the exercise's process
     waiting_for: tuple[Exercise, ...] = ()  # exercises it uses that do not pass either
 
     @property

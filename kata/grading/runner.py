@@ -62,6 +62,7 @@ class Outcome:
     detail: str = ""
     where: Location | None = None  # the learner's line it was stuck at, crashed at or exited from
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the process used, as it reported when it was done
 
 
 @dataclass
@@ -413,8 +414,9 @@ class Runner:
         stop = next((e for e in a.events if e.get("event") == "stopped"), None)
         if stop is not None:
             return Outcome(records, running, "stopped", stop.get("reason", ""), None, seconds)
-        if any(e.get("event") == "done" for e in a.events):
-            return Outcome(records, None, "done", "", None, seconds)
+        done = next((e for e in a.events if e.get("event") == "done"), None)
+        if done is not None:
+            return Outcome(records, None, "done", "", None, seconds, float(done.get("cpu", 0.0)))
         if timed_out and starting:
             return Outcome(records, None, "timeout",
                            f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s",

@@ -63,7 +63,7 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
     else:
         status, message = Status.FAIL, failing[0].message
     return ExerciseResult(ex, status, ex.points if status == Status.PASS else 0.0, message, tuple(tests), file,
-                          where, outcome.seconds)
+                          where, outcome.seconds, outcome.cpu)
 
 
 def _missing_message(name: str, outcome: Outcome) -> str:
