@@ -97,7 +97,7 @@ class Watch:
     # --- grading -----------------------------------------------------------------
 
     def _check(self, exercises: list[Exercise]) -> list[ExerciseResult]:
-        started = time.monotonic()
+        started, shown = time.monotonic(), self.extra
         self.checking = exercises
         self.draw()
         try:
@@ -107,7 +107,8 @@ class Watch:
         for r in results:
             self.results[r.exercise.id] = r
         self.checked = (time.strftime("%H:%M:%S"), time.monotonic() - started)
-        self.extra = []
+        if self.extra is shown:  # a hint asked for during the check stays
+            self.extra = []
         return results
 
     def _during_check(self) -> None:
