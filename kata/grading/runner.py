@@ -50,6 +50,7 @@ class Job:
     folders: dict[str, Path]  # chapter folder name -> the folder graded for it
     items: list = field(default_factory=list)  # the exercise's collected tests (fork only)
     reset_hint: str = ""
+    example: Path | None = None  # a notebook's Try-it cell, run instead of the tests
 
 
 @dataclass
@@ -214,7 +215,7 @@ class Runner:
         return self._start_fork(job) if self.fork else self._start_fresh(job)
 
     def _start_fork(self, job: Job) -> _Active:
-        from ..exercise_process import run
+        from ..exercise_process import example, run
 
         events_read, events_write = os.pipe()
         out_read, out_write = os.pipe()
@@ -229,7 +230,11 @@ class Runner:
                 os.dup2(out_write, 1)
                 os.dup2(out_write, 2)
                 run.isolate(self.workdir / f"{job.key}.fault")
-                run.grade(job.exercise, job.items, job.folders, job.reset_hint, run.pipe_sender(events_write))
+                send = run.pipe_sender(events_write)
+                if job.example is not None:
+                    example.run(job.exercise, job.folders, job.example, send)
+                else:
+                    run.grade(job.exercise, job.items, job.folders, job.reset_hint, send)
             finally:
                 os._exit(0)
         os.close(events_write)
@@ -251,6 +256,7 @@ class Runner:
             "--folders", json.dumps({k: str(v) for k, v in job.folders.items()}),
             "--reset-hint", job.reset_hint, "--events", str(events),
             "--fault", str(self.workdir / f"{job.key}.fault"),
+            *(["--example", str(job.example)] if job.example is not None else []),
         ]
         kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
         if sys.platform == "win32":

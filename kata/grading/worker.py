@@ -1,11 +1,13 @@
 """One exercise graded in a fresh Python: the fallback where the system cannot fork.
 
     python -P -m kata.grading.worker --tests T --exercise ID --folders JSON --events FILE --fault F
+        [--example CELL]
 
 kata.grading.runner starts it. It collects only the exercise's test file, then grades
 exactly as a forked process does (kata.exercise_process.run: the same guards and
-tripwire), and appends one JSON line per event to FILE. Its first line, "ready", tells
-the runner that Python and torch have started, so the exercise's time limit runs from there.
+tripwire), or runs a notebook's Try-it cell instead (kata.exercise_process.example), and
+appends one JSON line per event to FILE. Its first line, "ready", tells the runner that
+Python and torch have started, so the exercise's time limit runs from there.
 """
 
 from __future__ import annotations
@@ -43,13 +45,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reset-hint", default="")
     p.add_argument("--events", required=True, type=Path)
     p.add_argument("--fault", required=True, type=Path)
+    p.add_argument("--example", type=Path)
     return p.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
     from ..catalogue.course import course
-    from ..exercise_process import run
+    from ..exercise_process import example, run
     from .engine import warm_up
     from .session import run_session
 
@@ -64,7 +67,10 @@ def main(argv: list[str]) -> int:
         run.isolate(args.fault)
         send({"event": "ready"})
         folders = {name: Path(folder) for name, folder in args.folders.items()}
-        run.grade(ex, collection.for_exercise(ex), folders, args.reset_hint, send)
+        if args.example is not None:
+            example.run(ex, folders, args.example, send)
+        else:
+            run.grade(ex, collection.for_exercise(ex), folders, args.reset_hint, send)
 
     run_session(body, args.tests, [ex])
     return 0
