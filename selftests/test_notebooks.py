@@ -8,7 +8,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import time
 import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,14 +23,16 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import v4
 
-from conftest import ROOT, course, run_grader, write_stubs
+from conftest import ROOT, copy_solutions, course, replace_function, run_grader, write_stubs
 
 from kata.catalogue.stubs import stubify
+from kata.feedback.notebook import WIDTH
 from kata.feedback.report import render
 from kata.feedback.style import Style
 from kata.grading.results import ExerciseResult, RunResult, TestResult
+from kata.grading.runner import DEFAULT_TIMEOUT
 from kata.grading.target import Target
-from kata.notebooks import build, convert
+from kata.notebooks import build, convert, server
 from kata.outcomes import Location, Status, TestStatus
 
 CHAPTER = course().chapters[0]
@@ -107,47 +113,100 @@ def test_later_exercises_load_the_earlier_functions_from_their_notebooks(made):
 class Executed:
     nb: dict
     alive: bool
+    seconds: list[float]  # per cell
 
 
-async def _execute(path: Path, scratch: Path, extra: tuple[str, ...] = ()) -> Executed:
+def kernel_env(scratch: Path, **more: str) -> dict[str, str]:
+    """A kernel's environment: this kata first on the path (not an installed one), and the
+    temporary files, the checker's socket among them, in `scratch`."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(scratch), **more)
+
+
+async def _execute(path: Path, scratch: Path, extra: tuple[str, ...] = (), **env: str) -> Executed:
     """Run every cell of the notebook in its own kernel, then the `extra` cells; stop at any error.
     The kernel is killed at the end, so its temporary files go to `scratch`."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_SECONDS, kernel_name="python3", shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
-    async with client.async_setup_kernel(env=dict(os.environ, TMPDIR=str(scratch))):
+    seconds = []
+    async with client.async_setup_kernel(env=kernel_env(scratch, **env)):
         for source in extra:
             nb.cells.append(v4.new_code_cell(source))
         for index, cell in enumerate(nb.cells):
-            await client.async_execute_cell(cell, index)
+            started = time.monotonic()
+            await client.async_execute_cell(cell, index, store_history=True)
+            seconds.append(time.monotonic() - started)
         alive = await client.km.is_alive()
-    return Executed(nb, alive)
+    return Executed(nb, alive, seconds)
 
 
-# Run after the unsolved training notebook, in its kernel: a mistake, then a missing notebook.
+# Run after the unsolved training notebook, in its kernel: a mistake, a name that is no
+# exercise, a missing notebook, then the checker a kernel starts where it cannot share one.
 AFTERWARDS = (
     "def train(x, y, lr=0.01, epochs=100):\n    losses = []\n    return undefined_name\n",
     'kata.check("09")',
+    'kata.check("mse")',
     'import os\nos.remove("ex05_init_params.ipynb")\ninit_params = kata.earlier("init_params")',
     'kata.check("09")',
+    'kata.server.address = lambda: None\nkata.check("04")',
+)
+
+
+ENDLESS = "def mse_loss(y_pred, y):\n    n = 0\n    while True:\n        n += 1\n"
+SUMS = "def mse_loss(y_pred, y):\n    return ((y_pred - y) ** 2).sum()\n"
+
+
+def made_with(tmp: Path, name: str, code: str) -> Path:
+    """Chapter 1's notebooks made from the solutions with the function `name` replaced by `code`."""
+    replace_function(copy_solutions(tmp / "files"), name, code)
+    run = run_grader("notebooks", "--target", str(tmp / "files"), "--out", str(tmp / "notebooks"))
+    assert run.returncode == 0, run.stdout + run.stderr
+    return tmp / "notebooks" / CHAPTER.folder
+
+
+def edited(answer: str) -> str:
+    """A cell that does what a learner does who changes the code cell and saves the notebook,
+    without running the cell."""
+    return ("import nbformat\n"
+            "nb = nbformat.read(__session__, as_version=4)\n"
+            "[cell] = [c for c in nb.cells if c.metadata.get('kata', {}).get('role') == 'answer']\n"
+            f"cell.source = {answer!r}\n"
+            "nbformat.write(nb, __session__)")
+
+
+AFTER_AN_EDIT = (
+    edited("def mse_loss(y_pred, y):\n    return (y_pred - y).abs().mean()\n"),
+    'kata.check("04")',
+    '%%try_it 04\nprint(mse_loss(torch.tensor([3.0]), torch.tensor([1.0])).item())',
+    SUMS,  # run, not saved
+    'kata.check("04")',
 )
 
 
 @pytest.fixture(scope="session")
 def executed(made, tmp_path_factory) -> dict[str, Executed]:
-    """Every solved notebook, and the unsolved training notebook (then AFTERWARDS in the same
-    kernel), each in its own kernel, a few at once."""
-    jobs = {f"solved {p.name}": (p, ()) for p in sorted(made["solutions"].glob("*.ipynb"))}
+    """Every solved notebook; the unsolved training notebook, then AFTERWARDS in its kernel; the
+    notebook of an mse_loss that never returns; the training notebook beside an mse_loss that
+    sums; and a solved, renamed mse_loss notebook, then AFTER_AN_EDIT in its kernel (its name
+    given as JupyterLab gives it). Each in its own kernel, a few at once, all with one checker."""
+    jobs = {f"solved {p.name}": (p, (), {}) for p in sorted(made["solutions"].glob("*.ipynb"))}
     unsolved = shutil.copytree(made["exercises"], tmp_path_factory.mktemp("unsolved") / "notebooks")
-    jobs["unsolved ex09_train.ipynb"] = (unsolved / "ex09_train.ipynb", AFTERWARDS)
+    jobs["unsolved ex09_train.ipynb"] = (unsolved / "ex09_train.ipynb", AFTERWARDS, {})
+    endless = made_with(tmp_path_factory.mktemp("endless"), "mse_loss", ENDLESS)
+    jobs["endless ex04_mse_loss.ipynb"] = (endless / "ex04_mse_loss.ipynb", (), {})
+    sums = made_with(tmp_path_factory.mktemp("sums"), "mse_loss", SUMS)
+    jobs["sums ex09_train.ipynb"] = (sums / "ex09_train.ipynb", (), {})
+    renamed = shutil.copytree(made["solutions"], tmp_path_factory.mktemp("renamed") / "notebooks")
+    mine = (renamed / "ex04_mse_loss.ipynb").rename(renamed / "my loss.ipynb")
+    jobs["edited my loss.ipynb"] = (mine, AFTER_AN_EDIT, {"JPY_SESSION_NAME": str(mine)})
     scratch = tmp_path_factory.mktemp("kernel-tmp")
 
     async def run_all() -> dict[str, Executed]:
         gate = asyncio.Semaphore(KERNELS_AT_ONCE)
 
-        async def one(path: Path, extra: tuple[str, ...]) -> Executed:
+        async def one(path: Path, extra: tuple[str, ...], env: dict[str, str]) -> Executed:
             async with gate:
-                return await _execute(path, scratch, extra)
+                return await _execute(path, scratch, extra, **env)
 
         results = await asyncio.gather(*(one(*job) for job in jobs.values()))
         return dict(zip(jobs, results))
@@ -165,6 +224,14 @@ def test_every_solved_notebook_runs_without_error_and_passes_its_check(executed)
         assert f"Exercise {ex.id} ({ex.name}): passed" in report, report
 
 
+def test_the_try_it_cells_show_what_the_example_prints(executed):
+    run = executed["solved ex09_train.ipynb"]
+    [cell] = roles(run.nb, "try")
+    assert cell.source.startswith('%%try_it 09\n')
+    text = printed(cell)
+    assert "epoch  10  loss 1.175107" in text and "w = 1.846347, b = 0.451757" in text, text
+
+
 def test_the_training_notebook_plots_the_loss_and_the_line(executed):
     plot = roles(executed["solved ex09_train.ipynb"].nb, "plot")[0]
     assert any("image/png" in o.get("data", {}) for o in plot["outputs"]), plot["outputs"]
@@ -176,7 +243,7 @@ def test_an_unsolved_notebook_reports_not_started_and_its_kernel_lives_on(execut
     assert "Exercise 09 (train): not started" in report, report
     assert "Write your code in the cell under Your code" in report
     assert "Exercise 09 (train) is not done yet" in printed(roles(run.nb, "try")[0])
-    wrong, missing, unchecked = (printed(c) for c in run.nb.cells[-3:])
+    wrong, unknown, missing, unchecked, own = (printed(c) for c in run.nb.cells[-5:])
     assert "NameError" in wrong and "your code cell, line 3" in wrong, wrong
     assert "Traceback" not in wrong
     assert "There is no notebook for exercise 05 (init_params)" in missing, missing
@@ -184,12 +251,163 @@ def test_an_unsolved_notebook_reports_not_started_and_its_kernel_lives_on(execut
     assert run.alive
 
 
+def test_a_name_that_is_no_exercise_gets_one_line_that_suggests_the_right_one(executed):
+    cell = executed["unsolved ex09_train.ipynb"].nb.cells[-4]
+    assert cell.source == 'kata.check("mse")'
+    assert [o["output_type"] for o in cell["outputs"]] == ["stream"]  # no traceback
+    assert printed(cell) == "Unknown exercise 'mse': did you mean mse_loss (04)?\n"
+
+
+def test_where_a_checker_cannot_be_shared_the_kernel_starts_its_own(executed):
+    own = printed(executed["unsolved ex09_train.ipynb"].nb.cells[-1])
+    assert "Exercise 04 (mse_loss): not started" in own, own
+
+
+def test_an_endless_loop_stops_the_try_it_cell_and_the_check_but_not_the_notebook(executed):
+    run = executed["endless ex04_mse_loss.ipynb"]
+    tried = printed(roles(run.nb, "try")[0])
+    assert f"This cell was stopped: it was still running after {DEFAULT_TIMEOUT:g} s" in tried, tried
+    assert re.search(r"Look at your code cell, line [34]\.", tried), tried  # inside the loop
+    [check] = roles(run.nb, "check")
+    report = printed(check)
+    assert "Exercise 04 (mse_loss): timed out" in report and re.search(r"your code cell, line [34]", report)
+    assert run.seconds[run.nb.cells.index(check)] < DEFAULT_TIMEOUT + 20
+    assert run.alive
+
+
+def test_the_try_it_cell_and_the_check_use_the_same_code(executed, tmp_path):
+    """Beside an mse_loss that sums, the training notebook's Try-it prints what the files print,
+    and its check says what `python grader.py check` says of the files."""
+    run = executed["sums ex09_train.ipynb"]
+    files = replace_function(copy_solutions(tmp_path / "files"), "mse_loss", SUMS).parents[1]
+    as_script = subprocess.run([sys.executable, "-m", f"files.{CHAPTER.folder}.ex09_train"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=120)
+    assert printed(roles(run.nb, "try")[0]) == as_script.stdout != ""
+    graded = run_grader("check", "9", "--target", str(files), "--json", str(tmp_path / "r.json"))
+    [result] = json.loads((tmp_path / "r.json").read_text())["exercises"]
+    message = next(t["message"] for t in result["tests"] if t["status"] != "pass")
+    report = printed(roles(run.nb, "check")[0])
+    assert "Exercise 09 (train): failed" in report and graded.returncode == 1
+    assert " ".join(message.split()) in " ".join(report.split()), (message, report)
+
+
+def test_a_check_says_when_the_cell_changed_after_it_was_run(executed):
+    run = executed["edited my loss.ipynb"]
+    _, check, tried, _, rerun = (printed(c) for c in run.nb.cells[-5:])
+    note = "the cell that defines mse_loss has changed since you last ran it"
+    assert f"Note: {note}, and this check graded the version you ran" in " ".join(check.split())
+    assert "Exercise 04 (mse_loss): passed" in check  # the version that ran, not the one saved
+    assert f"Note: {note}, and this cell used the version you ran" in " ".join(tried.split())
+    assert tried.endswith("4.0\n")  # (3 - 1) ** 2, by the version that ran
+    assert "has changed" not in rerun and "Exercise 04 (mse_loss): failed" in rerun, rerun  # run since the save
+
+
+def test_messages_fit_the_notebook(executed):
+    """Every line the kata prints fits the notebook (what the learner's code prints is theirs)."""
+    ours = [c for run in executed.values() for c in run.nb.cells if c.cell_type == "code" and "kata." in c.source]
+    ours += roles(executed["endless ex04_mse_loss.ipynb"].nb, "try")
+    for cell in ours:
+        for line in printed(cell).splitlines():
+            assert len(line) <= WIDTH, line
+
+
+def checkers(scratch: Path) -> list[int]:
+    """The checkers that kernels with their temporary files in `scratch` have started (not
+    their short-lived forks, which grade one exercise each)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if (b"kata.notebooks.server" in (entry / "cmdline").read_bytes()
+                    and f"TMPDIR={scratch}".encode() in (entry / "environ").read_bytes().split(b"\0")):
+                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    return sorted(pid for pid, parent in found.items() if parent not in found)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes through /proc")
+def test_open_notebooks_share_one_checker_which_outlives_a_kernel_and_ends_with_the_last(made, tmp_path):
+    """Three open notebooks, one checker. An interrupt stops a Try-it cell's wait at once; the
+    checker serves on when a kernel ends, is started again when it was killed (its socket left
+    behind), and ends soon after the last kernel."""
+    # A short folder: a socket's path has a limit of about 100 bytes, and tmp_path's is long.
+    scratch = Path(tempfile.mkdtemp(prefix="kata-test-"))
+    folder = shutil.copytree(made["solutions"], tmp_path / "notebooks")
+    names = ["ex04_mse_loss", "ex06_predict", "ex09_train"]
+
+    async def scenario() -> None:
+        clients = {}
+        for name in names:
+            nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+            client = NotebookClient(nb, timeout=CELL_SECONDS, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folder)}})
+            client.km = client.create_kernel_manager()
+            await client.async_start_new_kernel(env=kernel_env(scratch))
+            await client.async_start_new_kernel_client()
+            clients[name] = (client, nb)
+
+        async def run(name: str, *roles_: str) -> str:
+            client, nb = clients[name]
+            for index, cell in enumerate(nb.cells):
+                if cell.metadata.get("kata", {}).get("role") in roles_:
+                    await client.async_execute_cell(cell, index, store_history=True)
+            return printed(roles(nb, roles_[-1])[0])
+
+        async def added(name: str, source: str, tags: tuple[str, ...] = ()) -> dict:
+            client, nb = clients[name]
+            nb.cells.append(v4.new_code_cell(source, metadata={"tags": list(tags)}))
+            await client.async_execute_cell(nb.cells[-1], len(nb.cells) - 1, store_history=True)
+            return nb.cells[-1]
+
+        async def interrupted(name: str, source: str) -> tuple[dict, float]:
+            """Run `source` in a new cell, and interrupt the kernel a second later; (the cell,
+            the seconds it took)."""
+            started = time.monotonic()
+            running = asyncio.create_task(added(name, source, ("raises-exception",)))
+            await asyncio.sleep(1)
+            await clients[name][0].km.interrupt_kernel()
+            return await running, time.monotonic() - started
+
+        try:
+            await asyncio.gather(*(run(name, "setup") for name in names))
+            for name in names:
+                assert "passed" in await run(name, "answer", "check")
+            [checker] = checkers(scratch)
+            assert b"--socket" in Path(f"/proc/{checker}/cmdline").read_bytes()
+            first = names[0]
+            await added(first, ENDLESS)
+            cell, seconds = await interrupted(first, "%%try_it 04\nmse_loss(1, 2)")
+            assert [o.get("ename") for o in cell["outputs"] if o["output_type"] == "error"] == ["KeyboardInterrupt"]
+            assert seconds < DEFAULT_TIMEOUT / 2 and await clients[first][0].km.is_alive()
+            await clients[first][0].km.shutdown_kernel(now=True)  # the kernel that started it, perhaps
+            assert "passed" in await run(names[1], "check")  # once the checker has stopped that loop
+            assert checkers(scratch) == [checker]
+            os.kill(checker, signal.SIGKILL)
+            assert "passed" in await run(names[2], "check")
+            assert len(checkers(scratch)) == 1
+        finally:
+            for client, _ in clients.values():
+                if await client.km.is_alive():
+                    await client.km.shutdown_kernel(now=True)
+
+    try:
+        asyncio.run(scenario())
+        deadline = time.monotonic() + 3 * server.POLL_SECONDS + 5
+        while checkers(scratch) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert checkers(scratch) == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def test_the_plot_cell_without_matplotlib_says_how_to_get_it(made, monkeypatch, capsys):
     nb = nbformat.read(made["solutions"] / "ex09_train.ipynb", as_version=4)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     fake_torch = types.SimpleNamespace(tensor=list)
-    exec(roles(nb, "plot")[0]["source"], {"torch": fake_torch, "train": lambda x, y: (None, None, [1.0])})
+    magic, code = roles(nb, "plot")[0]["source"].split("\n", 1)
+    assert magic == "%%try_it 09"
+    exec(code, {"torch": fake_torch, "train": lambda x, y: (None, None, [1.0])})
     assert 'python -m pip install -e ".[plot]"' in capsys.readouterr().out
 
 

@@ -26,6 +26,7 @@ from ..catalogue.course import Exercise
 from ..catalogue.depends import uses
 from ..catalogue.stubs import STUB_MARK
 from ..files import BACKUPS, backup, write_atomically
+from ..grading.runner import DEFAULT_TIMEOUT
 from ..grading.target import Target, display_name
 from .convert import header_imports
 
@@ -173,7 +174,8 @@ def how_markdown(ex: Exercise) -> str:
         "**How this notebook works.** Run the cells from top to bottom (Shift-Enter runs one). "
         "Write your function in the cell under *Your code* and run it, then run the check at the "
         "end: it runs the kata's tests against your code as it stands in this notebook, in a "
-        "separate process (so a mistake can't break this notebook), and tells you what to fix."
+        "separate process (so a mistake can't break this notebook), and tells you what to fix. "
+        "The *Try it* cell runs your function the same way."
     )
     if earlier:
         listed = ", ".join(f"`{e.name}` (exercise {e.id})" for e in earlier)
@@ -192,13 +194,26 @@ def how_markdown(ex: Exercise) -> str:
     return text
 
 
+def try_markdown(ex: Exercise) -> str:
+    return ("## Try it\n\nYour function on the chapter's example. The first line, "
+            f"`%%try_it {ex.id}`, runs the cell beside this notebook, with your code cell as you last "
+            f"ran it and the grader's time limit: an endless loop is stopped after {DEFAULT_TIMEOUT:g} s "
+            "instead of hanging the notebook. The cell sees what your code cell sees (the imports "
+            "of the first code cell, your functions), not the other variables of the notebook.")
+
+
+def try_cell(ex: Exercise, code: str) -> str:
+    """A cell that runs the learner's code: through the checker, under the time limit."""
+    return f"%%try_it {ex.id}\n{code}"
+
+
 PLOT = '''\
 try:
     import matplotlib.pyplot as plt
 except ImportError:
     plt = None
     print("To see the plots, install matplotlib: python -m pip install -e \\".[plot]\\" "
-          "in the kata's folder, then restart this notebook's kernel.")
+          "in the kata's folder, then run this cell again.")
 
 x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
 y = 2 * x
@@ -223,8 +238,9 @@ else:
 EXTRAS = {
     "train": [
         ("markdown", "plot-intro", "## See it learn\n\nThe loss falling epoch by epoch, and the "
-                                   "line your `train` found against the data (this cell needs "
-                                   "matplotlib; the check does not)."),
+                                   "line your `train` found against the data. Like *Try it*, this "
+                                   "cell runs beside the notebook (it needs matplotlib; the check "
+                                   "does not)."),
         ("code", "plot", PLOT),
     ],
 }
@@ -244,10 +260,9 @@ def build(ex: Exercise, source: str):
         _code(ex, "answer", parts.answer),
     ]
     if parts.example:
-        nb.cells += [_md(ex, "try-intro", "## Try it\n\nYour function on the chapter's example."),
-                     _code(ex, "try", parts.example)]
+        nb.cells += [_md(ex, "try-intro", try_markdown(ex)), _code(ex, "try", try_cell(ex, parts.example))]
     for kind, role, text in EXTRAS.get(ex.name, []):
-        nb.cells.append((_md if kind == "markdown" else _code)(ex, role, text))
+        nb.cells.append(_md(ex, role, text) if kind == "markdown" else _code(ex, role, try_cell(ex, text)))
     nb.cells += [
         _md(ex, "check-intro",
             "## Check your work\n\nRun your code cell first, then this one. Stuck? Run "

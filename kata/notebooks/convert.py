@@ -62,7 +62,8 @@ def read_notebook(path: Path) -> tuple[dict | None, str | None]:
     return nb, None
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A cell's text, whether the notebook keeps it as one string or as a list of lines."""
     source = cell.get("source", "")
     return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
@@ -77,7 +78,7 @@ def answer_cells(nb: dict) -> dict[str, list[str]]:
         metadata = cell.get("metadata")
         mark = metadata.get("kata") if isinstance(metadata, dict) else None
         if isinstance(mark, dict) and mark.get("role") == ANSWER and mark.get("exercise") in ids:
-            found.setdefault(mark["exercise"], []).append(_source(cell))
+            found.setdefault(mark["exercise"], []).append(cell_source(cell))
     return found
 
 

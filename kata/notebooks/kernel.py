@@ -1,17 +1,20 @@
-"""What a kata notebook calls in its kernel: `kata.check("04")`, `kata.hint("04")`,
-`kata.earlier("mse_loss", ...)` and `kata.start_grader()`.
+"""What a kata notebook calls in its kernel: `kata.check("04")`, the `%%try_it 04` cell magic
+of its Try-it cells, `kata.hint("04")`, `kata.earlier("mse_loss", ...)` and
+`kata.start_grader()`.
 
-The kernel never runs the tests itself. A check writes the code as it stands in the
-kernel (the last run of the cell that defines the exercise's function) and the earlier
-exercises (from the notebooks in the same folder, as saved) to a scratch folder, and
-asks a separate grading process (kata.notebooks.server) to grade it. So a check uses
-the grader's own tests, isolation and time limit, and nothing a test does can stop or
-hang the notebook.
+The kernel never runs the learner's code for the kata. A check or a Try-it cell writes the
+code as it stands in the kernel (the last run of the cell that defines the exercise's
+function) and the earlier exercises (from the notebooks in the same folder, as saved) to a
+scratch folder, and asks the checker (kata.notebooks.server) to grade it, or to run the
+cell against it. So the two use the same code, and the grader's own tests, isolation and
+time limit: nothing the learner's code does can stop or hang the notebook.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import contextlib
 import importlib
 import inspect
 import itertools
@@ -19,39 +22,52 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import types
-from pathlib import Path
-
 from dataclasses import asdict
+from pathlib import Path
 
 from .. import ROOT
 from ..catalogue.course import Exercise, course
 from ..catalogue.depends import uses
 from ..exercise_process.explain import learner_frame
-from ..feedback.render import where
+from ..feedback.notebook import WIDTH
+from ..feedback.render import where, wrap
+from ..feedback.style import Style
 from ..grading.runner import DEFAULT_TIMEOUT
 from ..grading.target import Target
-from .convert import notebooks_to_folder, why_absent, write_exercise
+from . import server
+from .convert import cell_source, notebooks_to_folder, read_notebook, why_absent, write_exercise
 
 # Importing torch and collecting the tests the first time takes a while on a slow machine.
 START_SECONDS = 180
+# A checker that was just started listens within a second; this allows for a busy machine.
+CONNECT_SECONDS = 30
 
-_grader: subprocess.Popen | None = None
-_log = None  # the grading process's stderr, read when it fails
-_replies: queue.Queue = queue.Queue()
-_ids = itertools.count(1)
 _scratch: tempfile.TemporaryDirectory | None = None  # earlier()'s copies, for the kernel's life
 _loads = itertools.count(1)
+# The source of each cell run since this module was imported (without the newlines at its
+# end, as IPython's history keeps it) -> when it last started.
+_ran: dict[str, float] = {}
 
 
-def _exercise(key: str) -> Exercise:
+def _say(text: str, *styles: str) -> None:
+    """Print `text` wrapped at words to the width of the notebook's output."""
+    s = Style(None, color="NO_COLOR" not in os.environ)
+    print("\n".join(s(line, *styles) for line in wrap(text, WIDTH)))
+
+
+def _exercise(key: str) -> Exercise | None:
+    """The exercise `key` names; None, after saying so in one line, for a key that names none."""
     ex = course().find(str(key))
     if ex is None:
-        raise ValueError(course().unknown(str(key)))
+        why = course().unknown(str(key))
+        _say(why[0].upper() + why[1:])
     return ex
 
 
@@ -69,74 +85,137 @@ def _why_absent(ex: Exercise, here: Path, problems: dict[str, str]) -> str:
     return why_absent(ex, str(here), problems)
 
 
-# --- the grading process -------------------------------------------------------------
+# --- the checker ---------------------------------------------------------------------
 
 
-def _read_replies(stream, replies: queue.Queue) -> None:
-    for line in stream:
+def _start(args: list[str], **streams) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # A session of its own: interrupting or killing the kernel's process group leaves the
+    # checker to finish its work and end in its own time.
+    return subprocess.Popen([sys.executable, "-m", "kata.notebooks.server", *args], env=env,
+                            start_new_session=True, **streams)
+
+
+def _connect(path: Path) -> socket.socket:
+    """A connection to the checker listening at `path`, started first if there is none."""
+    starter, starts = None, 0
+    deadline = time.monotonic() + CONNECT_SECONDS
+    while True:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            replies.put(json.loads(line))
-        except ValueError:
-            continue
-    replies.put(None)  # the process ended
+            conn.connect(str(path))
+            return conn
+        except OSError:
+            conn.close()
+            # A checker that failed to start, three times over, will not start.
+            if time.monotonic() > deadline or (starts == 3 and starter.poll() is not None):
+                raise
+        if starter is None or starter.poll() is not None:
+            with open(path.with_name("log"), "ab") as log:
+                starter = _start(["--socket", str(path), "--kernel", str(os.getpid())],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+            starts += 1
+        time.sleep(0.05)
+
+
+def _ask_shared(path: Path, request: dict, seconds: float) -> dict:
+    problem = "the checker ended before it answered"
+    for _ in range(2):  # a checker that ends as the request comes (idle, or killed) is started again, once
+        try:
+            with _connect(path) as conn:
+                server.send_message(conn, request)
+                conn.settimeout(seconds)
+                reply = server.read_message(conn)
+        except TimeoutError:
+            return {"error": f"the checker did not answer within {seconds:g} s"}
+        except OSError as e:
+            reply, problem = None, f"the checker could not be reached ({e.strerror or e})"
+        if reply is not None:
+            return reply
+    try:
+        log = path.with_name("log").read_text(errors="replace")
+    except OSError:
+        log = ""
+    return {"error": log or problem}
+
+
+class _Own:
+    """The checker of this kernel's own, where there are no Unix sockets: requests go to its
+    stdin and answers come from its stdout, read by a thread so that waiting can time out."""
+
+    def __init__(self) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.proc = _start(["--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                self.replies.put(json.loads(line))
+            except ValueError:
+                continue
+        self.replies.put(None)  # the process ended
+
+    def ask(self, message: dict, seconds: float) -> dict | None:
+        """The answer to `message`, or None if the checker ended first."""
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        while True:
+            try:
+                reply = self.replies.get(timeout=seconds)
+            except queue.Empty:
+                self.stop()
+                return {"error": f"the checker did not answer within {seconds:g} s"}
+            if reply is None or reply.get("id") == message["id"]:  # older ids: interrupted checks
+                return reply
+
+    def stop(self) -> str:
+        """End the process; what it wrote to stderr."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+_own: _Own | None = None
+_ids = itertools.count(1)
+
+
+def _own_checker() -> _Own:
+    global _own
+    if _own is None or _own.proc.poll() is not None:
+        _own = _Own()
+    return _own
+
+
+def _ask_own(request: dict, seconds: float) -> dict:
+    for _ in range(2):  # a checker that ended (idle, or a crash) is started again, once
+        own = _own_checker()
+        reply = own.ask(dict(request, id=next(_ids)), seconds)
+        if reply is not None:
+            return reply
+        log = own.stop()
+    return {"error": log or "the checker ended before it answered"}
+
+
+def _ask(request: dict, seconds: float) -> dict:
+    """Send one request to the checker and wait for its answer."""
+    path = server.address()
+    return _ask_own(request, seconds) if path is None else _ask_shared(path, request, seconds)
 
 
 def start_grader() -> None:
-    """Start the grading process in the background, unless it is already running."""
-    global _grader, _replies, _log
-    if _grader is not None and _grader.poll() is None:
+    """Get the checker ready in the background, so that the first check answers sooner."""
+    path = server.address()
+    if path is None:
+        _own_checker()
         return
-    _log = tempfile.TemporaryFile()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    # A session of its own: interrupting or killing the kernel's process group leaves the
-    # grader to finish, clean up and end when it sees its stdin close.
-    _grader = subprocess.Popen(
-        [sys.executable, "-m", "kata.notebooks.server"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=_log, env=env, text=True, encoding="utf-8",
-        start_new_session=True,
-    )
-    _replies = queue.Queue()
-    threading.Thread(target=_read_replies, args=(_grader.stdout, _replies), daemon=True).start()
-
-
-def _stop_grader() -> str:
-    """End the grading process; return what it wrote to stderr."""
-    global _grader
-    if _grader is None:
-        return ""
-    _grader.kill()
-    _grader.wait()
-    _log.seek(0)
-    text = _log.read().decode(errors="replace")
-    _grader = None
-    return text
-
-
-def _ask(request: dict, seconds: float, retry: bool = True) -> dict:
-    """Send one request to the grading process and wait for its answer. A process that has
-    ended (after a long idle time, or a crash) is started again, once."""
-    start_grader()
-    message = dict(request, id=next(_ids))
-    try:
-        _grader.stdin.write(json.dumps(message) + "\n")
-        _grader.stdin.flush()
-    except OSError:
-        reply = None
-    else:
-        while True:
-            try:
-                reply = _replies.get(timeout=seconds)
-            except queue.Empty:
-                _stop_grader()
-                return {"error": f"the grader did not answer within {seconds:g} s"}
-            if reply is None or reply.get("id") == message["id"]:  # older ids: interrupted checks
-                break
-    if reply is not None:
-        return reply
-    log = _stop_grader()
-    if retry:
-        return _ask(request, seconds, retry=False)
-    return {"error": log or "the grading process ended"}
+    with contextlib.suppress(OSError), _connect(path) as conn:  # if it cannot start, the check says why
+        server.send_message(conn, {"kernel": os.getpid()})  # so that it serves as long as this kernel runs
 
 
 # --- the learner's code --------------------------------------------------------------
@@ -153,13 +232,17 @@ def _defines(source: str, name: str) -> bool:
                for n in tree.body)
 
 
-def code_in_kernel(ex: Exercise) -> str | None:
-    """The last cell run in this kernel that defines the exercise's function."""
+def _shell():
     try:
         from IPython import get_ipython
     except ImportError:
-        get_ipython = None
-    shell = get_ipython() if get_ipython else None
+        return None
+    return get_ipython()
+
+
+def code_in_kernel(ex: Exercise) -> str | None:
+    """The last cell run in this kernel that defines the exercise's function."""
+    shell = _shell()
     if shell is not None:
         for source in reversed(shell.history_manager.input_hist_raw):
             if _defines(source, ex.name):
@@ -171,18 +254,57 @@ def code_in_kernel(ex: Exercise) -> str | None:
         return None
 
 
+def this_notebook(ex: Exercise) -> Path:
+    """The notebook this kernel runs: JupyterLab and Notebook name it (JPY_SESSION_NAME, which
+    ipykernel passes on as `__session__`), and so does VS Code (`__vsc_ipynb_file__`);
+    elsewhere it is taken to be the exercise's notebook in this folder."""
+    shell = _shell()
+    names = shell.user_ns if shell is not None else {}
+    for key in ("__session__", "__vsc_ipynb_file__"):
+        given = names.get(key)
+        if isinstance(given, str) and given.endswith(".ipynb"):
+            path = Path(given)
+            return path if path.is_absolute() else folder() / path.name
+    return folder() / f"{ex.stem}.ipynb"
+
+
+def changed_since_run(ex: Exercise, code: str) -> bool:
+    """Whether the notebook, saved after `code` last ran here, no longer holds `code` in any
+    cell: the learner changed the cell, and saved it, without running it again.
+
+    The kernel sees only what is run; the notebook as saved is what it can know of the rest.
+    A save from before the run says nothing (the run may be of newer, unsaved text).
+    """
+    ran = _ran.get(code.rstrip("\n"))
+    path = this_notebook(ex)
+    try:
+        saved = path.stat().st_mtime
+    except OSError:
+        return False
+    if ran is None or saved <= ran:
+        return False
+    nb, _ = read_notebook(path)
+    cells = [cell_source(c) for c in (nb or {}).get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return nb is not None and code.strip() not in (c.strip() for c in cells)
+
+
+def _note_run(info) -> None:
+    _ran[info.raw_cell.rstrip("\n")] = time.time()
+
+
 # --- what the notebook calls ---------------------------------------------------------
 
 
-def check(exercise: str, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Run the exercise's tests against your code as it stands in this notebook; with
-    verbose=True, show every failing test, not only the first."""
-    ex = _exercise(exercise)
+def _ask_about(ex: Exercise, checking: bool, timeout: float, **fields) -> dict | None:
+    """The checker's answer about the exercise's code as it stands in this kernel, with the
+    earlier exercises as saved; None, after saying why, when there is nothing to ask about.
+    `checking`: for a check cell, else for a Try-it cell."""
     code = code_in_kernel(ex)
+    this = "this check" if checking else "this cell"
     if code is None:
-        print(f"There is no {ex.name} in this notebook yet: run your code cell (under "
-              "\u201cYour code\u201d) first, then this check.")
-        return
+        _say(f"There is no {ex.name} in this notebook yet: run your code cell (under "
+             f"\u201cYour code\u201d) first, then {this}.")
+        return None
     here = folder()
     with tempfile.TemporaryDirectory(prefix="kata-check-") as tmp:
         work = Path(tmp)
@@ -191,17 +313,54 @@ def check(exercise: str, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT
         origins[ex.path] = write_exercise(work, ex, [code], mine)
         absent = [e for e in uses(ex) if e.path not in origins]
         if absent:
-            print(f"Exercise {ex.id} could not be checked: {ex.name} uses {absent[0].name} from "
-                  f"exercise {absent[0].id}. {_why_absent(absent[0], here, problems)}")
-            return
-        request = {"folder": str(work), "exercise": ex.id, "timeout": timeout, "verbose": verbose,
-                   "notebook": mine, "origins": {path: asdict(o) for path, o in origins.items()}}
+            what = f"Exercise {ex.id} could not be checked" if checking else "This cell could not run"
+            _say(f"{what}: {ex.name} uses {absent[0].name} from exercise {absent[0].id}. "
+                 f"{_why_absent(absent[0], here, problems)}")
+            return None
+        request = {"folder": str(work), "cwd": str(here), "exercise": ex.id, "timeout": timeout,
+                   "notebook": mine, "origins": {path: asdict(o) for path, o in origins.items()},
+                   "kernel": os.getpid(), **fields}
         reply = _ask(request, START_SECONDS + timeout)
     if "error" in reply:
-        print(f"The check could not run: {reply['error'].strip().splitlines()[-1]}\n"
-              "Run this cell again; if that does not help, restart the kernel.")
+        _say(f"The checker could not answer: {reply['error'].strip().splitlines()[-1]}\n"
+             "Run this cell again; if that does not help, restart the kernel.")
+        return None
+    if changed_since_run(ex, code):
+        done, again = ("this check graded", "check again") if checking else ("this cell used", "run this one again")
+        _say(f"Note: the cell that defines {ex.name} has changed since you last ran it, and {done} "
+             f"the version you ran. Run that cell, then {again}.", "yellow")
+    return reply
+
+
+def check(exercise: str, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Run the exercise's tests against your code as it stands in this notebook; with
+    verbose=True, show every failing test, not only the first."""
+    ex = _exercise(exercise)
+    reply = _ask_about(ex, True, timeout, verbose=verbose) if ex is not None else None
+    if reply is not None:
+        print(reply["text"])
+
+
+def try_it(exercise: str, code: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Run `code` against your code for the exercise as it stands in this notebook (the names
+    of its code cell, and the imports of the first cell), beside the notebook and with the
+    grader's time limit; show what it printed and the figures it drew."""
+    ex = _exercise(exercise)
+    reply = _ask_about(ex, False, timeout, code=code) if ex is not None else None
+    if reply is None:
         return
-    print(reply["text"])
+    if reply["text"]:
+        print(reply["text"])
+    if reply["figures"]:
+        from IPython.display import Image, display
+
+        for png in reply["figures"]:
+            display(Image(data=base64.b64decode(png)))
+
+
+def _try_it_magic(line: str, cell: str) -> None:
+    """`%%try_it 09` on a cell's first line runs the cell through try_it("09", ...)."""
+    try_it(line.strip(), cell)
 
 
 def hint(exercise: str, again: int | None = None) -> None:
@@ -210,12 +369,14 @@ def hint(exercise: str, again: int | None = None) -> None:
     from ..catalogue.hints import hint as next_hint, hint_lines
 
     ex = _exercise(exercise)
+    if ex is None:
+        return
     number, text = next_hint(ex, again)
-    print("\n".join(hint_lines(ex, number, text)))
-    print(f'\nRun kata.hint("{ex.id}") again for the next one.' if number < len(ex.hints)
-          else "\nThat was the last hint.")
+    _say("\n".join(hint_lines(ex, number, text)))
+    _say(f'\nRun kata.hint("{ex.id}") again for the next one.' if number < len(ex.hints)
+         else "\nThat was the last hint.")
     if number > 1:
-        print(f'kata.hint("{ex.id}", N) shows hint N again, N from 1 to {number}.')
+        _say(f'kata.hint("{ex.id}", N) shows hint N again, N from 1 to {number}.')
 
 
 class NotAvailable(NotImplementedError):
@@ -250,7 +411,7 @@ def earlier(*names: str):
                              f"{', '.join(e.name for e in course().exercises)}")
         if ex.path not in origins:
             why = f"{name} could not be loaded. {_why_absent(ex, here, problems)}"
-            print(why)
+            _say(why)
             found.append(_stand_in(name, why))
             continue
         package = f"kata_notebooks_{n}_{ex.folder}"
@@ -264,6 +425,11 @@ def earlier(*names: str):
             at = f" (at {where(place)})" if place is not None else ""
             why = (f"{name} could not be loaded from {origins[ex.path].notebook}{at}: "
                    f"{type(e).__name__}: {e}. Fix it there, save it, and run this cell again.")
-            print(why)
+            _say(why)
             found.append(_stand_in(name, why))
     return found[0] if len(found) == 1 else tuple(found)
+
+
+if _shell() is not None:
+    _shell().register_magic_function(_try_it_magic, "cell", "try_it")
+    _shell().events.register("pre_run_cell", _note_run)
