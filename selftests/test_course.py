@@ -25,6 +25,8 @@ from kata.notebooks.build import generate
 MAX = sum(e.points for e in course().exercises)
 IDS = [e.id for e in course().exercises]
 TIMEOUT = "5"
+# As root, as on Gradescope, submissions' code runs as nobody.
+AS_NOBODY = ["--user", "nobody"] if os.geteuid() == 0 else []
 
 
 def make_notebooks(source: Path, out: Path) -> Path:
@@ -216,7 +218,8 @@ def batch(tmp_path_factory) -> dict:
     })
     names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip"]
     out = work / "grades"
-    graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT)
+    graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT,
+                        *AS_NOBODY)
     return {"run": graded, "out": out, "grades": read_grades(out)}
 
 
@@ -254,6 +257,44 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     report = json.loads((batch["out"] / name / "report.json").read_text())
     assert report["score"] == total and report["max_score"] == MAX
     assert all(c.title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8") for c in course().chapters)
+
+
+def test_grade_as_another_user_needs_an_unprivileged_one(tmp_path):
+    for user, words in (("no-such-user-here", "there is no such user"), ("root", "that user is root")):
+        refused = run_grader("grade", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--user", user)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert words in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+UID_TRACKED = '''
+import os
+
+import torch
+
+print(f"learner uid {os.getuid()}")
+
+
+def tracked(value: float) -> torch.Tensor:
+    return torch.tensor(-value, requires_grad=True)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run the submissions' code as another user")
+def test_grade_as_nobody_in_a_fresh_python_runs_the_submissions_code_as_nobody(tmp_path):
+    """The fresh Python of each exercise (where there is no fork) switches users too; forks are
+    run as nobody in the batch above and in the Gradescope layout below."""
+    import pwd
+
+    first = course().find("01")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / first.file).write_text(UID_TRACKED, encoding="utf-8")
+    graded = run_grader("grade", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--user", "nobody",
+                        "--isolation", "spawn", "--timeout", TIMEOUT)
+    assert graded.returncode == 0 and graded.stderr == "", graded.stdout + graded.stderr
+    report = json.loads((tmp_path / "out" / "sub" / "report.json").read_text())
+    printed = "".join(t["output"] for t in report["exercises"][0]["tests"])
+    assert f"learner uid {pwd.getpwnam('nobody').pw_uid}\n" in printed, printed
 
 
 def test_batch_names_the_mistakes(batch):

@@ -66,6 +66,22 @@ def _take_in(source: Path, name: str, scratch: Path) -> Submission:
                           notes=[f"The submission could not be read ({type(e).__name__}: {e})."])
 
 
+def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
+    """scratch/work, the current folder of learner code. Run as `user` (uid, gid), learner code
+    may read the submissions' copies, and write in its current folder only."""
+    work = scratch / "work"
+    work.mkdir()
+    if user is not None:
+        os.chown(work, *user)
+        # Whatever the grader's umask: the copies readable, not writable.
+        for folder, _, files in os.walk(scratch / "graded"):
+            os.chmod(folder, 0o755)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
+        scratch.chmod(0o711)
+    return work
+
+
 def unreadable(sub: Submission, chapters: list[Chapter]) -> RunResult:
     """The result of a submission with nothing to grade: every exercise an error, no points."""
     message = sub.notes[-1] if sub.notes else "Nothing could be read from this submission."
@@ -86,9 +102,10 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
 
 
 def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float,
-                isolation: str | None = None, tests_dir: Path = TESTS,
-                progress: bool = False) -> list[tuple[Submission, RunResult]]:
-    """Grade every submission in `sources`; write out/grades.csv and out/<name>/ for each."""
+                isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
+                user: tuple[int, int] | None = None) -> list[tuple[Submission, RunResult]]:
+    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
+    write out/grades.csv and out/<name>/ for each."""
     from ..grading.engine import grade
 
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
@@ -107,14 +124,14 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
-            with _working_in(scratch):
+            with _working_in(learners_folder(scratch, user)):
                 try:
                     # Each submission's files are written as soon as it is graded, while
                     # the others still are.
                     grade([s.target(chapters) for s in graded], exercises, timeout=timeout,
                           isolation=isolation, tests_dir=tests_dir,
                           on_result=(lambda _n, _r: bar.advance()) if bar else None,
-                          on_target=lambda n, run: finish(graded[n], run))
+                          on_target=lambda n, run: finish(graded[n], run), user=user)
                 finally:
                     if bar:
                         bar.close()
