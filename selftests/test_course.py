@@ -17,6 +17,7 @@ from conftest import ROOT, copy_kata, copy_solutions, course, replace_function, 
 
 from kata.catalogue import stubs
 from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
+from kata.course.intake import given_name, submission_ids
 from kata.course.results import HIDDEN_FAILED
 from kata.grading import manifest
 from kata.grading.target import folder_target
@@ -24,6 +25,7 @@ from kata.notebooks.build import generate
 
 MAX = sum(e.points for e in course().exercises)
 IDS = [e.id for e in course().exercises]
+COLUMNS = [f"ex{i}" for i in IDS]
 TIMEOUT = "5"
 # As root, as on Gradescope, submissions' code runs as nobody.
 AS_NOBODY = ["--user", "nobody"] if os.geteuid() == 0 else []
@@ -35,10 +37,12 @@ def make_notebooks(source: Path, out: Path) -> Path:
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+    """grades.csv's rows by id (the file starts with a byte-order mark, for spreadsheets)."""
+    assert (out / "grades.csv").read_bytes().startswith("\ufeffid,name,".encode())
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert rows and list(rows[0]) == ["submission", *IDS, "total", "max"]
-    return {row["submission"]: row for row in rows}
+    assert rows and list(rows[0]) == ["id", "name", *COLUMNS, "total", "max"]
+    return {row["id"]: row for row in rows}
 
 
 # --- the student release --------------------------------------------------------------
@@ -155,7 +159,7 @@ def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
     graded = run_grader("grade", str(submission), "--out", str(tmp_path / "out"), "--timeout", TIMEOUT,
                         kata=kata)
     assert graded.returncode == 0 and graded.stderr == ""
-    assert read_grades(tmp_path / "out")["rounding"]["01"] == "0"
+    assert read_grades(tmp_path / "out")["rounding"]["ex01"] == "0"
     results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
@@ -216,7 +220,10 @@ def batch(tmp_path_factory) -> dict:
         "alice/conftest.py": TAMPERING_CONFTEST,
         "../outside.py": "print('never written')\n",
     })
-    names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip"]
+    first = course().find("01")
+    (subs / "Zoë Müller").mkdir()
+    shutil.copy2(ROOT / "solutions" / first.path, subs / "Zoë Müller" / first.file)
+    names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip", "Zoë Müller"]
     out = work / "grades"
     graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT,
                         *AS_NOBODY)
@@ -230,7 +237,7 @@ def results_of(batch: dict, name: str) -> dict:
 def test_batch_succeeds_quietly(batch):
     assert batch["run"].returncode == 0, batch["run"].stderr
     assert batch["run"].stderr == ""
-    assert "Graded 7 submissions" in batch["run"].stdout
+    assert "Graded 8 submissions" in batch["run"].stdout
     assert "\r" not in batch["run"].stdout  # no progress bar when stdout is not a terminal
 
 
@@ -242,7 +249,7 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     row = batch["grades"][name]
     total = float(row["total"])
     assert float(row["max"]) == MAX
-    assert total == sum(float(row[i]) for i in IDS)
+    assert total == sum(float(row[c]) for c in COLUMNS)
     assert {"full": total == MAX, "zero": total == 0, "partial": 0 < total < MAX}[expected], row
 
     results = results_of(batch, name)
@@ -251,12 +258,31 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     assert list(by_id) == IDS
     for ex in course().exercises:
         t = by_id[ex.id]
-        assert t["score"] == float(row[ex.id]) and t["max_score"] == ex.points
+        assert t["score"] == float(row[f"ex{ex.id}"]) and t["max_score"] == ex.points
         assert t["status"] == ("passed" if t["score"] == ex.points else "failed")
         assert t["output"].strip()
     report = json.loads((batch["out"] / name / "report.json").read_text())
     assert report["score"] == total and report["max_score"] == MAX
     assert all(c.title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8") for c in course().chapters)
+
+
+def test_batch_keeps_each_submissions_own_name(batch):
+    zoe = batch["grades"]["Zo_M_ller"]
+    assert zoe["name"] == "Zoë Müller" and zoe["ex01"] == "1" and zoe["total"] == "1"
+    assert batch["grades"]["zipped"]["name"] == "zipped"
+    assert "Zoë Müller/" in (batch["out"] / "Zo_M_ller" / "report.txt").read_text(encoding="utf-8")
+
+
+def test_submission_ids_are_safe_and_do_not_depend_on_the_order(tmp_path):
+    paths = [tmp_path / "a" / "alice", tmp_path / "b" / "Alice", tmp_path / "Zoë Müller", tmp_path / "grades"]
+    for path in paths:
+        path.mkdir(parents=True)
+    (tmp_path / "bob.zip").write_bytes(b"")
+    paths.append(tmp_path / "bob.zip")
+    expected = {"alice": "alice-2", "Alice": "Alice", "Zoë Müller": "Zo_M_ller", "grades": "grades", "bob": "bob"}
+    for order in (paths, paths[::-1], paths[2:] + paths[:2]):
+        assert {given_name(p): i for p, i in zip(order, submission_ids(order))} == expected
+    assert submission_ids([tmp_path / "grades"], reserved={"grades"}) == ["grades-2"]
 
 
 def test_grade_as_another_user_needs_an_unprivileged_one(tmp_path):

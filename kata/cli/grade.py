@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     graded = grade_batch(sources, out, chapters(args.chapter), timeout=args.timeout, isolation=args.isolation,
                          progress=sys.stdout.isatty(), user=user)
-    unread = [sub.name for sub, _ in graded if not sub.readable]
+    unread = [sub.id for sub, _ in graded if not sub.readable]
     plural = "s" if len(graded) != 1 else ""
     print(f"Graded {len(graded)} submission{plural}: {out / 'grades.csv'}")
     if unread:

@@ -19,7 +19,7 @@ from ..grading.session import TESTS
 from ..outcomes import Status, TestStatus
 from ..grading.results import TestResult
 from .hidden import hidden_tests
-from .intake import Submission, submission_names, take_in
+from .intake import Submission, given_name, submission_ids, take_in
 from .results import write_grades, write_submission
 
 
@@ -56,13 +56,13 @@ def _working_in(folder: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def _take_in(source: Path, name: str, scratch: Path) -> Submission:
+def _take_in(source: Path, id: str, scratch: Path) -> Submission:
     try:
-        return take_in(source, name, scratch)
+        return take_in(source, id, scratch)
     except Exception as e:  # one unreadable submission never stops the batch
-        folder = scratch / "graded" / name
+        folder = scratch / "graded" / id
         folder.mkdir(parents=True, exist_ok=True)
-        return Submission(name, source, folder, kind="none",
+        return Submission(id, given_name(source), source, folder, kind="none",
                           notes=[f"The submission could not be read ({type(e).__name__}: {e})."])
 
 
@@ -105,12 +105,12 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
                 isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
                 user: tuple[int, int] | None = None) -> list[tuple[Submission, RunResult]]:
     """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
-    write out/grades.csv and out/<name>/ for each."""
+    write out/grades.csv and out/<id>/ for each."""
     from ..grading.engine import grade
 
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
-        subs = [_take_in(src, name, scratch) for src, name in zip(sources, submission_names(sources))]
+        subs = [_take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
         chapters = graded_chapters([s for s in subs if s.readable], chapters)
         exercises = [ex for c in chapters for ex in c.exercises]
         graded = [s for s in subs if s.readable]
@@ -118,9 +118,9 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         runs: dict[str, RunResult] = {}
 
         def finish(sub: Submission, run: RunResult) -> None:
-            write_submission(out / sub.name, sub.name, run, hidden, sub.notes,
+            write_submission(out / sub.id, sub.name, run, hidden, sub.notes,
                              {str(sub.folder): sub.name, str(scratch): "."})
-            runs[sub.name] = run
+            runs[sub.id] = run
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
@@ -136,9 +136,9 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
                     if bar:
                         bar.close()
         for sub in subs:
-            if sub.name not in runs:
+            if sub.id not in runs:
                 finish(sub, unreadable(sub, chapters))
-        done = [(sub, runs[sub.name]) for sub in subs]
+        done = [(sub, runs[sub.id]) for sub in subs]
         write_grades(out / "grades.csv", exercises, done)
         return done
     finally:

@@ -121,13 +121,20 @@ def write_submission(folder: Path, name: str, run: RunResult, hidden: dict[str, 
     write_atomically(folder / "report.txt", scrub(text, replacements))
 
 
+def grade_column(ex: Exercise) -> str:
+    """An exercise's column in grades.csv: `ex04`, which a spreadsheet keeps as it is (`04` would become 4)."""
+    return f"ex{ex.id}"
+
+
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
-    """grades.csv: one row per submission, the points of each exercise, the total and the maximum."""
+    """grades.csv: one row per submission, with its id (its folder's name) and its own name,
+    the points of each exercise, the total and the maximum. UTF-8 with a byte-order mark,
+    without which Excel reads `Zoë` as `ZoÃ«`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["submission", *[e.id for e in exercises], "total", "max"])
+    writer.writerow(["id", "name", *[grade_column(e) for e in exercises], "total", "max"])
     for sub, run in done:
         scores = {r.exercise.id: r.score for r in run.exercises}
-        writer.writerow([sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises], points(run.score),
-                         points(run.max_score)])
-    write_atomically(path, out.getvalue())
+        writer.writerow([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],
+                         points(run.score), points(run.max_score)])
+    write_atomically(path, "\ufeff" + out.getvalue())
