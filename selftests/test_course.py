@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -163,6 +164,7 @@ def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
     results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
+    assert hidden["number"] == "01.1" and hidden["output_format"] == "text"
     assert HIDDEN_FAILED in first["output"] and "keeps_every_digit" not in first["output"]
     assert hidden["name"].endswith("test_instructor_keeps_every_digit")
     assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
@@ -395,10 +397,18 @@ def test_bundle_setup_script_is_valid_bash(bundle, tmp_path):
 @pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0)])
 def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
     submission = ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
+    started = time.monotonic()
     results = run_in_gradescope_layout(bundle, submission, tmp_path / "autograder")
+    elapsed = time.monotonic() - started
     assert results["score"] == score
     assert sum(t["score"] for t in results["tests"]) == score
     assert {t["status"] for t in results["tests"]} == {"passed" if score else "failed"}
+    # As Gradescope's specification reads: text, not HTML; whole seconds, of the whole run but for
+    # Python's own start and exit; numbered tests.
+    assert results["output_format"] == "text"
+    assert all(t["output_format"] == t["name_format"] == "text" for t in results["tests"])
+    assert isinstance(results["execution_time"], int) and elapsed - 5 <= results["execution_time"] <= elapsed + 1
+    assert [t["number"] for t in results["tests"]] == IDS
 
 
 # --- GitHub Classroom ---------------------------------------------------------------

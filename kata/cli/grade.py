@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from .. import UsageError
@@ -62,6 +63,7 @@ def learner_account(name: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     sources = _sources(args.submissions)
     user = learner_account(args.user) if args.user is not None else None
     out = output_folder(args.out, "results")
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from ..course.batch import grade_batch
 
     graded = grade_batch(sources, out, chapters(args.chapter), timeout=args.timeout, isolation=args.isolation,
-                         progress=sys.stdout.isatty(), user=user)
+                         progress=sys.stdout.isatty(), user=user, started=started)
     unread = [sub.id for sub, _ in graded if not sub.readable]
     plural = "s" if len(graded) != 1 else ""
     print(f"Graded {len(graded)} submission{plural}: {out / 'grades.csv'}")

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,11 +104,14 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
 
 def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float,
                 isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
-                user: tuple[int, int] | None = None) -> list[tuple[Submission, RunResult]]:
+                user: tuple[int, int] | None = None,
+                started: float | None = None) -> list[tuple[Submission, RunResult]]:
     """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
-    write out/grades.csv and out/<id>/ for each."""
+    write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`
+    (time.monotonic(), by default now)."""
     from ..grading.engine import grade
 
+    started = time.monotonic() if started is None else started
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
         subs = [_take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
@@ -118,8 +122,8 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         runs: dict[str, RunResult] = {}
 
         def finish(sub: Submission, run: RunResult) -> None:
-            write_submission(out / sub.id, sub.name, run, hidden, sub.notes,
-                             {str(sub.folder): sub.name, str(scratch): "."})
+            write_submission(out / sub.id, run, hidden, sub.notes, {str(sub.folder): sub.name, str(scratch): "."},
+                             time.monotonic() - started)
             runs[sub.id] = run
 
         if graded:
