@@ -4,8 +4,10 @@ the Gradescope bundle run in Gradescope's layout, and the GitHub Classroom workf
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -361,8 +363,8 @@ def bundle(tmp_path_factory) -> Path:
     return path
 
 
-def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict:
-    """Unpack the bundle as Gradescope does, put the submission in place, run run_autograder."""
+def lay_out(bundle: Path, submission: Path, root: Path) -> Path:
+    """Unpack the bundle into root/ as Gradescope does, and put the submission in place."""
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(root / "source")
         for info in zf.infolist():
@@ -370,7 +372,13 @@ def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "results").mkdir()
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return root
+
+
+def run_autograder(root: Path, first_on_path: Path | None = None) -> dict:
+    """Run root/run_autograder (as root, here as on Gradescope, when the tests run as root); its results.json."""
+    path = os.pathsep.join([*([str(first_on_path)] if first_on_path else []), str(Path(sys.executable).parent),
+                            os.environ.get("PATH", "")])
     ran = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=300,
                          stdin=subprocess.DEVNULL, env=dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=path))
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -388,17 +396,42 @@ def test_bundle_has_the_scripts_at_its_root(bundle):
     assert not any(name.startswith(("solutions/", "exercises/", "selftests/")) for name in infos)
 
 
-def test_bundle_setup_script_is_valid_bash(bundle, tmp_path):
+def test_bundle_scripts_are_valid_bash(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(tmp_path, ["setup.sh", "run_autograder"])
+    for script in ("setup.sh", "run_autograder"):
+        assert subprocess.run(["bash", "-n", str(tmp_path / script)]).returncode == 0, script
+
+
+def _ubuntu() -> bool:
+    try:
+        return "\nID=ubuntu\n" in "\n" + Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(_ubuntu(), reason="on Ubuntu, setup.sh would install Python with apt-get")
+def test_bundle_setup_stops_and_says_why_where_it_cannot_install_python(bundle, tmp_path):
     with zipfile.ZipFile(bundle) as zf:
         zf.extract("setup.sh", tmp_path)
-    assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
+    tools = tmp_path / "bin"  # no Python 3.11 on this PATH, and no apt-get
+    tools.mkdir()
+    (tools / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (tools / "python3").chmod(0o755)
+    (tools / "dirname").symlink_to(shutil.which("dirname"))
+    ran = subprocess.run([shutil.which("bash"), str(tmp_path / "setup.sh")], capture_output=True, text=True,
+                         timeout=60, env={"PATH": str(tools), "AUTOGRADER_ROOT": str(tmp_path / "ag")})
+    assert ran.returncode == 1 and ran.stdout == ""
+    assert "no Python 3.11 or newer" in ran.stderr and "Ubuntu 22.04" in ran.stderr
+    assert not (tmp_path / "ag").exists()
 
 
 @pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0)])
 def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
     submission = ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
+    root = lay_out(bundle, submission, tmp_path / "autograder")
     started = time.monotonic()
-    results = run_in_gradescope_layout(bundle, submission, tmp_path / "autograder")
+    results = run_autograder(root)
     elapsed = time.monotonic() - started
     assert results["score"] == score
     assert sum(t["score"] for t in results["tests"]) == score
@@ -409,6 +442,71 @@ def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folde
     assert all(t["output_format"] == t["name_format"] == "text" for t in results["tests"])
     assert isinstance(results["execution_time"], int) and elapsed - 5 <= results["execution_time"] <= elapsed + 1
     assert [t["number"] for t in results["tests"]] == IDS
+
+
+TAMPERING_TRACKED = '''
+import os
+from pathlib import Path
+
+import torch
+
+# As the grader loads this file: change every file of the autograder, and forge the results.
+ROOT = Path(os.environ["AUTOGRADER_ROOT"])
+changed = []
+sources = [Path(folder, name) for folder, _, names in os.walk(ROOT / "source") for name in names]
+for path in [*sources, ROOT / "run_autograder", ROOT / "results" / "results.json", ROOT / "results" / "forged.json"]:
+    try:
+        with open(path, "a") as f:
+            f.write('{"score": 1000}\\n')
+        changed.append(path.name)
+    except OSError:
+        pass
+print(f"learner uid {os.getuid()}, {len(changed)} files changed")
+
+
+def tracked(value: float) -> torch.Tensor:
+    return torch.tensor(-value, requires_grad=True)  # wrong, so that the report shows what was printed
+'''
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.parts[len(root.parts)] != "submission"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="run_autograder switches users only as root, as on Gradescope")
+def test_bundle_runs_the_submission_as_a_user_who_cannot_change_the_autograder(bundle, tmp_path):
+    submission = copy_solutions(tmp_path / "tampering")
+    (submission / course().find("tracked").path).write_text(TAMPERING_TRACKED, encoding="utf-8")
+    root = lay_out(bundle, submission, tmp_path / "autograder")
+    before = _checksums(root)
+    assert any(name.startswith("source/kata/") for name in before)
+
+    results = run_autograder(root)
+    first = results["tests"][0]
+    seen = re.search(r"learner uid (\d+), (\d+) files changed", first["output"])
+    assert seen is not None, first["output"]
+    assert int(seen.group(1)) != 0 and seen.group(2) == "0"
+    assert first["score"] == 0 and results["score"] == sum(t["score"] for t in results["tests"])
+    after = _checksums(root)
+    assert after.pop("results/results.json") and after == before
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
+
+
+def test_bundle_writes_results_even_when_python_cannot_start(bundle, tmp_path):
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "python3").write_text(r"""#!/bin/sh
+printf '%s\n' 'Fatal Python error: broken on purpose, "quoted" \ <b>' >&2
+exit 1
+""")
+    (broken / "python3").chmod(0o755)
+    root = lay_out(bundle, ROOT / "solutions", tmp_path / "autograder")
+    results = run_autograder(root, first_on_path=broken)
+    assert results["score"] == 0 and results["tests"] == [] and results["output_format"] == "text"
+    assert "could not grade this submission" in results["output"] and "exit status 1" in results["output"]
+    assert r'Fatal Python error: broken on purpose, "quoted" \ <b>' in results["output"]
+    assert isinstance(results["execution_time"], int)
 
 
 # --- GitHub Classroom ---------------------------------------------------------------
