@@ -520,6 +520,27 @@ def test_classroom_workflow_is_current_and_grades_every_exercise():
         assert f"command: python grader.py check {ex.id}\n" in step
         assert f"max-score: {ex.points:g}\n" in step.split("- name:")[0]
         assert f"EX{ex.id}_RESULTS" in text
+    # The majors that run on Node 24 (Node 20 is gone from GitHub's runners).
+    assert "uses: actions/checkout@v7\n" in text and "uses: actions/setup-python@v7\n" in text
+
+
+def test_classroom_refuses_points_it_cannot_count(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    shutil.copy2(ROOT / "README.md", kata / "README.md")
+    metadata = kata / "kata" / "catalogue" / "course.toml"
+    text, found = re.subn(r'(id = "04"\n(?:.*\n)*?points = )\d+', r"\g<1>1.5", metadata.read_text(encoding="utf-8"),
+                          count=1)
+    assert found == 1
+    metadata.write_text(text, encoding="utf-8")
+    why = "exercise 04 (mse_loss) is worth 1.5 points, but GitHub Classroom counts whole points only"
+
+    released = run_grader("release", str(tmp_path / "release"), kata=kata)
+    assert released.returncode == 2 and released.stdout == ""
+    assert why in released.stderr and len(released.stderr.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["kata"]
+    checked = subprocess.run([sys.executable, "-m", "kata.dev", "check"], cwd=kata, capture_output=True, text=True,
+                             timeout=120)
+    assert checked.returncode == 1 and why in checked.stdout
 
 
 # --- taking submissions in (no grading: fast) ------------------------------------------
