@@ -8,7 +8,7 @@
 What is checked: ids unique, two digits and rising through the course; names and files
 unique; each exercise's solution, stub and test module present; every stub made from its
 solution; two hints or more, a concept and documentation for each; every forbidden name
-explained; the README's exercise table; the Classroom workflow; the manifest.
+explained; the README's exercise table; whole points and the Classroom workflow; the manifest.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from . import ROOT
 from .catalogue.course import Course, course
 from .catalogue.stubs import is_stub, stubify
-from .course.classroom import READY_FILE, workflow_text
+from .course.classroom import READY_FILE, point_problems, workflow_text
 from .grading import manifest
 
 
@@ -96,8 +96,10 @@ def check(root: Path = ROOT) -> tuple[list[str], list[str]]:
     c = course()
     problems = metadata_problems(c)
     more, stale = file_problems(c, root)
-    problems += more + readme_problems(c, root)
-    if not READY_FILE.exists() or READY_FILE.read_text(encoding="utf-8") != workflow_text(list(c.chapters)):
+    classroom = point_problems(list(c.chapters))
+    problems += more + readme_problems(c, root) + classroom
+    if not classroom and (not READY_FILE.exists()
+                          or READY_FILE.read_text(encoding="utf-8") != workflow_text(list(c.chapters))):
         stale.append(f"{READY_FILE.relative_to(root)} is not the workflow of the course")
     changed = manifest.changed_files(root)
     if changed:
@@ -113,8 +115,9 @@ def update(root: Path = ROOT) -> None:
                 not exercise.is_file() or is_stub(exercise.read_text(encoding="utf-8"), ex)):
             exercise.parent.mkdir(parents=True, exist_ok=True)
             exercise.write_text(stubify(solution.read_text(encoding="utf-8"), ex), encoding="utf-8")
-    READY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    READY_FILE.write_text(workflow_text(list(c.chapters)), encoding="utf-8")
+    if not point_problems(list(c.chapters)):  # else check() says why there is no workflow
+        READY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        READY_FILE.write_text(workflow_text(list(c.chapters)), encoding="utf-8")
     manifest.write(root)
 
 

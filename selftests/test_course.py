@@ -4,11 +4,14 @@ the Gradescope bundle run in Gradescope's layout, and the GitHub Classroom workf
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from conftest import ROOT, copy_kata, copy_solutions, course, replace_function, 
 
 from kata.catalogue import stubs
 from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
+from kata.course.intake import given_name, submission_ids
 from kata.course.results import HIDDEN_FAILED
 from kata.grading import manifest
 from kata.grading.target import folder_target
@@ -24,7 +28,10 @@ from kata.notebooks.build import generate
 
 MAX = sum(e.points for e in course().exercises)
 IDS = [e.id for e in course().exercises]
+COLUMNS = [f"ex{i}" for i in IDS]
 TIMEOUT = "5"
+# As root, as on Gradescope, submissions' code runs as nobody.
+AS_NOBODY = ["--user", "nobody"] if os.geteuid() == 0 else []
 
 
 def make_notebooks(source: Path, out: Path) -> Path:
@@ -33,10 +40,12 @@ def make_notebooks(source: Path, out: Path) -> Path:
 
 
 def read_grades(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+    """grades.csv's rows by id (the file starts with a byte-order mark, for spreadsheets)."""
+    assert (out / "grades.csv").read_bytes().startswith("\ufeffid,name,".encode())
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert rows and list(rows[0]) == ["submission", *IDS, "total", "max"]
-    return {row["submission"]: row for row in rows}
+    assert rows and list(rows[0]) == ["id", "name", *COLUMNS, "total", "max"]
+    return {row["id"]: row for row in rows}
 
 
 # --- the student release --------------------------------------------------------------
@@ -153,10 +162,11 @@ def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
     graded = run_grader("grade", str(submission), "--out", str(tmp_path / "out"), "--timeout", TIMEOUT,
                         kata=kata)
     assert graded.returncode == 0 and graded.stderr == ""
-    assert read_grades(tmp_path / "out")["rounding"]["01"] == "0"
+    assert read_grades(tmp_path / "out")["rounding"]["ex01"] == "0"
     results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
+    assert hidden["number"] == "01.1" and hidden["output_format"] == "text"
     assert HIDDEN_FAILED in first["output"] and "keeps_every_digit" not in first["output"]
     assert hidden["name"].endswith("test_instructor_keeps_every_digit")
     assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
@@ -214,9 +224,13 @@ def batch(tmp_path_factory) -> dict:
         "alice/conftest.py": TAMPERING_CONFTEST,
         "../outside.py": "print('never written')\n",
     })
-    names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip"]
+    first = course().find("01")
+    (subs / "Zoë Müller").mkdir()
+    shutil.copy2(ROOT / "solutions" / first.path, subs / "Zoë Müller" / first.file)
+    names = ["solved", "stub", "wrong", "hostile", "notebook", "tampering", "zipped.zip", "Zoë Müller"]
     out = work / "grades"
-    graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT)
+    graded = run_grader("grade", *[str(subs / n) for n in names], "--out", str(out), "--timeout", TIMEOUT,
+                        *AS_NOBODY)
     return {"run": graded, "out": out, "grades": read_grades(out)}
 
 
@@ -227,7 +241,7 @@ def results_of(batch: dict, name: str) -> dict:
 def test_batch_succeeds_quietly(batch):
     assert batch["run"].returncode == 0, batch["run"].stderr
     assert batch["run"].stderr == ""
-    assert "Graded 7 submissions" in batch["run"].stdout
+    assert "Graded 8 submissions" in batch["run"].stdout
     assert "\r" not in batch["run"].stdout  # no progress bar when stdout is not a terminal
 
 
@@ -239,7 +253,7 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     row = batch["grades"][name]
     total = float(row["total"])
     assert float(row["max"]) == MAX
-    assert total == sum(float(row[i]) for i in IDS)
+    assert total == sum(float(row[c]) for c in COLUMNS)
     assert {"full": total == MAX, "zero": total == 0, "partial": 0 < total < MAX}[expected], row
 
     results = results_of(batch, name)
@@ -248,12 +262,69 @@ def test_batch_gives_each_submission_its_grade(batch, name, expected):
     assert list(by_id) == IDS
     for ex in course().exercises:
         t = by_id[ex.id]
-        assert t["score"] == float(row[ex.id]) and t["max_score"] == ex.points
+        assert t["score"] == float(row[f"ex{ex.id}"]) and t["max_score"] == ex.points
         assert t["status"] == ("passed" if t["score"] == ex.points else "failed")
         assert t["output"].strip()
     report = json.loads((batch["out"] / name / "report.json").read_text())
     assert report["score"] == total and report["max_score"] == MAX
     assert all(c.title in (batch["out"] / name / "report.txt").read_text(encoding="utf-8") for c in course().chapters)
+
+
+def test_batch_keeps_each_submissions_own_name(batch):
+    zoe = batch["grades"]["Zo_M_ller"]
+    assert zoe["name"] == "Zoë Müller" and zoe["ex01"] == "1" and zoe["total"] == "1"
+    assert batch["grades"]["zipped"]["name"] == "zipped"
+    assert "Zoë Müller/" in (batch["out"] / "Zo_M_ller" / "report.txt").read_text(encoding="utf-8")
+
+
+def test_submission_ids_are_safe_and_do_not_depend_on_the_order(tmp_path):
+    paths = [tmp_path / "a" / "alice", tmp_path / "b" / "Alice", tmp_path / "Zoë Müller", tmp_path / "grades"]
+    for path in paths:
+        path.mkdir(parents=True)
+    (tmp_path / "bob.zip").write_bytes(b"")
+    paths.append(tmp_path / "bob.zip")
+    expected = {"alice": "alice-2", "Alice": "Alice", "Zoë Müller": "Zo_M_ller", "grades": "grades", "bob": "bob"}
+    for order in (paths, paths[::-1], paths[2:] + paths[:2]):
+        assert {given_name(p): i for p, i in zip(order, submission_ids(order))} == expected
+    assert submission_ids([tmp_path / "grades"], reserved={"grades"}) == ["grades-2"]
+
+
+def test_grade_as_another_user_needs_an_unprivileged_one(tmp_path):
+    for user, words in (("no-such-user-here", "there is no such user"), ("root", "that user is root")):
+        refused = run_grader("grade", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--user", user)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert words in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+UID_TRACKED = '''
+import os
+
+import torch
+
+print(f"learner uid {os.getuid()}")
+
+
+def tracked(value: float) -> torch.Tensor:
+    return torch.tensor(-value, requires_grad=True)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run the submissions' code as another user")
+def test_grade_as_nobody_in_a_fresh_python_runs_the_submissions_code_as_nobody(tmp_path):
+    """The fresh Python of each exercise (where there is no fork) switches users too; forks are
+    run as nobody in the batch above and in the Gradescope layout below."""
+    import pwd
+
+    first = course().find("01")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / first.file).write_text(UID_TRACKED, encoding="utf-8")
+    graded = run_grader("grade", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--user", "nobody",
+                        "--isolation", "spawn", "--timeout", TIMEOUT)
+    assert graded.returncode == 0 and graded.stderr == "", graded.stdout + graded.stderr
+    report = json.loads((tmp_path / "out" / "sub" / "report.json").read_text())
+    printed = "".join(t["output"] for t in report["exercises"][0]["tests"])
+    assert f"learner uid {pwd.getpwnam('nobody').pw_uid}\n" in printed, printed
 
 
 def test_batch_names_the_mistakes(batch):
@@ -292,8 +363,8 @@ def bundle(tmp_path_factory) -> Path:
     return path
 
 
-def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict:
-    """Unpack the bundle as Gradescope does, put the submission in place, run run_autograder."""
+def lay_out(bundle: Path, submission: Path, root: Path) -> Path:
+    """Unpack the bundle into root/ as Gradescope does, and put the submission in place."""
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(root / "source")
         for info in zf.infolist():
@@ -301,7 +372,13 @@ def run_in_gradescope_layout(bundle: Path, submission: Path, root: Path) -> dict
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     shutil.copytree(submission, root / "submission", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "results").mkdir()
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return root
+
+
+def run_autograder(root: Path, first_on_path: Path | None = None) -> dict:
+    """Run root/run_autograder (as root, here as on Gradescope, when the tests run as root); its results.json."""
+    path = os.pathsep.join([*([str(first_on_path)] if first_on_path else []), str(Path(sys.executable).parent),
+                            os.environ.get("PATH", "")])
     ran = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=300,
                          stdin=subprocess.DEVNULL, env=dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=path))
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -319,19 +396,117 @@ def test_bundle_has_the_scripts_at_its_root(bundle):
     assert not any(name.startswith(("solutions/", "exercises/", "selftests/")) for name in infos)
 
 
-def test_bundle_setup_script_is_valid_bash(bundle, tmp_path):
+def test_bundle_scripts_are_valid_bash(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(tmp_path, ["setup.sh", "run_autograder"])
+    for script in ("setup.sh", "run_autograder"):
+        assert subprocess.run(["bash", "-n", str(tmp_path / script)]).returncode == 0, script
+
+
+def _ubuntu() -> bool:
+    try:
+        return "\nID=ubuntu\n" in "\n" + Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(_ubuntu(), reason="on Ubuntu, setup.sh would install Python with apt-get")
+def test_bundle_setup_stops_and_says_why_where_it_cannot_install_python(bundle, tmp_path):
     with zipfile.ZipFile(bundle) as zf:
         zf.extract("setup.sh", tmp_path)
-    assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
+    tools = tmp_path / "bin"  # no Python 3.11 on this PATH, and no apt-get
+    tools.mkdir()
+    (tools / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (tools / "python3").chmod(0o755)
+    (tools / "dirname").symlink_to(shutil.which("dirname"))
+    ran = subprocess.run([shutil.which("bash"), str(tmp_path / "setup.sh")], capture_output=True, text=True,
+                         timeout=60, env={"PATH": str(tools), "AUTOGRADER_ROOT": str(tmp_path / "ag")})
+    assert ran.returncode == 1 and ran.stdout == ""
+    assert "no Python 3.11 or newer" in ran.stderr and "Ubuntu 22.04" in ran.stderr
+    assert not (tmp_path / "ag").exists()
 
 
 @pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0)])
 def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
     submission = ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
-    results = run_in_gradescope_layout(bundle, submission, tmp_path / "autograder")
+    root = lay_out(bundle, submission, tmp_path / "autograder")
+    started = time.monotonic()
+    results = run_autograder(root)
+    elapsed = time.monotonic() - started
     assert results["score"] == score
     assert sum(t["score"] for t in results["tests"]) == score
     assert {t["status"] for t in results["tests"]} == {"passed" if score else "failed"}
+    # As Gradescope's specification reads: text, not HTML; whole seconds, of the whole run but for
+    # Python's own start and exit; numbered tests.
+    assert results["output_format"] == "text"
+    assert all(t["output_format"] == t["name_format"] == "text" for t in results["tests"])
+    assert isinstance(results["execution_time"], int) and elapsed - 5 <= results["execution_time"] <= elapsed + 1
+    assert [t["number"] for t in results["tests"]] == IDS
+
+
+TAMPERING_TRACKED = '''
+import os
+from pathlib import Path
+
+import torch
+
+# As the grader loads this file: change every file of the autograder, and forge the results.
+ROOT = Path(os.environ["AUTOGRADER_ROOT"])
+changed = []
+sources = [Path(folder, name) for folder, _, names in os.walk(ROOT / "source") for name in names]
+for path in [*sources, ROOT / "run_autograder", ROOT / "results" / "results.json", ROOT / "results" / "forged.json"]:
+    try:
+        with open(path, "a") as f:
+            f.write('{"score": 1000}\\n')
+        changed.append(path.name)
+    except OSError:
+        pass
+print(f"learner uid {os.getuid()}, {len(changed)} files changed")
+
+
+def tracked(value: float) -> torch.Tensor:
+    return torch.tensor(-value, requires_grad=True)  # wrong, so that the report shows what was printed
+'''
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.parts[len(root.parts)] != "submission"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="run_autograder switches users only as root, as on Gradescope")
+def test_bundle_runs_the_submission_as_a_user_who_cannot_change_the_autograder(bundle, tmp_path):
+    submission = copy_solutions(tmp_path / "tampering")
+    (submission / course().find("tracked").path).write_text(TAMPERING_TRACKED, encoding="utf-8")
+    root = lay_out(bundle, submission, tmp_path / "autograder")
+    before = _checksums(root)
+    assert any(name.startswith("source/kata/") for name in before)
+
+    results = run_autograder(root)
+    first = results["tests"][0]
+    seen = re.search(r"learner uid (\d+), (\d+) files changed", first["output"])
+    assert seen is not None, first["output"]
+    assert int(seen.group(1)) != 0 and seen.group(2) == "0"
+    assert first["score"] == 0 and results["score"] == sum(t["score"] for t in results["tests"])
+    after = _checksums(root)
+    assert after.pop("results/results.json") and after == before
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
+
+
+def test_bundle_writes_results_even_when_python_cannot_start(bundle, tmp_path):
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "python3").write_text(r"""#!/bin/sh
+printf '%s\n' 'Fatal Python error: broken on purpose, "quoted" \ <b>' >&2
+exit 1
+""")
+    (broken / "python3").chmod(0o755)
+    root = lay_out(bundle, ROOT / "solutions", tmp_path / "autograder")
+    results = run_autograder(root, first_on_path=broken)
+    assert results["score"] == 0 and results["tests"] == [] and results["output_format"] == "text"
+    assert "could not grade this submission" in results["output"] and "exit status 1" in results["output"]
+    assert r'Fatal Python error: broken on purpose, "quoted" \ <b>' in results["output"]
+    assert isinstance(results["execution_time"], int)
 
 
 # --- GitHub Classroom ---------------------------------------------------------------
@@ -345,6 +520,27 @@ def test_classroom_workflow_is_current_and_grades_every_exercise():
         assert f"command: python grader.py check {ex.id}\n" in step
         assert f"max-score: {ex.points:g}\n" in step.split("- name:")[0]
         assert f"EX{ex.id}_RESULTS" in text
+    # The majors that run on Node 24 (Node 20 is gone from GitHub's runners).
+    assert "uses: actions/checkout@v7\n" in text and "uses: actions/setup-python@v7\n" in text
+
+
+def test_classroom_refuses_points_it_cannot_count(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    shutil.copy2(ROOT / "README.md", kata / "README.md")
+    metadata = kata / "kata" / "catalogue" / "course.toml"
+    text, found = re.subn(r'(id = "04"\n(?:.*\n)*?points = )\d+', r"\g<1>1.5", metadata.read_text(encoding="utf-8"),
+                          count=1)
+    assert found == 1
+    metadata.write_text(text, encoding="utf-8")
+    why = "exercise 04 (mse_loss) is worth 1.5 points, but GitHub Classroom counts whole points only"
+
+    released = run_grader("release", str(tmp_path / "release"), kata=kata)
+    assert released.returncode == 2 and released.stdout == ""
+    assert why in released.stderr and len(released.stderr.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["kata"]
+    checked = subprocess.run([sys.executable, "-m", "kata.dev", "check"], cwd=kata, capture_output=True, text=True,
+                             timeout=120)
+    assert checked.returncode == 1 and why in checked.stdout
 
 
 # --- taking submissions in (no grading: fast) ------------------------------------------

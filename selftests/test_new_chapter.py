@@ -184,7 +184,7 @@ def test_notebooks_release_grade_and_gradescope_know_the_new_chapter(kata, tmp_p
     submission = shutil.copytree(kata / "solutions" / "ch9_extra", tmp_path / "alice")
     graded = grader(kata, "grade", str(submission), "--out", str(tmp_path / "graded"))
     assert graded.returncode == 0 and graded.stderr == ""
-    assert (tmp_path / "graded" / "grades.csv").read_text().splitlines()[1].startswith("alice,1,2,3,3")
+    assert (tmp_path / "graded" / "grades.csv").read_text().splitlines()[1].startswith("alice,alice,1,2,3,3")
 
     bundle = tmp_path / "autograder.zip"
     assert grader(kata, "gradescope", str(bundle), "--chapter", "9").returncode == 0

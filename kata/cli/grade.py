@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from .. import UsageError
@@ -25,6 +27,9 @@ def register(sub, name: str) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="where to write the results")
     p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--user", metavar="NAME",
+                   help="run the submissions' code as this unprivileged user, such as nobody, so that it "
+                        "cannot change the grader, the tests or the results (the grader must run as root)")
     p.add_argument("--isolation", choices=("fork", "spawn"), default=None, help=argparse.SUPPRESS)
     add_chapter_option(p)
 
@@ -39,15 +44,35 @@ def _sources(given: list[str]) -> list[Path]:
     return paths
 
 
+def learner_account(name: str) -> tuple[int, int]:
+    """(uid, gid) of the user `name`, to run learner code as; UsageError unless the grader can switch to it."""
+    if not hasattr(os, "setuid"):
+        raise UsageError("--user works on Linux and macOS only")
+    import pwd
+
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        raise UsageError(f"--user {name}: there is no such user on this system") from None
+    if account.pw_uid == 0:
+        raise UsageError(f"--user {name}: that user is root; name an unprivileged user, such as nobody")
+    if os.geteuid() != 0:
+        raise UsageError(f"--user {name}: only root can run code as another user; run the grader as root, "
+                         "or leave --user out")
+    return account.pw_uid, account.pw_gid
+
+
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     sources = _sources(args.submissions)
+    user = learner_account(args.user) if args.user is not None else None
     out = output_folder(args.out, "results")
 
     from ..course.batch import grade_batch
 
     graded = grade_batch(sources, out, chapters(args.chapter), timeout=args.timeout, isolation=args.isolation,
-                         progress=sys.stdout.isatty())
-    unread = [sub.name for sub, _ in graded if not sub.readable]
+                         progress=sys.stdout.isatty(), user=user, started=started)
+    unread = [sub.id for sub, _ in graded if not sub.readable]
     plural = "s" if len(graded) != 1 else ""
     print(f"Graded {len(graded)} submission{plural}: {out / 'grades.csv'}")
     if unread:

@@ -13,9 +13,11 @@ from .common import add_chapter_option, chapters, positive_seconds
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="build the Gradescope autograder bundle (instructors)",
-        description="Write OUT.zip, an autograder for Gradescope's programming assignments: "
-                    "setup.sh installs the dependencies, run_autograder grades each submission "
-                    "with every test, hidden ones included, and writes results.json.",
+        description="Write OUT.zip, an autograder for Gradescope's programming assignments (on "
+                    "the Ubuntu 22.04 base image or a newer Ubuntu): setup.sh installs the "
+                    "dependencies, run_autograder grades each submission with every test, hidden "
+                    "ones included, runs the submission's code as the user nobody, and always "
+                    "writes results.json.",
     )
     p.add_argument("out", metavar="OUT.zip", help="the .zip file to write")
     p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
@@ -29,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser().absolute()
     count = build_bundle(out, args.timeout, chapters(args.chapter))
     print(f"Wrote the Gradescope autograder to {out} ({count} files).")
-    print("Upload it in the assignment's Configure Autograder page; students submit their "
-          "exercise files, their notebooks or a .zip file of either.")
+    print("Upload it in the assignment's Configure Autograder page, with the Ubuntu 22.04 base image "
+          "or a newer Ubuntu; students submit their exercise files, their notebooks or a .zip file of either.")
     return 0

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ..grading.session import TESTS
 from ..outcomes import Status, TestStatus
 from ..grading.results import TestResult
 from .hidden import hidden_tests
-from .intake import Submission, submission_names, take_in
+from .intake import Submission, given_name, submission_ids, take_in
 from .results import write_grades, write_submission
 
 
@@ -56,14 +57,30 @@ def _working_in(folder: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def _take_in(source: Path, name: str, scratch: Path) -> Submission:
+def _take_in(source: Path, id: str, scratch: Path) -> Submission:
     try:
-        return take_in(source, name, scratch)
+        return take_in(source, id, scratch)
     except Exception as e:  # one unreadable submission never stops the batch
-        folder = scratch / "graded" / name
+        folder = scratch / "graded" / id
         folder.mkdir(parents=True, exist_ok=True)
-        return Submission(name, source, folder, kind="none",
+        return Submission(id, given_name(source), source, folder, kind="none",
                           notes=[f"The submission could not be read ({type(e).__name__}: {e})."])
+
+
+def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
+    """scratch/work, the current folder of learner code. Run as `user` (uid, gid), learner code
+    may read the submissions' copies, and write in its current folder only."""
+    work = scratch / "work"
+    work.mkdir()
+    if user is not None:
+        os.chown(work, *user)
+        # Whatever the grader's umask: the copies readable, not writable.
+        for folder, _, files in os.walk(scratch / "graded"):
+            os.chmod(folder, 0o755)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
+        scratch.chmod(0o711)
+    return work
 
 
 def unreadable(sub: Submission, chapters: list[Chapter]) -> RunResult:
@@ -86,14 +103,18 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
 
 
 def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float,
-                isolation: str | None = None, tests_dir: Path = TESTS,
-                progress: bool = False) -> list[tuple[Submission, RunResult]]:
-    """Grade every submission in `sources`; write out/grades.csv and out/<name>/ for each."""
+                isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
+                user: tuple[int, int] | None = None,
+                started: float | None = None) -> list[tuple[Submission, RunResult]]:
+    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
+    write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`
+    (time.monotonic(), by default now)."""
     from ..grading.engine import grade
 
+    started = time.monotonic() if started is None else started
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
-        subs = [_take_in(src, name, scratch) for src, name in zip(sources, submission_names(sources))]
+        subs = [_take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
         chapters = graded_chapters([s for s in subs if s.readable], chapters)
         exercises = [ex for c in chapters for ex in c.exercises]
         graded = [s for s in subs if s.readable]
@@ -101,27 +122,27 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         runs: dict[str, RunResult] = {}
 
         def finish(sub: Submission, run: RunResult) -> None:
-            write_submission(out / sub.name, sub.name, run, hidden, sub.notes,
-                             {str(sub.folder): sub.name, str(scratch): "."})
-            runs[sub.name] = run
+            write_submission(out / sub.id, run, hidden, sub.notes, {str(sub.folder): sub.name, str(scratch): "."},
+                             time.monotonic() - started)
+            runs[sub.id] = run
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
-            with _working_in(scratch):
+            with _working_in(learners_folder(scratch, user)):
                 try:
                     # Each submission's files are written as soon as it is graded, while
                     # the others still are.
                     grade([s.target(chapters) for s in graded], exercises, timeout=timeout,
                           isolation=isolation, tests_dir=tests_dir,
                           on_result=(lambda _n, _r: bar.advance()) if bar else None,
-                          on_target=lambda n, run: finish(graded[n], run))
+                          on_target=lambda n, run: finish(graded[n], run), user=user)
                 finally:
                     if bar:
                         bar.close()
         for sub in subs:
-            if sub.name not in runs:
+            if sub.id not in runs:
                 finish(sub, unreadable(sub, chapters))
-        done = [(sub, runs[sub.name]) for sub in subs]
+        done = [(sub, runs[sub.id]) for sub in subs]
         write_grades(out / "grades.csv", exercises, done)
         return done
     finally:

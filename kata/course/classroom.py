@@ -4,14 +4,17 @@ the grader, one step per exercise, each worth the exercise's points.
 `python -m kata.dev update` refreshes .github/classroom/classroom.yml, for the whole course; a
 release writes the workflow of the chapters it hands out.
 
-GitHub Classroom's command grader gives a step its points when the command exits with
-status 0 and writes nothing to stderr; `python grader.py check N` does exactly that when
-exercise N passes. The reporter adds the steps' points up and shows them in Classroom.
+GitHub Classroom's command grader (classroom-resources/autograding-command-grader@v1) gives
+a step its `max-score` when the command exits with status 0 within `timeout` minutes, and
+nothing otherwise; what the command prints, on stdout or stderr, goes to the log and is not
+judged. `python grader.py check N` exits with 0 exactly when exercise N passes. The command
+grader reads `max-score` with JavaScript's parseInt, so it counts whole points only. The
+reporter (autograding-grading-reporter@v1) adds the steps' points up and sends them to Classroom.
 """
 
 from __future__ import annotations
 
-from .. import ROOT
+from .. import ROOT, UsageError
 from ..catalogue.course import Chapter
 
 READY_FILE = ROOT / ".github" / "classroom" / "classroom.yml"
@@ -36,9 +39,9 @@ jobs:
     if: github.actor != 'github-classroom[bot]'
     steps:
       - name: Checkout code
-        uses: actions/checkout@v4
+        uses: actions/checkout@v7
       - name: Set up Python
-        uses: actions/setup-python@v5
+        uses: actions/setup-python@v7
         with:
           python-version: "3.12"
       - name: Install the kata
@@ -73,7 +76,20 @@ def step_id(exercise_id: str) -> str:
     return f"ex{exercise_id}"
 
 
+def point_problems(chapters: list[Chapter]) -> list[str]:
+    """Why the workflow cannot give some exercises of `chapters` their points, one sentence each."""
+    return [
+        f"exercise {e.label} is worth {e.points:g} points, but GitHub Classroom counts whole points only "
+        f"(it would give {int(e.points)}): give it whole points in kata/catalogue/course.toml"
+        for c in chapters for e in c.exercises if e.points != int(e.points)
+    ]
+
+
 def workflow_text(chapters: list[Chapter]) -> str:
+    """The workflow that grades `chapters`; UsageError when Classroom cannot count their points."""
+    problems = point_problems(chapters)
+    if problems:
+        raise UsageError(f"cannot write the GitHub Classroom workflow: {problems[0]}")
     exercises = [e for c in chapters for e in c.exercises]
     steps = "".join(
         STEP.format(label=f"{e.id} {e.name}", step=step_id(e.id), id=e.id, points=e.points)

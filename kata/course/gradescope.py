@@ -2,8 +2,10 @@
 and the grader with every test (hidden ones included) beside them.
 
 Gradescope unpacks the bundle into /autograder/source, runs setup.sh once to build the
-image, then run_autograder for every submission (in /autograder/submission), which must
-write /autograder/results/results.json. run_autograder reads the root from
+image, then run_autograder for every submission (in /autograder/submission), as root, which
+must write /autograder/results/results.json (Gradescope's autograder specification). The
+submission's code runs as the user nobody (Gradescope's best practices), and the script
+writes a results.json of its own when the grader cannot. run_autograder reads the root from
 AUTOGRADER_ROOT when it is set, so the same script runs anywhere laid out like /autograder.
 """
 
@@ -22,8 +24,9 @@ from .release import copy_grader, copy_tests, write_stubs
 
 SETUP = """\
 #!/usr/bin/env bash
-# Gradescope runs this once, when it builds the autograder: it installs Python 3.11 or newer
-# (if the image has none) and the kata's dependencies into a virtual environment.
+# Gradescope runs this once, as root, when it builds the autograder: it installs Python 3.11 or
+# newer (when the image has none) and the kata's dependencies into a virtual environment.
+# It installs Python on Ubuntu 22.04 or newer; on other images it needs one already there.
 set -euo pipefail
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="${AUTOGRADER_ROOT:-/autograder}"
@@ -39,14 +42,34 @@ find_python() {
   return 1
 }
 
+stop() {
+  echo "setup.sh: $1" >&2
+  echo "setup.sh: choose Gradescope's Ubuntu 22.04 base image, or a newer Ubuntu, on the Configure Autograder page." >&2
+  exit 1
+}
+
+# "22.04" on Ubuntu, nothing elsewhere.
+ubuntu="$( (. /etc/os-release && [ "${ID:-}" = ubuntu ] && echo "${VERSION_ID:-}") 2>/dev/null || true)"
+
 python="$(find_python || true)"
 if [ -z "$python" ]; then
+  case "$ubuntu" in
+    2[2-9].*|[3-9]?.*) ;;
+    *) stop "this image has no Python 3.11 or newer, and setup.sh installs one only on Ubuntu 22.04 or newer." ;;
+  esac
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
-  python="$(find_python)"
+  if [ "${ubuntu%%.*}" = 22 ]; then
+    # Ubuntu 22.04's own Python is 3.10; its universe section has 3.11 (a release candidate of 3.11.0).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv
+  fi
+  python="$(find_python)" || stop "Python 3.11 or newer was installed, but cannot be found."
 fi
 if ! "$python" -m venv "$root/venv"; then
   # Debian and Ubuntu ship venv separately.
+  command -v apt-get >/dev/null 2>&1 ||
+    stop "$python cannot make a virtual environment, and there is no apt-get to install venv."
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y "$(basename "$python")-venv"
   "$python" -m venv "$root/venv"
@@ -55,22 +78,66 @@ fi
 # PyTorch's CPU build: the kata needs no GPU, and it is a far smaller download.
 "$root/venv/bin/python" -m pip install torch --index-url https://download.pytorch.org/whl/cpu
 "$root/venv/bin/python" -m pip install -r "$source_dir/requirements.txt"
+# Learner code runs as nobody (see run_autograder): it imports from here, and may change nothing.
+chmod -R a+rX,go-w "$root/venv"
 """
 
-RUN = """\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: it grades /autograder/submission with the
-# kata's own tests (hidden ones included) and writes /autograder/results/results.json.
-# AUTOGRADER_ROOT stands in for /autograder, to run the autograder in the same layout elsewhere.
-set -euo pipefail
-root="${{AUTOGRADER_ROOT:-/autograder}}"
-python="$root/venv/bin/python"
-[ -x "$python" ] || python="$(command -v python3)"
+RUN = r"""#!/usr/bin/env bash
+# Gradescope runs this as root for every submission: it grades /autograder/submission with the
+# kata's own tests (hidden ones included), the submission's code running as the unprivileged
+# user nobody, and always writes /autograder/results/results.json, also when the grader
+# cannot run. AUTOGRADER_ROOT stands in for /autograder, to run it in the same layout elsewhere.
+set -uo pipefail
+root="${AUTOGRADER_ROOT:-/autograder}"
+results="$root/results"
+mkdir -p "$results"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$root/results"
-"$python" "$root/source/grader.py" grade "$root/submission" --out "$work" --timeout {timeout:g}
-cp "$work/submission/results.json" "$root/results/results.json"
+log="$work/grader.log"
+# The grader's scratch folders go here, and its error report if it fails.
+export TMPDIR="$work"
+
+# A results.json with no points that says why (Gradescope would only say that "the
+# autograder failed to execute correctly"): the reason, then the end of what the grader
+# wrote, kept to printable ASCII and escaped for JSON.
+give_up() {
+  echo "run_autograder: $1"
+  local output
+  output="$( { echo "The autograder could not grade this submission, and this is not caused by your work:" \
+                    "$1 Please tell your instructor; the details below are for them."; echo;
+               tail -c 3000 "$log"; tail -c 3000 "$TMPDIR/kata-grader-error.txt" 2>/dev/null; } |
+             LC_ALL=C tr -cd '\11\12\40-\176' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' |
+             awk '{printf "%s\\n", $0}')"
+  printf '{"score": 0, "execution_time": %d, "output": "%s", "output_format": "text", "tests": []}\n' \
+    "$SECONDS" "$output" > "$results/results.json"
+}
+
+as_learner=""
+if [ "$(id -u)" = 0 ]; then
+  # The submission's code runs as the user nobody. The autograder's files and the results stay
+  # root's: nobody cannot write them, nor read the tests, and reaches only its own scratch folder.
+  chown -R root:root "$root/source" "$results"
+  chmod -R go-w "$root/source" "$results"
+  chmod o= "$root/source"
+  chmod 711 "$work"
+  as_learner="--user nobody"
+fi
+
+python="$root/venv/bin/python"
+[ -x "$python" ] || python="$(command -v python3)"
+if [ -z "$python" ]; then
+  give_up "no Python was found (setup.sh makes $root/venv when the autograder is built)."
+  exit 0
+fi
+"$python" "$root/source/grader.py" grade "$root/submission" --out "$work/out" --timeout @TIMEOUT@ $as_learner \
+  >"$log" 2>&1
+status=$?
+cat "$log"
+if [ "$status" -eq 0 ] && [ -f "$work/out/submission/results.json" ]; then
+  cp "$work/out/submission/results.json" "$results/results.json"
+else
+  give_up "the grader stopped (exit status $status) before it wrote the results."
+fi
 """
 
 
@@ -95,7 +162,7 @@ def stage(dest: Path, timeout: float, chapters: list[Chapter], root: Path = ROOT
     write_stubs(dest, chapters, root, exercises=False)
     copy_tests(dest, chapters, root, keep_hidden=True)
     (dest / "requirements.txt").write_text(requirements(root), encoding="utf-8")
-    for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.format(timeout=timeout))):
+    for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.replace("@TIMEOUT@", f"{timeout:g}"))):
         (dest / name).write_text(text, encoding="utf-8")
         (dest / name).chmod(0o755)
     manifest.write(dest)

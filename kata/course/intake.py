@@ -52,7 +52,8 @@ class Entry:
 
 @dataclass
 class Submission:
-    name: str
+    id: str  # safe as a folder name; see submission_ids
+    name: str  # as it was submitted (given_name)
     source: Path
     folder: Path  # the scratch folder that is graded, laid out like exercises/
     kind: str = "folder"  # folder | notebooks | none
@@ -89,20 +90,28 @@ class Submission:
 # --- names -------------------------------------------------------------------------
 
 
-def submission_names(paths: list[Path], reserved: set[str] = frozenset({"grades.csv"})) -> list[str]:
-    """A distinct, safe folder name for each submission, from its file or folder name."""
-    names: list[str] = []
+def given_name(path: Path) -> str:
+    """A submission's own name: its folder's, or its file's without the extension."""
+    return path.name if path.is_dir() else path.stem
+
+
+def submission_ids(paths: list[Path], reserved: set[str] = frozenset({"grades.csv"})) -> list[str]:
+    """A distinct id for each submission, safe as a folder name on every system (letters,
+    digits, `.`, `_`, `-`; unique whatever the case): its own name where it is already safe.
+
+    Ids are handed out in the order of the names, not of `paths`, so the same submissions
+    get the same ids however they are listed (`Alice` before `alice`, which becomes `alice-2`)."""
+    ids = [""] * len(paths)
     taken = {r.lower() for r in reserved}
-    for p in paths:
-        base = p.name if p.is_dir() else p.stem
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "submission"
-        name, n = base, 1
-        while name.lower() in taken:
+    for i in sorted(range(len(paths)), key=lambda i: (given_name(paths[i]), str(paths[i]))):
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", given_name(paths[i])).strip("._") or "submission"
+        candidate, n = base, 1
+        while candidate.lower() in taken:
             n += 1
-            name = f"{base}-{n}"
-        taken.add(name.lower())
-        names.append(name)
-    return names
+            candidate = f"{base}-{n}"
+        taken.add(candidate.lower())
+        ids[i] = candidate
+    return ids
 
 
 # --- finding the files -------------------------------------------------------------
@@ -267,15 +276,15 @@ def _pristine(files: dict[str, bytes]) -> bool:
         return False
 
 
-def take_in(source: Path, name: str, scratch: Path) -> Submission:
-    """Copy the gradable files of `source` into scratch/graded/<name>/<chapter folder>/ and
+def take_in(source: Path, id: str, scratch: Path) -> Submission:
+    """Copy the gradable files of `source` into scratch/graded/<id>/<chapter folder>/ and
     describe what was found.
 
     Exercise files are graded when there are some; notebooks when there are none, or when the
     exercise files are the untouched stubs (a student who worked in notebooks)."""
-    dest = scratch / "graded" / name
+    dest = scratch / "graded" / id
     dest.mkdir(parents=True)
-    sub = Submission(name, source, dest)
+    sub = Submission(id, given_name(source), source, dest)
     try:
         entries, sub.notes = _entries(source)
     except IntakeError as e:
@@ -291,7 +300,7 @@ def take_in(source: Path, name: str, scratch: Path) -> Submission:
             files[entry.path.name] = data
     if notebooks and (not files or _pristine(files)):
         sub.kind = "notebooks"
-        _take_notebooks(sub, notebooks, scratch / "notebooks" / name, budget)
+        _take_notebooks(sub, notebooks, scratch / "notebooks" / id, budget)
         return sub
     for file_name, data in files.items():
         ex = EXERCISES[file_name]

@@ -58,39 +58,41 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
     return "\n\n".join(parts)
 
 
-def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[str]) -> dict:
+def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[str], seconds: float) -> dict:
     """Gradescope's results.json: one test per exercise worth its points, and each hidden
-    test on its own, worth nothing, shown to students once the grades are published."""
+    test on its own, worth nothing, shown to students once the grades are published.
+
+    Every text is plain text (Gradescope renders the top-level output as HTML unless told
+    otherwise, and a submission's file names are the student's choice); `seconds` is the
+    time the grading took, all of it."""
     tests = []
     for r in run.exercises:
         ex = r.exercise
         names = hidden.get(ex.test_path, set())
-        tests.append({
-            "name": f"{ex.id} {ex.name}: {ex.title}",
-            "number": ex.id,
-            "score": r.score,
-            "max_score": ex.points,
-            "status": "passed" if r.passed else "failed",
-            "output": exercise_output(r, names),
-            "visibility": "visible",
-        })
-        for t in r.tests:
-            if is_hidden(t.name, names):
-                tests.append({
-                    "name": f"{ex.id} {ex.name}: {t.name}",
-                    "score": 0.0,
-                    "max_score": 0.0,
-                    "status": "passed" if t.status == TestStatus.PASS else "failed",
-                    "output": "Passed." if t.status == TestStatus.PASS else _test_text(t),
-                    "visibility": HIDDEN_VISIBILITY,
-                })
+        tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
+                           exercise_output(r, names), "visible"))
+        hidden_results = [t for t in r.tests if is_hidden(t.name, names)]
+        for n, t in enumerate(hidden_results, 1):
+            passed = t.status == TestStatus.PASS
+            tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,
+                               "Passed." if passed else _test_text(t), HIDDEN_VISIBILITY))
     done = sum(r.passed for r in run.exercises)
     summary = f"{done} of {len(run.exercises)} exercises pass: {points(run.score)} of {points(run.max_score)} points."
     return {
         "score": run.score,
-        "execution_time": round(run.seconds, 3),
+        "execution_time": round(seconds),
         "output": "\n\n".join([summary, *notes]),
+        "output_format": "text",
         "tests": tests,
+    }
+
+
+def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,
+          visibility: str) -> dict:
+    return {
+        "name": name, "name_format": "text", "number": number,
+        "score": score, "max_score": max_score, "status": "passed" if passed else "failed",
+        "output": output, "output_format": "text", "visibility": visibility,
     }
 
 
@@ -107,11 +109,11 @@ def scrub(data, replacements: dict[str, str]):
     return data
 
 
-def write_submission(folder: Path, name: str, run: RunResult, hidden: dict[str, set[str]],
-                     notes: list[str], replacements: dict[str, str]) -> None:
+def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], notes: list[str],
+                     replacements: dict[str, str], seconds: float) -> None:
     """results.json (Gradescope), report.json (the grader's JSON) and report.txt (the learner's report)."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "results.json", scrub(gradescope_results(run, hidden, notes), replacements))
+    write_json(folder / "results.json", scrub(gradescope_results(run, hidden, notes, seconds), replacements))
     report = run_json(run)
     report["notes"] = notes
     write_json(folder / "report.json", scrub(report, replacements))
@@ -121,13 +123,20 @@ def write_submission(folder: Path, name: str, run: RunResult, hidden: dict[str, 
     write_atomically(folder / "report.txt", scrub(text, replacements))
 
 
+def grade_column(ex: Exercise) -> str:
+    """An exercise's column in grades.csv: `ex04`, which a spreadsheet keeps as it is (`04` would become 4)."""
+    return f"ex{ex.id}"
+
+
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
-    """grades.csv: one row per submission, the points of each exercise, the total and the maximum."""
+    """grades.csv: one row per submission, with its id (its folder's name) and its own name,
+    the points of each exercise, the total and the maximum. UTF-8 with a byte-order mark,
+    without which Excel reads `Zoë` as `ZoÃ«`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["submission", *[e.id for e in exercises], "total", "max"])
+    writer.writerow(["id", "name", *[grade_column(e) for e in exercises], "total", "max"])
     for sub, run in done:
         scores = {r.exercise.id: r.score for r in run.exercises}
-        writer.writerow([sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises], points(run.score),
-                         points(run.max_score)])
-    write_atomically(path, out.getvalue())
+        writer.writerow([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],
+                         points(run.score), points(run.max_score)])
+    write_atomically(path, "\ufeff" + out.getvalue())

@@ -66,9 +66,11 @@ class Recorder:
 RECORDER = Recorder()
 
 
-def isolate(fault_path: Path) -> None:
+def isolate(fault_path: Path, user: tuple[int, int] | None = None) -> None:
     """Cut this process off from the terminal's input, and have a crash or a stuck line
-    written to `fault_path` (faulthandler; the grader asks with SIGUSR1 on a time-out)."""
+    written to `fault_path` (faulthandler; the grader asks with SIGUSR1 on a time-out).
+    Given `user` (uid, gid), go on as that user: learner code then cannot change what the
+    grader's own user owns, such as the grader, the tests and the results."""
     gc.enable()  # the grader pauses collection while it forks (see Runner.run)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -84,6 +86,11 @@ def isolate(fault_path: Path) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ImportError, ValueError, OSError):
         pass
+    if user is not None:
+        uid, gid = user
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
 
 
 def _flush_output() -> None:

@@ -133,11 +133,13 @@ def learner_line(fault: str, prefixes: tuple[str, ...]) -> Location | None:
 
 
 class Runner:
-    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds."""
+    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds,
+    as `user` (uid, gid) when one is given (the grader must then run as root)."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, parallel: int | None = None,
-                 fork: bool | None = None, tests_dir: Path | None = None):
+                 fork: bool | None = None, tests_dir: Path | None = None, user: tuple[int, int] | None = None):
         self.timeout = timeout
+        self.user = user
         self.fork = CAN_FORK if fork is None else (fork and CAN_FORK)
         # One fork more than there are cores: while one is started or torn down (the grader
         # waits for that), the others keep every core busy.
@@ -229,7 +231,7 @@ class Runner:
                 sys.stderr.flush()
                 os.dup2(out_write, 1)
                 os.dup2(out_write, 2)
-                run.isolate(self.workdir / f"{job.key}.fault")
+                run.isolate(self.workdir / f"{job.key}.fault", self.user)
                 send = run.pipe_sender(events_write)
                 if job.example is not None:
                     example.run(job.exercise, job.folders, job.example, send)
@@ -258,6 +260,8 @@ class Runner:
             "--fault", str(self.workdir / f"{job.key}.fault"),
             *(["--example", str(job.example)] if job.example is not None else []),
         ]
+        if self.user is not None:
+            args += ["--user", f"{self.user[0]}:{self.user[1]}"]
         kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
         if sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP

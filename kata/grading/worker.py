@@ -1,13 +1,14 @@
 """One exercise graded in a fresh Python: the fallback where the system cannot fork.
 
     python -P -m kata.grading.worker --tests T --exercise ID --folders JSON --events FILE --fault F
-        [--example CELL]
+        [--example CELL] [--user UID:GID]
 
 kata.grading.runner starts it. It collects only the exercise's test file, then grades
 exactly as a forked process does (kata.exercise_process.run: the same guards and
 tripwire), or runs a notebook's Try-it cell instead (kata.exercise_process.example), and
 appends one JSON line per event to FILE. Its first line, "ready", tells the runner that
-Python and torch have started, so the exercise's time limit runs from there.
+Python and torch have started, so the exercise's time limit runs from there. With --user,
+the learner's code runs as that user (FILE and F are opened before).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--events", required=True, type=Path)
     p.add_argument("--fault", required=True, type=Path)
     p.add_argument("--example", type=Path)
+    p.add_argument("--user", type=lambda text: tuple(int(n) for n in text.split(":")), default=None)
     return p.parse_args(argv)
 
 
@@ -64,7 +66,7 @@ def main(argv: list[str]) -> int:
     warm_up()
 
     def body(collection) -> None:
-        run.isolate(args.fault)
+        run.isolate(args.fault, args.user)
         send({"event": "ready"})
         folders = {name: Path(folder) for name, folder in args.folders.items()}
         if args.example is not None:
