@@ -36,6 +36,11 @@ class Kind(StrEnum):
     GRAVE = "grave"  # the code did not load, ended the process, skipped the test or changed the grader
 
 
+# Written to the process's output after each test, so that the grader knows which printing
+# belongs to which test: the output and the reports come through two pipes, read apart.
+END_OF_TEST = b"\x00kata: end of test\x00"
+
+
 @dataclass(frozen=True)
 class Location:
     """A line of the learner's code: `file` as the learner knows it, and the notebook cell it came

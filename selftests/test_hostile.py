@@ -451,3 +451,20 @@ def test_a_correct_exercise_that_prints_20_mb_passes(tmp_path):
     [graded] = json.loads(out.read_text())["exercises"]
     assert graded["status"] == "pass"
     assert all(t["output_cut"] >= 20_000_000 - 500 for t in graded["tests"])
+
+
+def test_each_test_keeps_exactly_the_printing_it_made(tmp_path):
+    """Printing and reports come through two pipes; each test still gets its own lines, in order."""
+    folder = copy_solutions(tmp_path / "target")
+    replace_function(folder, "mse_loss", (
+        "import itertools\n_calls = itertools.count(1)\n\n\n"
+        "def mse_loss(y_pred, y):\n"
+        "    print('call', next(_calls))\n"
+        "    return ((y_pred - y) ** 2).sum()\n"
+    ))
+    out = tmp_path / "report.json"
+    run_grader("check", "mse_loss", "--target", str(folder), "--json", str(out))
+    tests = json.loads(out.read_text())["exercises"][0]["tests"]
+    calls = [[int(line.split()[1]) for line in t["output"].splitlines() if line.startswith("call ")] for t in tests]
+    flat = [n for per_test in calls for n in per_test]
+    assert flat == list(range(1, len(flat) + 1)) and all(calls[:-1]), calls

@@ -27,7 +27,7 @@ from _pytest.outcomes import Failed
 from _pytest.runner import runtestprotocol
 
 from ..catalogue.course import Exercise, course
-from ..outcomes import Kind, Location, TestRecord, TestStatus
+from ..outcomes import END_OF_TEST, Kind, Location, TestRecord, TestStatus
 from . import explain, guard
 from .loader import LEARNER, Learner
 
@@ -211,6 +211,7 @@ def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, 
         send({"event": "start", "name": item.name})
         record, interrupted = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, learner)
         _flush_output()
+        _write(1, END_OF_TEST)
         changed = wire.changes()
         if changed:
             record.status, record.kind = TestStatus.ERROR, Kind.GRAVE

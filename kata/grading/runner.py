@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalogue.course import Exercise
-from ..outcomes import Location, TestRecord
+from ..outcomes import END_OF_TEST, Location, TestRecord
 
 DEFAULT_TIMEOUT = 10.0
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
@@ -78,6 +78,8 @@ class _Active:
     events: list[dict] = field(default_factory=list)
     printed: bytearray = field(default_factory=bytearray)  # the current test's output, its start
     printed_size: int = 0
+    unread: bytes = b""  # output that may be the start of END_OF_TEST
+    outputs: list[tuple[str, int]] = field(default_factory=list)  # each ended test's (output kept, size)
     status: int | None = None
     offset: int = 0  # how far the events file of a fresh process has been read
     ready: bool = False  # a fresh process has started; its time limit runs from then
@@ -307,10 +309,16 @@ class Runner:
         return data
 
     def _read_output(self, a: _Active) -> None:
-        """Keep the start of what the learner's code prints, and count the rest."""
-        chunk = self._available(a.out)
-        a.printed += chunk[:max(0, 4 * KEEP_OUTPUT - len(a.printed))]
-        a.printed_size += len(chunk)
+        """Keep the start of what the learner's code prints in each test, and count the rest."""
+        *ended, rest = (a.unread + self._available(a.out)).split(END_OF_TEST)
+        keep = len(END_OF_TEST) - 1  # the end of a chunk may be the start of the mark
+        rest, a.unread = (rest[:-keep], rest[-keep:]) if len(rest) > keep else (b"", rest)
+        for n, part in enumerate([*ended, rest]):
+            a.printed += part[:max(0, 4 * KEEP_OUTPUT - len(a.printed))]
+            a.printed_size += len(part)
+            if n < len(ended):
+                a.outputs.append((a.printed.decode("utf-8", errors="replace")[:KEEP_OUTPUT], a.printed_size))
+                a.printed, a.printed_size = bytearray(), 0
 
     def _read_events(self, a: _Active) -> None:
         a.buffer += self._available(a.fd)
@@ -338,12 +346,6 @@ class Runner:
                 continue
             if not isinstance(event, dict):
                 continue
-            if event.get("event") == "test":
-                # The learner's output of this test was flushed before its report was sent.
-                self._read_output(a)
-                event["output"] = a.printed.decode("utf-8", errors="replace")[:KEEP_OUTPUT]
-                event["output_size"] = a.printed_size
-                a.printed, a.printed_size = bytearray(), 0
             a.events.append(event)
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
@@ -375,6 +377,12 @@ class Runner:
         """The job's outcome once the process has reported everything, ended, or run out of
         time; None while it is still at work."""
         if a.finished:
+            tests = sum(1 for e in a.events if e.get("event") == "test")
+            while len(a.outputs) < tests and a.out is not None:  # the marks came before the reports
+                before = len(a.outputs), a.printed_size
+                self._read_output(a)
+                if (len(a.outputs), a.printed_size) == before:
+                    break
             self._end(a)
             return self._outcome(a, timed_out=False)
         if self._exited(a):
@@ -410,6 +418,8 @@ class Runner:
 
     def _outcome(self, a: _Active, timed_out: bool, starting: bool = False) -> Outcome:
         records = [TestRecord.from_event(e) for e in a.events if e.get("event") == "test"]
+        for record, (output, size) in zip(records, a.outputs):  # each test marked its output's end
+            record.output, record.output_size = output, size
         started = [e["name"] for e in a.events if e.get("event") == "start"]
         reported = {r.name for r in records}
         running = next((n for n in reversed(started) if n not in reported), None)
