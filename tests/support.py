@@ -10,18 +10,28 @@ A failure message has one shape:
       got:      <what came back>
       expected: <what should have come back>
       Likely mistake: <the usual cause, in words>
+
+A mistake is named from what the learner's code did where that can be seen: conftest's
+`record` notes the calls it made (a Run of Calls), and `earlier_fault` tells whether a
+failing exercise is wrong itself or only through an earlier one it uses. Numbers that
+match a known wrong answer (`diagnose`) come second, where no other mistake gives them.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import NoReturn
 
 import torch
 from pytest_check import check
 
+from kata import loader
 from kata.loader import LoadError
+from kata.meta import chapter
 
 TOL = 1e-5
 
@@ -215,6 +225,14 @@ def attempt(fn: Callable, *args, describe: str) -> tuple[object, Exception | Non
         return None, exc
 
 
+def reraise(exc: Exception, describe: str) -> NoReturn:
+    """Raise an exception that support.attempt caught, noting (once) which call it came from."""
+    note = f"while running {describe}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+    raise exc
+
+
 def is_float(x: object) -> bool:
     """A plain Python float (not a tensor, not a subclass such as numpy.float64)."""
     return _type(x) is float
@@ -238,3 +256,95 @@ def values(t: torch.Tensor) -> object:
     """Plain Python values of a tensor the tests made themselves."""
     with _no_torch_function():
         return _tolist(_detach(t))
+
+
+# --- What the learner's code did: the record of one call (conftest's `record` makes it) ---
+
+
+@dataclass
+class Call:
+    """One call that the recorder saw while the learner's code ran."""
+
+    name: str  # a learner function's name, "backward" for backward(), or "torch.tensor" and the like
+    args: tuple
+    kwargs: dict
+    result: object = None  # what it returned; None while it runs, and when it raised
+
+    def arg(self, position: int, name: str) -> object:
+        """The argument given at `position`, or by keyword `name`; None when it was not given."""
+        return self.args[position] if len(self.args) > position else self.kwargs.get(name)
+
+
+@dataclass
+class Run:
+    """One call of a learner's function: its result (or the exception it raised) and, in
+    order, the calls it made that the recorder watched."""
+
+    result: object
+    error: Exception | None
+    calls: list[Call] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+    def of(self, name: str) -> list[Call]:
+        return [c for c in self.calls if c.name == name]
+
+    def reraise(self, describe: str) -> NoReturn:
+        reraise(self.error, describe)
+
+
+def loaded(function: str) -> ModuleType | None:
+    """The learner's module that defines `function`, if it is loaded: only then can anything
+    call it (an exercise that uses it has imported it)."""
+    return sys.modules.get(f"{loader.PACKAGE}.{chapter().find(function).stem}")
+
+
+def loop(names: list[str], rounds: int) -> tuple[list[str], list[str]] | None:
+    """(the calls before the loop, the calls of one round) when `names` is at most two calls
+    followed by the same round `rounds` times over; None when they do not repeat so."""
+    for start in range(min(3, len(names))):
+        body = names[start:]
+        size = len(body) // rounds if rounds > 0 else 0
+        if size and body == body[:size] * rounds:
+            return names[:start], body[:size]
+    return None
+
+
+def listed(names: Sequence[str]) -> str:
+    """Calls as the learner wrote them: `predict, mse_loss, backward()`."""
+    return ", ".join(f"{n}()" if n == "backward" else n for n in names)
+
+
+def exercise_of(name: str) -> str:
+    """`mse_loss (exercise 04)`: a learner function with the exercise that defines it."""
+    return f"{name} (exercise {chapter().find(name).id})"
+
+
+def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours: dict[str, Callable],
+                  probe: Callable[[str], str | None]) -> str | None:
+    """Why the learner's `name` fails, when the fault is in the earlier functions it uses; None
+    when it is its own.
+
+    `right(using)` runs the learner's `name` again with the tests' own versions `using` in
+    place of the learner's, and says whether it is then right. If it is right with all of
+    `ours`, the earlier functions at fault are those that make it wrong again when theirs
+    is the only learner version left among ours; `probe(function)` says, in a sentence, how
+    one of them differs from the lesson on a small input (None if it does not show there).
+    """
+    if not right(ours):
+        return None
+    wrong = list(ours) if len(ours) == 1 else [
+        piece for piece in ours if not right({k: v for k, v in ours.items() if k != piece})]
+    if not wrong:
+        return (f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
+                f"yours it gives the expected result, but yours together do not: look at "
+                f"{', '.join(map(exercise_of, ours))} first.")
+    seen = "; ".join(text for text in map(probe, wrong) if text)
+    verb, instead = (("is", f"a correct {wrong[0]} in its place") if len(wrong) == 1 else
+                     ("are", "correct versions in their place"))
+    return (f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
+            + (f": {seen}" if seen else "")
+            + f". With {instead}, your {name} gives the expected result: fix exercise "
+            f"{chapter().find(wrong[0]).id} first.")
+
