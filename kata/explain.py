@@ -87,8 +87,7 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     (
         r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
         "a function was called with a different number of arguments than its `def` line "
-        "takes. Keep each exercise's signature as the stub has it: `*values` takes any "
-        "number of values.",
+        "takes. Compare the two; each exercise's `def` line stays as the stub has it.",
     ),
     (
         r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",

@@ -37,6 +37,7 @@ TOL = 1e-5
 
 _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
+_tensor = torch.tensor
 _tolist = torch.Tensor.tolist
 _detach = torch.Tensor.detach
 _no_torch_function = torch._C.DisableTorchFunctionSubclass
@@ -151,7 +152,8 @@ def expect_tensor(x: object, what: str) -> TensorFacts | None:
     if isinstance(x, (int, float)):
         mistake = "a tensor became a Python number, typically through .item() or float(); return the tensor itself."
     elif x is None:
-        mistake = "the function does not `return` its result, or returns a .grad that was never filled."
+        mistake = ("None stands where a tensor belongs: a function without a `return` gives None, "
+                   "and so does the .grad of a tensor that backward() never reached.")
     expect(False, what, show(x), "a torch.Tensor", mistake)
     return None
 
@@ -181,8 +183,7 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
     if t is None:
         return None
     if shape_mistake is None and t.shape == (1,):
-        shape_mistake = ("a tensor made from a list, like torch.tensor([value]), has shape (1,); "
-                         "make it from the number itself.")
+        shape_mistake = "shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension at all."
     shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)", shape_mistake)
     dtype_ok = expect(
         t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
@@ -348,3 +349,28 @@ def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours:
             + f". With {instead}, your {name} gives the expected result: fix exercise "
             f"{chapter().find(wrong[0]).id} first.")
 
+
+# --- The tests' own version of exercise 01, for the exercises built on it ---------------
+
+
+def our_tracked(value: float) -> torch.Tensor:
+    """tracked() as the lesson has it, to run a later exercise with in place of the learner's."""
+    return _tensor(value, dtype=torch.float32, requires_grad=True)
+
+
+def tracked_problem(name: str = "tracked") -> str | None:
+    """How the learner's tracked differs from the lesson on tracked(2.0), in a sentence; None
+    if it does not (a probe for earlier_fault, which passes the name)."""
+    tracked = getattr(loaded(name), name)
+    first, exc = attempt(tracked, 2.0, describe="tracked(2.0)")
+    if exc is not None:
+        return f"tracked(2.0) raises {type(exc).__name__}: {exc}"
+    made = facts(first) if is_tensor(first) else None
+    if made is None or not (made.shape == () and made.dtype == "float32" and made.requires_grad
+                            and made.is_leaf and close(made.value, 2.0)):
+        leaf = "" if made is None or made.is_leaf else " (not a leaf)"
+        return (f"tracked(2.0) returns {show(first)}{leaf} where a 0-dim float32 leaf holding 2.0 "
+                "that requires grad is expected")
+    if tracked(2.0) is first:
+        return "tracked(2.0) returns the same tensor every time it is called"
+    return None

@@ -1,8 +1,11 @@
 """Exercise 03: gradients(f, *values) returns df/dv for every value, found by one backward()."""
 
+from inspect import Parameter, signature
+
 import torch
 from support import (
-    call, close, diagnose, expect, expect_scalar, expect_tuple, facts, fmt, is_tensor, show,
+    Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, fmt,
+    is_tensor, our_tracked, show, tracked_problem,
 )
 
 _gen = torch.Generator().manual_seed(3)
@@ -66,8 +69,7 @@ def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[
     if len(values) > 1:
         wrong.append((expected[::-1], "the gradients are in reverse order: return them in the "
                                       "order of values."))
-    wrong.append(([2 * g for g in expected], "every gradient is twice too big: backward() ran "
-                                             "twice on the same tensors, and gradients add up."))
+    wrong.append(([2 * g for g in expected], "every gradient is twice too big."))
     return wrong
 
 
@@ -75,29 +77,83 @@ def _what(label: str, values: tuple[float, ...]) -> str:
     return f"gradients(f, {', '.join(fmt(v) for v in values)}) with {label}"
 
 
-def _check(gradients, label: str, f, values: tuple[float, ...]) -> bool:
+def _right(result: object, expected: list[float]) -> bool:
+    """Whether `result` is one 0-dim float32 tensor per value, holding the expected gradients."""
+    if not (isinstance(result, tuple) and len(result) == len(expected) and all(is_tensor(g) for g in result)):
+        return False
+    grads = [facts(g) for g in result]
+    return all(g.shape == () and g.dtype == "float32" for g in grads) and close([g.value for g in grads], expected)
+
+
+def _observed(run: Run, count: int) -> str | None:
+    """The mistake that the calls of the learner's code single out, if they do."""
+    backward = run.of("backward")
+    if not backward:
+        return ("backward() was never called, so no tensor got a .grad (each is still None). Call "
+                "backward() on f's result, then read the .grad of each input.")
+    if len(backward) > 1:
+        return (f"backward() was called {len(backward)} times, and each call adds to .grad: call it "
+                "once, on f's result.")
+    if len(run.of("tracked")) > count:
+        return (f"tracked was called {len(run.of('tracked'))} times for {count} value(s): make one "
+                "tracked tensor per value, pass those to f, and read the .grad of the same ones.")
+    return None
+
+
+def _changed_signature(gradients, error: Exception) -> str | None:
+    """What to say when gradients raised TypeError because its `def` line no longer takes *values."""
+    if not isinstance(error, TypeError):
+        return None
+    try:
+        params = signature(gradients).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is Parameter.VAR_POSITIONAL for p in params):
+        return None
+    return (f"the def line was changed to gradients{signature(gradients)}, which takes a fixed "
+            "number of values. Keep the stub's gradients(f, *values): *values takes any number of "
+            "values, as a tuple.")
+
+
+def _check(gradients, record, label: str, f, values: tuple[float, ...]) -> bool:
     what = _what(label, values)
-    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    expected = EXPECTED[label]
+    run = record(gradients, _watched(f, label, len(values)), *values, describe=what, watch=["tracked"])
+    if run.error is None and _right(run.result, expected):
+        return True
+    blamed = run.of("tracked") and earlier_fault(
+        "gradients", lambda using: _right(record(gradients, f, *values, describe=what, using=using).result, expected),
+        {"tracked": our_tracked}, tracked_problem)
+    if blamed:
+        got = show(run.result) if run.error is None else f"{type(run.error).__name__}: {run.error}"
+        return expect(False, what, got, fmt(expected), blamed)
+    if run.error is not None:
+        changed = _changed_signature(gradients, run.error)
+        if changed:
+            return expect(False, what, f"{type(run.error).__name__}: {run.error}", fmt(expected), changed)
+        run.reraise(what)
+    observed = _observed(run, len(values))
+    if observed:
+        return expect(False, what, show(run.result), fmt(expected), observed)
     example = "(" + ", ".join(f"g{i}" for i in range(len(values))) + ("," if len(values) == 1 else "") + ")"
-    items = expect_tuple(result, len(values), what, example)
+    items = expect_tuple(run.result, len(values), what, example)
     if items is None:
         return False
     scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
     if any(s is None for s in scalars):
         return False
     got = [s.value for s in scalars]
-    expected = EXPECTED[label]
     return expect(close(got, expected), what, fmt(got), fmt(expected), diagnose(got, _wrong(values, expected)))
 
 
-def test_product_at_2_and_3_gives_3_and_2(gradients):
-    _check(gradients, *PRODUCT)
+def test_product_at_2_and_3_gives_3_and_2(gradients, record):
+    _check(gradients, record, *PRODUCT)
 
 
-def test_any_function_of_any_number_of_values(gradients):
+def test_any_function_of_any_number_of_values(gradients, record):
     for label, f, values in CASES:
-        if not _check(gradients, label, f, values):
-            return  # one failing function is enough to read
+        if not _check(gradients, record, label, f, values):
+            return  # one failing input is enough to read
 
 
 def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
