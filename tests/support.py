@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import NoReturn
@@ -257,6 +257,32 @@ def values(t: torch.Tensor) -> object:
     """Plain Python values of a tensor the tests made themselves."""
     with _no_torch_function():
         return _tolist(_detach(t))
+
+
+def handing_out(items: list) -> tuple[Iterator, list]:
+    """(a generator over `items`, the list of the items it has handed out so far)."""
+    handed: list = []
+
+    def generator():
+        for item in items:
+            handed.append(item)
+            yield item
+
+    return generator(), handed
+
+
+def generator_mistake(handed: list, right_with_a_list: bool) -> str | None:
+    """Why a function that takes params went wrong when they came as a generator, from what the
+    generator `handed` out; None unless the same call with a list was right."""
+    if not right_with_a_list:
+        return None
+    if not handed:
+        return ("nothing was taken out of the generator: params can be any iterable (a list, a "
+                "tuple, a generator), and `for p in params:` reads every kind.")
+    return ("a generator gives its items only once, and your code read params before the loop "
+            "that changes them (a first loop, any(), all(), next() or similar), so that loop "
+            "missed some or all of them. Read params once: `for p in params:` (or make a list "
+            "of it first).")
 
 
 # --- What the learner's code did: the record of one call (conftest's `record` makes it) ---
