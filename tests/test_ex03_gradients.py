@@ -33,8 +33,10 @@ EXPECTED = {label: _oracle(f, values) for label, f, values in [PRODUCT, *CASES, 
 
 
 def _watched(f, label: str, count: int):
-    """f, complaining (once) when it is not called with one tracked 0-dim tensor per value."""
-    complained = []
+    """(f, the complaints about its arguments): f notes, once, when it is not called with one
+    tracked 0-dim tensor per value, as the arguments of a failed check, to be made once it is
+    clear that the fault is not the learner's tracked."""
+    complaints: list[tuple[str, str, str, str | None]] = []
 
     def watched(*args):
         problem = None
@@ -55,12 +57,11 @@ def _watched(f, label: str, count: int):
                                "make each input with tracked(v) from exercise 01, and pass those "
                                "same tensors to f, so that backward() fills their .grad.")
                     break
-        if problem and not complained:
-            complained.append(True)
-            expect(False, f"the arguments your code passed to f ({label})", *problem)
+        if problem and not complaints:
+            complaints.append((f"the arguments your code passed to f ({label})", *problem))
         return f(*args)
 
-    return watched
+    return watched, complaints
 
 
 def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[float], str]]:
@@ -118,7 +119,8 @@ def _changed_signature(gradients, error: Exception) -> str | None:
 def _check(gradients, record, label: str, f, values: tuple[float, ...]) -> bool:
     what = _what(label, values)
     expected = EXPECTED[label]
-    run = record(gradients, _watched(f, label, len(values)), *values, describe=what, watch=["tracked"])
+    watched, complaints = _watched(f, label, len(values))
+    run = record(gradients, watched, *values, describe=what, watch=["tracked"])
     if run.error is None and _right(run.result, expected):
         return True
     blamed = run.of("tracked") and earlier_fault(
@@ -127,6 +129,8 @@ def _check(gradients, record, label: str, f, values: tuple[float, ...]) -> bool:
     if blamed:
         got = show(run.result) if run.error is None else f"{type(run.error).__name__}: {run.error}"
         return expect(False, what, got, fmt(expected), blamed)
+    for complaint in complaints:
+        expect(False, *complaint)
     if run.error is not None:
         changed = _changed_signature(gradients, run.error)
         if changed:
@@ -159,7 +163,12 @@ def test_any_function_of_any_number_of_values(gradients, record):
 def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
     label, f, values = IGNORES
     what = _what(label, values)
-    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    watched, complaints = _watched(f, label, len(values))
+    try:
+        result = call(gradients, watched, *values, describe=what)
+    finally:
+        for complaint in complaints:
+            expect(False, *complaint)
     if isinstance(result, (tuple, list)) and len(result) == len(values) - 1:
         expect(False, what, show(result), "3 gradients, the middle one tensor(0.)",
                "the gradient of b was left out because its .grad is None. Every value gets a "

@@ -45,6 +45,20 @@ EXAMPLE_WRONG = _wrong(torch.tensor(EXAMPLE[0]), torch.tensor(EXAMPLE[1]), EXAMP
 WRONG = {lr: [_wrong(p, g, lr) for p, g in zip(START, GRADS)] for lr in LRS}
 
 
+def _some_move(sgd_step) -> list[tuple[object, str]] | None:
+    """Whether sgd_step moves some of three parameters and not others, as the wrong answer
+    that says so: a parameter that did not move has more than one cause."""
+    params = [_param(*EXAMPLE[:2]) for _ in range(3)]
+    what = f"sgd_step([p0, p1, p2], lr={EXAMPLE[2]})"
+    call(sgd_step, params, EXAMPLE[2], describe=what)
+    moved = [f"p{i}" for i, q in enumerate(params) if not close(facts(q).value, EXAMPLE[0])]
+    if not moved or len(moved) == len(params):
+        return None
+    kept = [f"p{i}" for i, q in enumerate(params) if close(facts(q).value, EXAMPLE[0])]
+    return [(EXAMPLE[0], f"{what}, each with the same gradient, moved {' and '.join(moved)} but left "
+                         f"{' and '.join(kept)} where it was: every parameter with a gradient must move.")]
+
+
 def _check_moved(name: str, p: torch.Tensor, expected, wrong, what: str) -> bool:
     got = facts(p).value
     return expect(close(got, expected), f"{name} after {what}", fmt(got), fmt(expected), diagnose(got, wrong))
@@ -55,7 +69,8 @@ def test_p_1_with_grad_2_and_lr_0_1_becomes_0_8(sgd_step):
     p = _param(start, grad)
     what = f"sgd_step([p], lr={lr}) with p = {start} and p.grad = {grad}"
     result = call(sgd_step, [p], lr, describe=what)
-    _check_moved("p", p, expected, EXAMPLE_WRONG, what)
+    unmoved = close(facts(p).value, start)
+    _check_moved("p", p, expected, (unmoved and _some_move(sgd_step)) or EXAMPLE_WRONG, what)
     expect(result is None, f"the value returned by {what}", show(result), "None",
            "sgd_step changes the parameters themselves, in place, and returns nothing.")
 
