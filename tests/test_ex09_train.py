@@ -123,8 +123,8 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
                 f"{_times(count['mse_loss'])}, so the losses came from old predictions, made with "
                 "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss.")
     if epochs and not count["sgd_step"]:
-        return (f"{calls}: sgd_step was never called, so your sgd_step did not update w and b. "
-                "Update them with sgd_step([w, b], lr) after loss.backward().")
+        return (f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
+                "sgd_step([w, b], lr), after loss.backward().")
     names = run.names()
     for i, name in enumerate(names):
         last = next((n for n in reversed(names[:i]) if n in ("backward", "zero_grad")), None)
