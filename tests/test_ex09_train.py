@@ -336,7 +336,8 @@ def _numbers_mistake(run: Run, epochs: int, mistakes: dict) -> str | None:
 def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: int, expected: tuple,
                mistakes: dict) -> tuple[str | None, bool]:
     """(why train's run went wrong, whether an earlier exercise is at fault): what train's calls
-    single out first, then whether it is right with the tests' own pieces, then the numbers."""
+    single out first, then whether it is right with the tests' own pieces, then the numbers
+    that train gives with those pieces (its own, whatever the learner's pieces do)."""
     own = _train_mistake(train, run, lr, epochs)
     if own:
         return own, False
@@ -345,7 +346,8 @@ def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: i
         OURS, _probe)
     if earlier:
         return earlier, True
-    return _numbers_mistake(run, epochs, mistakes), False
+    alone = record(train, *_fresh(args), describe="train", watch=PIECES, using=OURS)
+    return _numbers_mistake(alone, epochs, mistakes), False
 
 
 def _length_mistake(run: Run, count: int, epochs: int) -> str | None:
