@@ -108,10 +108,12 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     """A step of the lesson's epoch that train missed, repeated or took out of order."""
     count = Counter(run.names())
     calls = _calls(run, epochs)
+    # A step is missing only from an epoch that ended: a run that raised may have stopped first.
+    ended = run.error is None or count["mse_loss"] > 1
     if count["init_params"] > 1:
         return (f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
                 "again from w = b = 0. Call init_params once, before the loop.")
-    if count["sgd_step"] and not count["backward"]:
+    if ended and count["sgd_step"] and not count["backward"]:
         state = "stayed None" if is_tensor(w) and w.is_leaf and w.grad is None else "was never filled"
         return (f"{calls}: loss.backward() was never called, so w.grad {state} and sgd_step had "
                 "nothing to apply. Call loss.backward() after mse_loss, in every epoch.")
@@ -122,7 +124,7 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
         return (f"{calls}: predict ran {_times(count['predict'])} but mse_loss "
                 f"{_times(count['mse_loss'])}, so the losses came from old predictions, made with "
                 "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss.")
-    if epochs and not count["sgd_step"]:
+    if ended and epochs and not count["sgd_step"]:
         return (f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
                 "sgd_step([w, b], lr), after loss.backward().")
     names = run.names()
