@@ -57,8 +57,9 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     ),
     (
         r"'float' object has no attribute 'backward'",
-        "the loss became a plain Python number (.item() or float()), which autograd "
-        "cannot differentiate. Keep it a tensor until after backward().",
+        "backward() was called on a plain Python number, which autograd cannot "
+        "differentiate: one computed from numbers rather than tensors, or turned into a "
+        "number by .item() or float(). Keep it a tensor, made from tracked tensors.",
     ),
     (
         r"unsupported operand type\(s\) for .*'NoneType'",

@@ -183,7 +183,9 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
     if t is None:
         return None
     if shape_mistake is None and t.shape == (1,):
-        shape_mistake = "shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension at all."
+        shape_mistake = ("shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension "
+                         "at all: it is made from the number itself, like torch.tensor(2.0), or with "
+                         "shape (), like torch.zeros(()).")
     shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)", shape_mistake)
     dtype_ok = expect(
         t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",

@@ -69,6 +69,9 @@ def _observed(run: Run, a: float, b: float) -> str | None:
         return (f"backward() was called on c = {fmt(got)}, but a**2 + b**2 is {fmt(want)} here"
                 + (": c is a + b. Square a and b in c." if close(got, a + b) else
                    ": compute c = a_t**2 + b_t**2 from the tracked tensors."))
+    if is_tensor(c) and c.grad_fn is None:
+        return ("backward() was called on a new tensor (a leaf), not on one computed from the "
+                "tracked tensors, so it never reached them: compute c = a_t**2 + b_t**2 from them.")
     result = run.result if isinstance(run.result, tuple) else (run.result,)
     kept = c.grad if is_tensor(c) and c.retains_grad else None
     if kept is not None and any(g is kept for g in result):

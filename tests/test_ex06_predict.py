@@ -33,8 +33,8 @@ def _wrong(x: torch.Tensor, w: torch.Tensor | float, b: torch.Tensor | float) ->
 def _shape_mistake(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     if got == ():
         return "the result was reduced to one number (sum, mean or .item()); return one prediction per element of x."
-    return ("x was reshaped (flatten, view, squeeze or unsqueeze); w * x + b already has the "
-            f"shape of x, {want}, when w and b are 0-dim.")
+    return ("something reshaped x or the result (flatten, view, squeeze, unsqueeze or similar); "
+            f"w * x + b already has the shape of x, {want}, when w and b are 0-dim.")
 
 
 def _check(predict, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, what: str, expected, wrong) -> bool:

@@ -29,7 +29,8 @@ def _check_cleared(name: str, p: torch.Tensor, grad: torch.Tensor, start, old_gr
     if p.grad is not grad:
         return expect(False, f"{name}.grad after {what}", f"a new tensor, holding {fmt(facts(p.grad).value)}",
                       "the same tensor as before, now holding zeros",
-                      "a new tensor was put in p.grad (p.grad = torch.zeros_like(...)). Clear the one "
+                      "a new tensor was put in p.grad (by an assignment such as p.grad = "
+                      "torch.zeros_like(p.grad)). Clear the one "
                       "that is there, in place, so that everything holding it sees zeros: p.grad.zero_().")
     now, kept = facts(grad).value, facts(p).value
     if close(kept, zeros) and not close(start, zeros):
