@@ -401,7 +401,8 @@ def _read(result, what: str):
                "make losses a list (losses = []) and append each epoch's loss.item().")
     elif not all(is_float(v) for v in losses):
         odd = next(v for v in losses if not is_float(v))
-        expect(False, f"the losses from {what}", f"{len(losses)} values, among them {show(odd)}",
+        count = f"{len(losses)} value" + ("s" if len(losses) != 1 else "")
+        expect(False, f"the losses from {what}", f"{count}, among them {show(odd)}",
                "a Python float per epoch",
                "the losses must be plain numbers: append loss.item(), not the loss tensor itself."
                if isinstance(odd, torch.Tensor) else "append loss.item() for each epoch.")
@@ -504,6 +505,7 @@ def test_other_learning_rates_and_epoch_counts(train, record):
             ok = expect(len(losses) == epochs, f"len(losses) from {what}", str(len(losses)), str(epochs),
                         mistake) and ok
         got = [w.value if w is not None else None, b.value if b is not None else None, losses]
+        ok = ok and _numbers(run.result) is not None  # otherwise _read said what is of the wrong kind
         if ok and not close(got, list(expected)):
             shown = f"w = {fmt(got[0])}, b = {fmt(got[1])}, losses = " + (
                 fmt(losses) if losses is not None else show(run.result[2]))
