@@ -29,8 +29,7 @@ from typing import NoReturn
 import torch
 from pytest_check import check
 
-from kata import loader
-from kata.loader import LoadError
+from kata.loader import PACKAGE, LoadError
 from kata.meta import chapter
 
 TOL = 1e-5
@@ -320,13 +319,14 @@ class Run:
         return [c for c in self.calls if c.name == name]
 
     def reraise(self, describe: str) -> NoReturn:
+        """Raise the exception of a run that raised one (see support.reraise)."""
         reraise(self.error, describe)
 
 
 def loaded(function: str) -> ModuleType | None:
     """The learner's module that defines `function`, if it is loaded: only then can anything
     call it (an exercise that uses it has imported it)."""
-    return sys.modules.get(f"{loader.PACKAGE}.{chapter().find(function).stem}")
+    return sys.modules.get(f"{PACKAGE}.{chapter().find(function).stem}")
 
 
 def loop(names: list[str], rounds: int) -> tuple[list[str], list[str]] | None:
