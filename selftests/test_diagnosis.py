@@ -87,8 +87,9 @@ def test_the_blame_goes_to_the_function_used_directly(reports):
 
 def test_loop_finds_the_calls_repeated_in_each_round():
     lesson = ["predict", "mse_loss", "backward", "sgd_step", "zero_grad"]
-    assert support.loop(["init_params", *lesson * 3], 3) == (["init_params"], lesson)
-    assert support.loop(["init_params", "predict", *lesson[1:] * 3], 3) == (["init_params", "predict"], lesson[1:])
+    assert support.loop(["init_params", *lesson * 3], 3) == (["init_params"], lesson, [])
+    assert support.loop(["init_params", "predict", *lesson[1:] * 3], 3) == (["init_params", "predict"], lesson[1:], [])
+    assert support.loop(["init_params", *lesson[:3] * 3, "sgd_step"], 3) == (["init_params"], lesson[:3], ["sgd_step"])
     assert support.loop(["init_params", *lesson * 4], 3) is None  # one round too many
     assert support.loop([], 3) is None
 

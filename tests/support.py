@@ -329,14 +329,16 @@ def loaded(function: str) -> ModuleType | None:
     return sys.modules.get(f"{PACKAGE}.{chapter().find(function).stem}")
 
 
-def loop(names: list[str], rounds: int) -> tuple[list[str], list[str]] | None:
-    """(the calls before the loop, the calls of one round) when `names` is at most two calls
-    followed by the same round `rounds` times over; None when they do not repeat so."""
-    for start in range(min(3, len(names))):
-        body = names[start:]
-        size = len(body) // rounds if rounds > 0 else 0
-        if size and body == body[:size] * rounds:
-            return names[:start], body[:size]
+def loop(names: list[str], rounds: int) -> tuple[list[str], list[str], list[str]] | None:
+    """(the calls before the loop, the calls of one round, the calls after it) when `names` is
+    at most two calls, the same round `rounds` times over, then at most two calls; None when
+    they do not repeat so. The split with the fewest calls outside the loop wins."""
+    for outside in range(5):
+        for before in range(max(0, outside - 2), min(outside, 2) + 1):
+            body = names[before:len(names) - (outside - before)]
+            size = len(body) // rounds if rounds > 0 else 0
+            if size and body == body[:size] * rounds:
+                return names[:before], body[:size], names[len(names) - (outside - before):]
     return None
 
 

@@ -69,8 +69,14 @@ def test_p_1_with_grad_2_and_lr_0_1_becomes_0_8(sgd_step):
     p = _param(start, grad)
     what = f"sgd_step([p], lr={lr}) with p = {start} and p.grad = {grad}"
     result = call(sgd_step, [p], lr, describe=what)
-    unmoved = close(facts(p).value, start)
-    _check_moved("p", p, expected, (unmoved and _some_move(sgd_step)) or EXAMPLE_WRONG, what)
+    wrong = EXAMPLE_WRONG
+    if close(facts(p).value, start):
+        if p.grad is not None and not close(facts(p.grad).value, grad):
+            wrong = [(start, f"p.grad changed (it now holds {fmt(facts(p.grad).value)}) and p did not: "
+                             "the update went to the gradient. Change the parameter: p -= lr * p.grad.")]
+        else:
+            wrong = _some_move(sgd_step) or wrong
+    _check_moved("p", p, expected, wrong, what)
     expect(result is None, f"the value returned by {what}", show(result), "None",
            "sgd_step changes the parameters themselves, in place, and returns nothing.")
 

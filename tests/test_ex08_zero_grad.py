@@ -37,8 +37,9 @@ def _check_cleared(name: str, p: torch.Tensor, grad: torch.Tensor, start, old_gr
         mistake = ("the parameter was set to zero, not its gradient: p.zero_() clears p, "
                    "p.grad.zero_() clears its gradient.")
     elif close(now, old_grad):
-        mistake = ("the gradient still holds its old values: `g = p.grad * 0` or `g = torch.zeros_like(g)` "
-                   "only points a local name at a new tensor. Change the gradient itself: p.grad.zero_().")
+        mistake = ("the gradient still holds its old values. If your code says `g = p.grad * 0` or "
+                   "`g = torch.zeros_like(g)`, that only points a local name at a new tensor; change "
+                   "the gradient itself: p.grad.zero_(), with the parentheses.")
     else:
         mistake = None
     grad_ok = expect(close(now, zeros), f"{name}.grad after {what}", fmt(now), fmt(zeros), mistake)

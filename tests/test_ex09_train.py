@@ -79,9 +79,10 @@ def _calls(run: Run, epochs: int) -> str:
     names = run.names()
     found = loop(names, epochs) if epochs > 1 else None
     if found:
-        before, body = found
-        return (f"your train called {listed(before)}, then in each epoch {listed(body)}" if before
+        before, body, after = found
+        text = (f"your train called {listed(before)}, then in each epoch {listed(body)}" if before
                 else f"in each epoch your loop called {listed(body)}")
+        return text + (f", and after the loop {listed(after)}" if after else "")
     shown = listed(names[:12]) + (", ..." if len(names) > 12 else "")
     return f"your train called {shown}" if names else "your train called none of your functions"
 
@@ -127,6 +128,13 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     if ended and epochs and not count["sgd_step"]:
         return (f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
                 "sgd_step([w, b], lr), after loss.backward().")
+    # Counts compared only in a run that ended: one that raised stopped inside an epoch.
+    if run.error is None and 0 < count["backward"] < count["sgd_step"]:
+        return (f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{count['sgd_step']} updates: call it in every epoch, before sgd_step.")
+    if run.error is None and 0 < count["sgd_step"] < count["backward"]:
+        return (f"{calls}: sgd_step ran {_times(count['sgd_step'])} for {count['backward']} "
+                "backward() calls: update w and b in every epoch, after loss.backward().")
     names = run.names()
     for i, name in enumerate(names):
         last = next((n for n in reversed(names[:i]) if n in ("backward", "zero_grad")), None)
