@@ -196,11 +196,10 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
 
 
 def diagnose(got: object, wrong: Sequence[tuple[object, str]], tol: float = TOL) -> str | None:
-    """The explanation of the first known wrong answer that `got` equals, if any."""
-    for value, explanation in wrong:
-        if close(got, value, tol):
-            return explanation
-    return None
+    """The explanation of the known wrong answer that `got` equals, if it equals exactly one:
+    numbers that two mistakes give name neither."""
+    matches = {explanation for value, explanation in wrong if close(got, value, tol)}
+    return matches.pop() if len(matches) == 1 else None
 
 
 def call(fn: Callable, *args, describe: str):

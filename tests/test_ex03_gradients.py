@@ -98,6 +98,14 @@ def _observed(run: Run, count: int) -> str | None:
     if len(run.of("tracked")) > count:
         return (f"tracked was called {len(run.of('tracked'))} times for {count} value(s): make one "
                 "tracked tensor per value, pass those to f, and read the .grad of the same ones.")
+    leaves = [made.result for made in run.of("tracked")]
+    result = run.result if isinstance(run.result, tuple) else ()
+    if len(result) == count == len(leaves) and all(is_tensor(t) and t.is_leaf for t in leaves):
+        if all(r is t for r, t in zip(result, leaves)):
+            return ("the tensors made from the values came back themselves, not their gradients: "
+                    "return the .grad of each.")
+        if count > 1 and all(r is t.grad for r, t in zip(result, reversed(leaves))):
+            return "the gradients are in reverse order: return them in the order of values."
     return None
 
 

@@ -27,6 +27,7 @@ def _wrong(x: torch.Tensor, w: torch.Tensor | float, b: torch.Tensor | float) ->
         (values(b * x + w), "w and b are swapped: w multiplies x, b is added."),
         (values(w * (x + b)), "the parentheses are off: this is w * (x + b), not w * x + b."),
         (values(x + b + 0 * w), "w was left out: the line is w * x + b."),
+        (values((w + b) * x), "b was multiplied by x too: the line is w * x + b, with b added on its own."),
     ]
 
 

@@ -52,9 +52,17 @@ def test_existing_grads_become_zeros_in_place(zero_grad):
     grads = [p.grad for p in params]
     what = f"zero_grad([p0, p1, p2]) with gradients of shapes {SHAPES}"
     result = call(zero_grad, params, describe=what)
-    for i, (p, grad, s, g, z) in enumerate(zip(params, grads, START, GRADS, ZEROS)):
-        if not _check_cleared(f"p{i}", p, grad, s, g, z, what):
-            break  # one failing parameter is enough to read
+    held = [facts(grad).value if p.grad is grad else None for p, grad in zip(params, grads)]
+    cleared = [f"p{i}" for i, (now, z) in enumerate(zip(held, ZEROS)) if now is not None and close(now, z)]
+    left = [f"p{i}" for i, (now, g) in enumerate(zip(held, GRADS)) if now is not None and close(now, g)]
+    if cleared and left:
+        expect(False, f"the gradients after {what}", f"{' and '.join(cleared)} cleared, {' and '.join(left)} unchanged",
+               "every one cleared", "zero_grad cleared some gradients and left the others as they were: "
+               "clear each parameter's gradient, in one loop over params.")
+    else:
+        for i, (p, grad, s, g, z) in enumerate(zip(params, grads, START, GRADS, ZEROS)):
+            if not _check_cleared(f"p{i}", p, grad, s, g, z, what):
+                break  # one failing parameter is enough to read
     expect(result is None, f"the value returned by {what}", show(result), "None",
            "zero_grad clears the gradients in place and returns nothing.")
 
