@@ -145,9 +145,30 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     return None
 
 
-def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: torch.Tensor | None) -> str | None:
-    """An lr, or parameters, that train passed on wrongly; `lr` is None when train was called
-    without one."""
+def _flat(value: object) -> list:
+    return [v for item in value for v in _flat(item)] if isinstance(value, list) else [value]
+
+
+def _same(given: object, data: torch.Tensor) -> bool:
+    """Whether `given` holds the values of `data` (which train was given a copy of), in any shape."""
+    return is_tensor(given) and _flat(facts(given).value) == _flat(values(data))
+
+
+def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: torch.Tensor | None,
+                       x: torch.Tensor, y: torch.Tensor) -> str | None:
+    """An lr, parameters or data that train passed on wrongly; `lr` is None when train was
+    called without one."""
+    predictions = [step.result for step in run.of("predict")]
+
+    def named(given: object) -> str:
+        leaves = [(name, t) for name, t in (("w", w), ("b", b)) if is_tensor(t) and t.is_leaf]
+        for name, value in leaves + [(f"{name}.grad", t.grad) for name, t in leaves]:
+            if value is not None and given is value:
+                return name
+        if any(given is made for made in predictions):
+            return "the prediction"
+        return "x" if _same(given, x) else "y" if _same(given, y) else show(given)
+
     for step in run.of("sgd_step"):
         given = step.arg(1, "lr")
         if isinstance(given, (int, float)) and given != (DEFAULT_LR if lr is None else lr):
@@ -161,8 +182,18 @@ def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: to
         if is_tensor(w) and isinstance(params, (list, tuple)) and not (
                 any(p is w for p in params) and any(p is b for p in params)):
             lr_text = ", lr" if step.name == "sgd_step" else ""
-            return (f"{step.name} was given {show(params)}, not the w and b that init_params made: "
-                    f"pass those, {step.name}([w, b]{lr_text}).")
+            return (f"{step.name} was given [{', '.join(map(named, params))}], not the w and b that "
+                    f"init_params made: pass those, {step.name}([w, b]{lr_text}).")
+    for step in run.of("predict"):
+        given = [step.arg(0, "x"), step.arg(1, "w"), step.arg(2, "b")]
+        if is_tensor(w) and not (given[1] is w and given[2] is b):
+            return (f"predict was called as predict({', '.join(map(named, given))}): it takes "
+                    "predict(x, w, b), with the w and b that init_params made.")
+    for step in run.of("mse_loss"):
+        given = [step.arg(0, "y_pred"), step.arg(1, "y")]
+        if not any(_same(g, y) for g in given):
+            return (f"mse_loss was called as mse_loss({', '.join(map(named, given))}): the loss "
+                    "compares the prediction with y, mse_loss(predict(x, w, b), y).")
     return None
 
 
@@ -183,14 +214,14 @@ def _returned_mistake(result: object, w: torch.Tensor | None, b: torch.Tensor | 
     return None
 
 
-def _train_mistake(train, run: Run, lr: float | None, epochs: int) -> str | None:
-    """The mistake that train's def line and calls single out, if they do; `lr` is None when
-    train was called without one (its default, 0.01, applies)."""
+def _train_mistake(train, run: Run, x: torch.Tensor, y: torch.Tensor, lr: float | None, epochs: int) -> str | None:
+    """The mistake that train's def line and calls single out, if they do, on the data x, y;
+    `lr` is None when train was called without one (its default, 0.01, applies)."""
     made = run.of("init_params")
     first = made[0].result if made else None
     w, b = first if isinstance(first, tuple) and len(first) == 2 else (None, None)
     return ((lr is None and _defaults_mistake(train)) or _order_mistake(run, epochs, w)
-            or _arguments_mistake(run, lr, w, b) or _returned_mistake(run.result, w, b))
+            or _arguments_mistake(run, lr, w, b, x, y) or _returned_mistake(run.result, w, b))
 
 
 # --- Or an earlier exercise's fault: train again with the tests' own pieces -----------
@@ -348,7 +379,7 @@ def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: i
     """(why train's run went wrong, whether an earlier exercise is at fault): what train's calls
     single out first, then whether it is right with the tests' own pieces, then the numbers
     that train gives with those pieces (its own, whatever the learner's pieces do)."""
-    own = _train_mistake(train, run, lr, epochs)
+    own = _train_mistake(train, run, args[0], args[1], lr, epochs)
     if own:
         return own, False
     earlier = earlier_fault(
