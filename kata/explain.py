@@ -73,6 +73,11 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
         "backward() reaches its tensor, and a function without a `return` gives None.",
     ),
     (
+        r"arguments to matmul need to be at least 1D",
+        "torch.matmul (and @) multiplies matrices, and one of its arguments is a 0-dim "
+        "tensor, a single number: multiply by a number with * instead.",
+    ),
+    (
         r"must match the size of tensor",
         "two tensors' shapes do not fit together. Print their .shape to see why.",
     ),

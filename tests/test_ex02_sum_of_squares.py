@@ -85,6 +85,9 @@ def _observed(run: Run, a: float, b: float) -> str | None:
         return None
     if len(result) == 2 and result[0] is grads[1] and result[1] is grads[0]:
         return "the two gradients are swapped: return a's gradient first, then b's."
+    if len(result) == 2 and result[0] is result[1] and any(result[0] is g for g in grads):
+        twice = "a" if result[0] is grads[0] else "b"
+        return f"{twice}'s gradient came back twice: return a_t.grad, b_t.grad."
     if len(result) == 2 and result[0] is leaves[0] and result[1] is leaves[1]:
         return ("the tensors made from a and b came back themselves, not their gradients: return "
                 "a_t.grad and b_t.grad.")

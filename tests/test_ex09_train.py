@@ -111,6 +111,9 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     calls = _calls(run, epochs)
     # A step is missing only from an epoch that ended: a run that raised may have stopped first.
     ended = run.error is None or count["mse_loss"] > 1
+    if ended and not count["init_params"]:
+        return (f"{calls}: init_params was never called, so training did not start from its "
+                "w = b = 0. Start with w, b = init_params().")
     if count["init_params"] > 1:
         return (f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
                 "again from w = b = 0. Call init_params once, before the loop.")
@@ -186,7 +189,7 @@ def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: to
                     f"init_params made: pass those, {step.name}([w, b]{lr_text}).")
     for step in run.of("predict"):
         given = [step.arg(0, "x"), step.arg(1, "w"), step.arg(2, "b")]
-        if is_tensor(w) and not (given[1] is w and given[2] is b):
+        if not _same(given[0], x) or is_tensor(w) and not (given[1] is w and given[2] is b):
             return (f"predict was called as predict({', '.join(map(named, given))}): it takes "
                     "predict(x, w, b), with the w and b that init_params made.")
     for step in run.of("mse_loss"):
