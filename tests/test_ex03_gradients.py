@@ -165,7 +165,7 @@ def test_product_at_2_and_3_gives_3_and_2(gradients, record):
 def test_any_function_of_any_number_of_values(gradients, record):
     for label, f, values in CASES:
         if not _check(gradients, record, label, f, values):
-            return  # one failing input is enough to read
+            return  # one failing function is enough to read
 
 
 def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
