@@ -100,11 +100,16 @@ def test_earlier_fault_names_only_the_functions_that_spoil_the_result():
     def right_unless_theirs(*wrong: str):
         return lambda using: all(name in using for name in wrong)
 
-    blamed = support.earlier_fault("train", right_unless_theirs("mse_loss"), ours, lambda name: f"{name} probed")
+    def probed(*wrong: str):
+        return lambda name: f"{name} probed" if name in wrong else None
+
+    blamed = support.earlier_fault("train", right_unless_theirs("mse_loss"), ours, probed("mse_loss"))
     assert blamed.startswith("your train itself is right, but your mse_loss (exercise 04) is not: mse_loss probed.")
     assert "sgd_step" not in blamed and blamed.endswith("fix exercise 04 first.")
-    assert support.earlier_fault("train", lambda using: False, ours, lambda name: None) is None
-    both = support.earlier_fault("train", right_unless_theirs("mse_loss", "sgd_step"), ours, lambda name: None)
+    assert support.earlier_fault("train", lambda using: False, ours, probed("mse_loss")) is None
+    unseen = support.earlier_fault("train", right_unless_theirs("sgd_step"), ours, probed())
+    assert "your sgd_step (exercise 07) is not. With a correct sgd_step" in unseen
+    both = support.earlier_fault("train", right_unless_theirs("mse_loss", "sgd_step"), ours, probed())
     assert "mse_loss (exercise 04) and sgd_step (exercise 07) are not" in both
 
 

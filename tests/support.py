@@ -357,27 +357,27 @@ def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours:
     when it is its own.
 
     `right(using)` runs the learner's `name` again with the tests' own versions `using` in
-    place of the learner's, and says whether it is then right. If it is right with all of
-    `ours`, the earlier functions at fault are those that make it wrong again when theirs
-    is the only learner version left among ours; `probe(function)` says, in a sentence, how
-    one of them differs from the lesson on a small input (None if it does not show there).
+    place of the learner's, and says whether it is then right; `probe(function)` says, in a
+    sentence, how the learner's function differs from the lesson on a small input (None if
+    it does not show there). If `name` is right with all of `ours`, the functions at fault
+    are those whose probe shows a difference, or else those that make it wrong again when
+    theirs is the only learner version left among ours.
     """
     if not right(ours):
         return None
-    wrong = list(ours) if len(ours) == 1 else [
-        piece for piece in ours if not right({k: v for k, v in ours.items() if k != piece})]
+    seen = {piece: text for piece in ours if (text := probe(piece))}
+    wrong = list(seen) or [piece for piece in ours if len(ours) == 1
+                           or not right({k: v for k, v in ours.items() if k != piece})]
     if not wrong:
         return (f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
                 f"yours it gives the expected result, but yours together do not: look at "
                 f"{', '.join(map(exercise_of, ours))} first.")
-    seen = "; ".join(text for text in map(probe, wrong) if text)
     verb, instead = (("is", f"a correct {wrong[0]} in its place") if len(wrong) == 1 else
                      ("are", "correct versions in their place"))
     return (f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
-            + (f": {seen}" if seen else "")
+            + (f": {'; '.join(seen.values())}" if seen else "")
             + f". With {instead}, your {name} gives the expected result: fix exercise "
             f"{chapter().find(wrong[0]).id} first.")
-
 
 # --- The tests' own version of exercise 01, for the exercises built on it ---------------
 

@@ -385,13 +385,15 @@ def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: i
     own = _train_mistake(train, run, args[0], args[1], lr, epochs)
     if own:
         return own, False
-    earlier = earlier_fault(
-        "train", lambda using: _right(record(train, *_fresh(args), describe="train", using=using), expected),
-        OURS, _probe)
-    if earlier:
-        return earlier, True
     alone = record(train, *_fresh(args), describe="train", watch=PIECES, using=OURS)
-    return _numbers_mistake(alone, epochs, mistakes), False
+    if not _right(alone, expected):
+        return _numbers_mistake(alone, epochs, mistakes), False
+    # Right with all of OURS, as the run above showed: earlier_fault need not run that again.
+    earlier = earlier_fault(
+        "train", lambda using: using is OURS or _right(record(train, *_fresh(args), describe="train",
+                                                              using=using), expected),
+        OURS, _probe)
+    return earlier, earlier is not None
 
 
 def _length_mistake(run: Run, count: int, epochs: int) -> str | None:
