@@ -10,23 +10,34 @@ A failure message has one shape:
       got:      <what came back>
       expected: <what should have come back>
       Likely mistake: <the usual cause, in words>
+
+A mistake is named from what the learner's code did where that can be seen: conftest's
+`record` notes the calls it made (a Run of Calls), and `earlier_fault` tells whether a
+failing exercise is wrong itself or only through an earlier one it uses. Numbers that
+match a known wrong answer (`diagnose`) come second, where no other mistake gives them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import NoReturn
 
 import torch
 from pytest_check import check
 
+from kata.catalogue.course import course
 from kata.exercise_process.explain import LoadError
+from kata.exercise_process.loader import PACKAGE
 
 TOL = 1e-5
 
 _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
+_tensor = torch.tensor
 _tolist = torch.Tensor.tolist
 _detach = torch.Tensor.detach
 _no_torch_function = torch._C.DisableTorchFunctionSubclass
@@ -141,7 +152,8 @@ def expect_tensor(x: object, what: str) -> TensorFacts | None:
     if isinstance(x, (int, float)):
         mistake = "a tensor became a Python number, typically through .item() or float(); return the tensor itself."
     elif x is None:
-        mistake = "the function does not `return` its result, or returns a .grad that was never filled."
+        mistake = ("None stands where a tensor belongs: a function without a `return` gives None, "
+                   "and so does the .grad of a tensor that backward() never reached.")
     expect(False, what, show(x), "a torch.Tensor", mistake)
     return None
 
@@ -171,8 +183,9 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
     if t is None:
         return None
     if shape_mistake is None and t.shape == (1,):
-        shape_mistake = ("a tensor made from a list, like torch.tensor([value]), has shape (1,); "
-                         "make it from the number itself.")
+        shape_mistake = ("shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension "
+                         "at all: it is made from the number itself, like torch.tensor(2.0), or with "
+                         "shape (), like torch.zeros(()).")
     shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)", shape_mistake)
     dtype_ok = expect(
         t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
@@ -184,11 +197,10 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
 
 
 def diagnose(got: object, wrong: Sequence[tuple[object, str]], tol: float = TOL) -> str | None:
-    """The explanation of the first known wrong answer that `got` equals, if any."""
-    for value, explanation in wrong:
-        if close(got, value, tol):
-            return explanation
-    return None
+    """The explanation of the known wrong answer that `got` equals, if it equals exactly one:
+    numbers that two mistakes give name neither."""
+    matches = {explanation for value, explanation in wrong if close(got, value, tol)}
+    return matches.pop() if len(matches) == 1 else None
 
 
 def call(fn: Callable, *args, describe: str):
@@ -215,6 +227,14 @@ def attempt(fn: Callable, *args, describe: str) -> tuple[object, Exception | Non
         return None, exc
 
 
+def reraise(exc: Exception, describe: str) -> NoReturn:
+    """Raise an exception that support.attempt caught, noting (once) which call it came from."""
+    note = f"while running {describe}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+    raise exc
+
+
 def is_float(x: object) -> bool:
     """A plain Python float (not a tensor, not a subclass such as numpy.float64)."""
     return _type(x) is float
@@ -238,3 +258,150 @@ def values(t: torch.Tensor) -> object:
     """Plain Python values of a tensor the tests made themselves."""
     with _no_torch_function():
         return _tolist(_detach(t))
+
+
+def handing_out(items: list) -> tuple[Iterator, list]:
+    """(a generator over `items`, the list of the items it has handed out so far)."""
+    handed: list = []
+
+    def generator():
+        for item in items:
+            handed.append(item)
+            yield item
+
+    return generator(), handed
+
+
+def generator_mistake(handed: list, right_with_a_list: bool) -> str | None:
+    """Why a function that takes params went wrong when they came as a generator, from what the
+    generator `handed` out; None unless the same call with a list was right."""
+    if not right_with_a_list:
+        return None
+    if not handed:
+        return ("nothing was taken out of the generator: params can be any iterable (a list, a "
+                "tuple, a generator), and `for p in params:` reads every kind.")
+    return ("a generator gives its items only once, and your code read params before the loop "
+            "that changes them (a first loop, any(), all(), next() or similar), so that loop "
+            "missed some or all of them. Read params once: `for p in params:` (or make a list "
+            "of it first).")
+
+
+# --- What the learner's code did: the record of one call (conftest's `record` makes it) ---
+
+
+@dataclass
+class Call:
+    """One call that the recorder saw while the learner's code ran."""
+
+    name: str  # a learner function's name, "backward" for backward(), or "torch.tensor" and the like
+    args: tuple
+    kwargs: dict
+    result: object = None  # what it returned; None while it runs, and when it raised
+
+    def arg(self, position: int, name: str) -> object:
+        """The argument given at `position`, or by keyword `name`; None when it was not given."""
+        return self.args[position] if len(self.args) > position else self.kwargs.get(name)
+
+
+@dataclass
+class Run:
+    """One call of a learner's function: its result (or the exception it raised) and, in
+    order, the calls it made that the recorder watched."""
+
+    result: object
+    error: Exception | None
+    calls: list[Call] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+    def of(self, name: str) -> list[Call]:
+        return [c for c in self.calls if c.name == name]
+
+    def reraise(self, describe: str) -> NoReturn:
+        """Raise the exception of a run that raised one (see support.reraise)."""
+        reraise(self.error, describe)
+
+
+def loaded(function: str) -> ModuleType | None:
+    """The learner's module that defines `function`, if it is loaded: only then can anything
+    call it (an exercise that uses it has imported it)."""
+    ex = course().find(function)
+    return sys.modules.get(f"{PACKAGE}.{ex.folder}.{ex.stem}")
+
+
+def loop(names: list[str], rounds: int) -> tuple[list[str], list[str], list[str]] | None:
+    """(the calls before the loop, the calls of one round, the calls after it) when `names` is
+    at most two calls, the same round `rounds` times over, then at most two calls; None when
+    they do not repeat so. The split with the fewest calls outside the loop wins."""
+    for outside in range(5):
+        for before in range(max(0, outside - 2), min(outside, 2) + 1):
+            body = names[before:len(names) - (outside - before)]
+            size = len(body) // rounds if rounds > 0 else 0
+            if size and body == body[:size] * rounds:
+                return names[:before], body[:size], names[len(names) - (outside - before):]
+    return None
+
+
+def listed(names: Sequence[str]) -> str:
+    """Calls as the learner wrote them: `predict, mse_loss, backward()`."""
+    return ", ".join(f"{n}()" if n == "backward" else n for n in names)
+
+
+def exercise_of(name: str) -> str:
+    """`mse_loss (exercise 04)`: a learner function with the exercise that defines it."""
+    return f"{name} (exercise {course().find(name).id})"
+
+
+def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours: dict[str, Callable],
+                  probe: Callable[[str], str | None]) -> str | None:
+    """Why the learner's `name` fails, when the fault is in the earlier functions it uses; None
+    when it is its own.
+
+    `right(using)` runs the learner's `name` again with the tests' own versions `using` in
+    place of the learner's, and says whether it is then right; `probe(function)` says, in a
+    sentence, how the learner's function differs from the lesson on a small input (None if
+    it does not show there). If `name` is right with all of `ours`, the functions at fault
+    are those whose probe shows a difference, or else those that make it wrong again when
+    theirs is the only learner version left among ours.
+    """
+    if not right(ours):
+        return None
+    seen = {piece: text for piece in ours if (text := probe(piece))}
+    wrong = list(seen) or [piece for piece in ours if len(ours) == 1
+                           or not right({k: v for k, v in ours.items() if k != piece})]
+    if not wrong:
+        return (f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
+                f"yours it gives the expected result, but yours together do not: look at "
+                f"{', '.join(map(exercise_of, ours))} first.")
+    verb, instead = (("is", f"a correct {wrong[0]} in its place") if len(wrong) == 1 else
+                     ("are", "correct versions in their place"))
+    return (f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
+            + (f": {'; '.join(seen.values())}" if seen else "")
+            + f". With {instead}, your {name} gives the expected result: fix exercise "
+            f"{course().find(wrong[0]).id} first.")
+
+# --- The tests' own version of exercise 01, for the exercises built on it ---------------
+
+
+def our_tracked(value: float) -> torch.Tensor:
+    """tracked() as the lesson has it, to run a later exercise with in place of the learner's."""
+    return _tensor(value, dtype=torch.float32, requires_grad=True)
+
+
+def tracked_problem(name: str = "tracked") -> str | None:
+    """How the learner's tracked differs from the lesson on tracked(2.0), in a sentence; None
+    if it does not (a probe for earlier_fault, which passes the name)."""
+    tracked = getattr(loaded(name), name)
+    first, exc = attempt(tracked, 2.0, describe="tracked(2.0)")
+    if exc is not None:
+        return f"tracked(2.0) raises {type(exc).__name__}: {exc}"
+    made = facts(first) if is_tensor(first) else None
+    if made is None or not (made.shape == () and made.dtype == "float32" and made.requires_grad
+                            and made.is_leaf and close(made.value, 2.0)):
+        leaf = "" if made is None or made.is_leaf else " (not a leaf)"
+        return (f"tracked(2.0) returns {show(first)}{leaf} where a 0-dim float32 leaf holding 2.0 "
+                "that requires grad is expected")
+    if tracked(2.0) is first:
+        return "tracked(2.0) returns the same tensor every time it is called"
+    return None

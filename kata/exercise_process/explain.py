@@ -25,9 +25,9 @@ class LoadError(Exception):
 KNOWN_ERRORS: list[tuple[str, str]] = [
     (
         r"does not require grad and does not have a grad_fn",
-        "backward() was called on a value that autograd never recorded. Something cut "
-        "the graph: .item(), float(), .detach(), torch.tensor(...) around a result, or a "
-        "tensor created without requires_grad=True.",
+        "backward() was called on a value that autograd never recorded: the graph was "
+        "cut (.item(), float(), .detach() or torch.tensor(...) around a result), its "
+        "tensors were made without requires_grad=True, or autograd was off (torch.no_grad()).",
     ),
     (
         r"leaf Variable that requires grad is being used in an in-place operation",
@@ -51,18 +51,25 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     ),
     (
         r"'float' object has no attribute 'backward'",
-        "the loss became a plain Python number (.item() or float()), which autograd "
-        "cannot differentiate. Keep it a tensor until after backward().",
+        "backward() was called on a plain Python number, which autograd cannot "
+        "differentiate: one computed from numbers rather than tensors, or turned into a "
+        "number by .item() or float(). Keep it a tensor, made from tracked tensors.",
     ),
     (
         r"unsupported operand type\(s\) for .*'NoneType'",
-        "a .grad was None. A tensor has no gradient until backward() has reached it; "
-        "skip parameters whose .grad is None.",
+        "something in the calculation was None, often a .grad: it stays None until "
+        "backward() reaches the tensor, and only leaves (created with requires_grad=True, "
+        "not computed from other tensors) keep one.",
     ),
     (
         r"'NoneType' object has no attribute",
-        "something was None: a .grad before backward() reached it, or a function "
-        "that forgot to `return` its result.",
+        "something was None where an object was expected: a .grad is None until "
+        "backward() reaches its tensor, and a function without a `return` gives None.",
+    ),
+    (
+        r"arguments to matmul need to be at least 1D",
+        "torch.matmul (and @) multiplies matrices, and one of its arguments is a 0-dim "
+        "tensor, a single number: multiply by a number with * instead.",
     ),
     (
         r"must match the size of tensor",
@@ -81,13 +88,12 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     (
         r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
         "a function was called with a different number of arguments than its `def` line "
-        "takes. Keep each exercise's signature as the stub has it: `*values` takes any "
-        "number of values.",
+        "takes. Compare the two; each exercise's `def` line stays as the stub has it.",
     ),
     (
         r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",
-        "params can be any iterable, even a generator, which has no len() and no [i]. "
-        "Loop over it directly, once: `for p in params:`.",
+        "a generator has no len() and no [i], and gives its items only once. params can "
+        "be one: loop over it directly, once, with `for p in params:`.",
     ),
 ]
 

@@ -1,21 +1,29 @@
 """Exercise 01: tracked(value) makes a 0-dim float32 leaf that records operations."""
 
+import torch
 from support import call, close, expect, expect_tensor, fmt
 
 VALUES = [2.0, -1.5, 0.0]
 
 
-def test_returns_a_0dim_float32_tensor_holding_the_value(tracked):
+def _shape_mistake(record, tracked, value: float, shape: tuple[int, ...]) -> str | None:
+    if shape != (1,):
+        return None
+    run = record(tracked, value, describe=f"tracked({value})", watch=[(torch, "tensor")])
+    if any(isinstance(c.arg(0, "data"), (list, tuple)) for c in run.of("torch.tensor")):
+        return "the value was wrapped in a list, like torch.tensor([value]); pass the number itself."
+    return ("shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension at "
+            "all: torch.tensor(value) makes one from the number itself.")
+
+
+def test_returns_a_0dim_float32_tensor_holding_the_value(tracked, record):
     for v in VALUES:
         what = f"tracked({v})"
         t = expect_tensor(call(tracked, v, describe=what), what)
         if t is None:
             return
-        shape_ok = expect(
-            t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)",
-            "the value was wrapped in a list, like torch.tensor([value]); pass the number itself."
-            if t.shape == (1,) else None,
-        )
+        shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)",
+                          _shape_mistake(record, tracked, v, t.shape))
         dtype_ok = expect(t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
                           "pass dtype=torch.float32 to torch.tensor (or don't ask for another dtype).")
         value_ok = not shape_ok or expect(close(t.value, v), f"{what} holds", fmt(t.value), fmt(v),

@@ -1,7 +1,10 @@
 """Exercise 02: sum_of_squares_grads(a, b) returns (dc/da, dc/db) of c = a**2 + b**2, found by backward()."""
 
 import torch
-from support import call, close, diagnose, expect, expect_scalar, expect_tuple, fmt
+from support import (
+    Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, floats,
+    fmt, is_tensor, our_tracked, show, tracked_problem,
+)
 
 # The tutorial's figures: at a = 2, b = 3 autograd finds 4 and 6.
 TUTORIAL = (2.0, 3.0)
@@ -28,8 +31,7 @@ def _wrong(a: float, b: float) -> list[tuple[list[float], str]]:
                          "c.backward(), return the .grad of the tensors you made from a and b."),
         ([1.0, 1.0], "these are the derivatives of a + b: square a and b in c (a**2 + b**2)."),
         ([-2 * a, -2 * b], "the signs are flipped: the derivative of a**2 is 2a."),
-        ([4 * a, 4 * b], "each gradient is twice too big: backward() ran twice, and gradients "
-                         "add up. Call c.backward() once."),
+        ([4 * a, 4 * b], "each gradient is twice too big."),
     ]
     if (a, b) != TUTORIAL:
         wrong.append((TUTORIAL_GRADS, "the answer does not depend on a and b: 4 and 6 are right "
@@ -37,10 +39,86 @@ def _wrong(a: float, b: float) -> list[tuple[list[float], str]]:
     return wrong
 
 
-def _check(sum_of_squares_grads, a: float, b: float) -> bool:
+def _right(result: object, a: float, b: float) -> bool:
+    """Whether `result` is the two gradients, as 0-dim float32 tensors."""
+    if not (isinstance(result, tuple) and len(result) == 2 and all(is_tensor(g) for g in result)):
+        return False
+    grads = [facts(g) for g in result]
+    return (all(g.shape == () and g.dtype == "float32" for g in grads)
+            and close([g.value for g in grads], _expected(a, b)))
+
+
+def _observed(run: Run, a: float, b: float) -> str | None:
+    """The mistake that the calls of the learner's code single out, if they do."""
+    made, backward = run.of("tracked"), run.of("backward")
+    values = [made_by.arg(0, "value") for made_by in made]
+    if made and not (a in values and b in values):
+        values = " and ".join(map(fmt, values))
+        return (f"tracked was called with {values}, not with a and b ({fmt(a)} and {fmt(b)}): make "
+                "the tensors from the function's inputs.")
+    if not backward:
+        return ("c.backward() was never called, so the tensors made from a and b have no .grad "
+                "yet (it is None). Call c.backward() first, then return their .grad.")
+    if len(backward) > 1:
+        return (f"backward() was called {len(backward)} times, and each call adds to .grad: call "
+                "c.backward() once.")
+    c = backward[0].arg(0, "tensors")
+    want = a * a + b * b
+    if is_tensor(c) and facts(c).shape == () and not close(facts(c).value, want):
+        got = facts(c).value
+        return (f"backward() was called on c = {fmt(got)}, but a**2 + b**2 is {fmt(want)} here"
+                + (": c is a + b. Square a and b in c." if close(got, a + b) else
+                   ": compute c = a_t**2 + b_t**2 from the tracked tensors."))
+    if is_tensor(c) and c.grad_fn is None:
+        return ("backward() was called on a new tensor (a leaf), not on one computed from the "
+                "tracked tensors, so it never reached them: compute c = a_t**2 + b_t**2 from them.")
+    result = run.result if isinstance(run.result, tuple) else (run.result,)
+    kept = c.grad if is_tensor(c) and c.retains_grad else None
+    if kept is not None and any(g is kept for g in result):
+        return ("c.grad came back: the gradient of c with respect to itself, which is always 1. "
+                "Return the .grad of the tensors you made from a and b.")
+    leaves = [made_by.result for made_by in made]
+    if not (len(leaves) == 2 and all(is_tensor(t) and t.is_leaf for t in leaves)):
+        return None
+    grads = [t.grad for t in leaves]
+    if not all(is_tensor(g) for g in grads) or not close([facts(g).value for g in grads], _expected(a, b)):
+        return None
+    if len(result) == 2 and result[0] is grads[1] and result[1] is grads[0]:
+        return "the two gradients are swapped: return a's gradient first, then b's."
+    if len(result) == 2 and result[0] is result[1] and any(result[0] is g for g in grads):
+        twice = "a" if result[0] is grads[0] else "b"
+        return f"{twice}'s gradient came back twice: return a_t.grad, b_t.grad."
+    if len(result) == 2 and result[0] is leaves[0] and result[1] is leaves[1]:
+        return ("the tensors made from a and b came back themselves, not their gradients: return "
+                "a_t.grad and b_t.grad.")
+    got = floats(result)
+    if got is not None and close(got, _expected(a, b)):
+        return None  # the right numbers in the wrong form: the checks that follow say which
+    return (f"after c.backward() the tensors made from a and b hold the right gradients, "
+            f"{fmt([facts(g).value for g in grads])}, but something else came back: return their "
+            ".grad, a_t.grad and b_t.grad.")
+
+
+def _check(sum_of_squares_grads, record, a: float, b: float) -> bool:
     """One call, every check; True when all of them pass."""
     what = f"sum_of_squares_grads({a}, {b})"
-    items = expect_tuple(call(sum_of_squares_grads, a, b, describe=what), 2, what, "(a_t.grad, b_t.grad)")
+    expected = f"{fmt(_expected(a, b))} (2a and 2b)"
+    run = record(sum_of_squares_grads, a, b, describe=what, watch=["tracked"])
+    if run.error is None and _right(run.result, a, b):
+        return True
+    blamed = run.of("tracked") and earlier_fault(
+        "sum_of_squares_grads",
+        lambda using: _right(record(sum_of_squares_grads, a, b, describe=what, using=using).result, a, b),
+        {"tracked": our_tracked}, tracked_problem)
+    if blamed:
+        got = show(run.result) if run.error is None else f"{type(run.error).__name__}: {run.error}"
+        return expect(False, what, got, expected, blamed)
+    if run.error is not None:
+        run.reraise(what)
+    observed = _observed(run, a, b)
+    if observed:
+        return expect(False, what, show(run.result), expected, observed)
+    items = expect_tuple(run.result, 2, what, "(a_t.grad, b_t.grad)")
     if items is None:
         return False
     da = expect_scalar(items[0], f"{what}[0]")
@@ -48,17 +126,16 @@ def _check(sum_of_squares_grads, a: float, b: float) -> bool:
     if da is None or db is None:
         return False
     got = [da.value, db.value]
-    return expect(close(got, _expected(a, b)), what, fmt(got), f"{fmt(_expected(a, b))} (2a and 2b)",
-                  diagnose(got, _wrong(a, b)))
+    return expect(close(got, _expected(a, b)), what, fmt(got), expected, diagnose(got, _wrong(a, b)))
 
 
-def test_gradients_at_a_2_b_3_are_4_and_6(sum_of_squares_grads):
-    _check(sum_of_squares_grads, *TUTORIAL)
+def test_gradients_at_a_2_b_3_are_4_and_6(sum_of_squares_grads, record):
+    _check(sum_of_squares_grads, record, *TUTORIAL)
 
 
-def test_gradients_are_2a_and_2b_at_other_points(sum_of_squares_grads):
+def test_gradients_are_2a_and_2b_at_other_points(sum_of_squares_grads, record):
     for a, b in POINTS:
-        if not _check(sum_of_squares_grads, a, b):
+        if not _check(sum_of_squares_grads, record, a, b):
             return  # one failing input is enough to read; the others would repeat it
 
 

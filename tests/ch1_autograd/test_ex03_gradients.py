@@ -1,8 +1,11 @@
 """Exercise 03: gradients(f, *values) returns df/dv for every value, found by one backward()."""
 
+from inspect import Parameter, signature
+
 import torch
 from support import (
-    call, close, diagnose, expect, expect_scalar, expect_tuple, facts, fmt, is_tensor, show,
+    Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, fmt,
+    is_tensor, our_tracked, show, tracked_problem,
 )
 
 _gen = torch.Generator().manual_seed(3)
@@ -30,8 +33,10 @@ EXPECTED = {label: _oracle(f, values) for label, f, values in [PRODUCT, *CASES, 
 
 
 def _watched(f, label: str, count: int):
-    """f, complaining (once) when it is not called with one tracked 0-dim tensor per value."""
-    complained = []
+    """(f, the complaints about its arguments): f notes, once, when it is not called with one
+    tracked 0-dim tensor per value, as the arguments of a failed check, to be made once it is
+    clear that the fault is not the learner's tracked."""
+    complaints: list[tuple[str, str, str, str | None]] = []
 
     def watched(*args):
         problem = None
@@ -52,12 +57,11 @@ def _watched(f, label: str, count: int):
                                "make each input with tracked(v) from exercise 01, and pass those "
                                "same tensors to f, so that backward() fills their .grad.")
                     break
-        if problem and not complained:
-            complained.append(True)
-            expect(False, f"the arguments your code passed to f ({label})", *problem)
+        if problem and not complaints:
+            complaints.append((f"the arguments your code passed to f ({label})", *problem))
         return f(*args)
 
-    return watched
+    return watched, complaints
 
 
 def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[float], str]]:
@@ -66,8 +70,7 @@ def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[
     if len(values) > 1:
         wrong.append((expected[::-1], "the gradients are in reverse order: return them in the "
                                       "order of values."))
-    wrong.append(([2 * g for g in expected], "every gradient is twice too big: backward() ran "
-                                             "twice on the same tensors, and gradients add up."))
+    wrong.append(([2 * g for g in expected], "every gradient is twice too big."))
     return wrong
 
 
@@ -75,35 +78,105 @@ def _what(label: str, values: tuple[float, ...]) -> str:
     return f"gradients(f, {', '.join(fmt(v) for v in values)}) with {label}"
 
 
-def _check(gradients, label: str, f, values: tuple[float, ...]) -> bool:
+def _right(result: object, expected: list[float]) -> bool:
+    """Whether `result` is one 0-dim float32 tensor per value, holding the expected gradients."""
+    if not (isinstance(result, tuple) and len(result) == len(expected) and all(is_tensor(g) for g in result)):
+        return False
+    grads = [facts(g) for g in result]
+    return all(g.shape == () and g.dtype == "float32" for g in grads) and close([g.value for g in grads], expected)
+
+
+def _observed(run: Run, count: int) -> str | None:
+    """The mistake that the calls of the learner's code single out, if they do."""
+    backward = run.of("backward")
+    if not backward:
+        return ("backward() was never called, so no tensor got a .grad (each is still None). Call "
+                "backward() on f's result, then read the .grad of each input.")
+    if len(backward) > 1:
+        return (f"backward() was called {len(backward)} times, and each call adds to .grad: call it "
+                "once, on f's result.")
+    if len(run.of("tracked")) > count:
+        return (f"tracked was called {len(run.of('tracked'))} times for {count} value(s): make one "
+                "tracked tensor per value, pass those to f, and read the .grad of the same ones.")
+    leaves = [made.result for made in run.of("tracked")]
+    result = run.result if isinstance(run.result, tuple) else ()
+    if len(result) == count == len(leaves) and all(is_tensor(t) and t.is_leaf for t in leaves):
+        if all(r is t for r, t in zip(result, leaves)):
+            return ("the tensors made from the values came back themselves, not their gradients: "
+                    "return the .grad of each.")
+        if count > 1 and all(r is t.grad for r, t in zip(result, reversed(leaves))):
+            return "the gradients are in reverse order: return them in the order of values."
+    return None
+
+
+def _changed_signature(gradients, error: Exception) -> str | None:
+    """What to say when gradients raised TypeError because its `def` line no longer takes *values."""
+    if not isinstance(error, TypeError):
+        return None
+    try:
+        params = signature(gradients).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is Parameter.VAR_POSITIONAL for p in params):
+        return None
+    return (f"the def line was changed to gradients{signature(gradients)}, which takes a fixed "
+            "number of values. Keep the stub's gradients(f, *values): *values takes any number of "
+            "values, as a tuple.")
+
+
+def _check(gradients, record, label: str, f, values: tuple[float, ...]) -> bool:
     what = _what(label, values)
-    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    expected = EXPECTED[label]
+    watched, complaints = _watched(f, label, len(values))
+    run = record(gradients, watched, *values, describe=what, watch=["tracked"])
+    if run.error is None and _right(run.result, expected):
+        return True
+    blamed = run.of("tracked") and earlier_fault(
+        "gradients", lambda using: _right(record(gradients, f, *values, describe=what, using=using).result, expected),
+        {"tracked": our_tracked}, tracked_problem)
+    if blamed:
+        got = show(run.result) if run.error is None else f"{type(run.error).__name__}: {run.error}"
+        return expect(False, what, got, fmt(expected), blamed)
+    for complaint in complaints:
+        expect(False, *complaint)
+    if run.error is not None:
+        changed = _changed_signature(gradients, run.error)
+        if changed:
+            return expect(False, what, f"{type(run.error).__name__}: {run.error}", fmt(expected), changed)
+        run.reraise(what)
+    observed = _observed(run, len(values))
+    if observed:
+        return expect(False, what, show(run.result), fmt(expected), observed)
     example = "(" + ", ".join(f"g{i}" for i in range(len(values))) + ("," if len(values) == 1 else "") + ")"
-    items = expect_tuple(result, len(values), what, example)
+    items = expect_tuple(run.result, len(values), what, example)
     if items is None:
         return False
     scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
     if any(s is None for s in scalars):
         return False
     got = [s.value for s in scalars]
-    expected = EXPECTED[label]
     return expect(close(got, expected), what, fmt(got), fmt(expected), diagnose(got, _wrong(values, expected)))
 
 
-def test_product_at_2_and_3_gives_3_and_2(gradients):
-    _check(gradients, *PRODUCT)
+def test_product_at_2_and_3_gives_3_and_2(gradients, record):
+    _check(gradients, record, *PRODUCT)
 
 
-def test_any_function_of_any_number_of_values(gradients):
+def test_any_function_of_any_number_of_values(gradients, record):
     for label, f, values in CASES:
-        if not _check(gradients, label, f, values):
+        if not _check(gradients, record, label, f, values):
             return  # one failing function is enough to read
 
 
 def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
     label, f, values = IGNORES
     what = _what(label, values)
-    result = call(gradients, _watched(f, label, len(values)), *values, describe=what)
+    watched, complaints = _watched(f, label, len(values))
+    try:
+        result = call(gradients, watched, *values, describe=what)
+    finally:
+        for complaint in complaints:
+            expect(False, *complaint)
     if isinstance(result, (tuple, list)) and len(result) == len(values) - 1:
         expect(False, what, show(result), "3 gradients, the middle one tensor(0.)",
                "the gradient of b was left out because its .grad is None. Every value gets a "

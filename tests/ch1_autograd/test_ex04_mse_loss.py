@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 from support import (
-    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, fmt, show, values,
+    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, facts, fmt, is_tensor, show, values,
 )
 
 # The tutorial's targets; before training the line predicts 0 everywhere.
@@ -42,8 +42,18 @@ def _wrong(y_pred: torch.Tensor, y: torch.Tensor) -> list[tuple[float, str]]:
 WRONG = [_wrong(y_pred, y) for y_pred, y in CASES]
 TUTORIAL_WRONG = _wrong(torch.zeros(4, 1), TUTORIAL_Y)
 
-NOT_0DIM = ("the mean was taken along one dimension only (like .mean(dim=0)); .mean() with no "
-            "argument averages over every element and gives a 0-dim tensor.")
+
+def _not_0dim(loss: object, y_pred: torch.Tensor) -> str | None:
+    """What a loss that still has dimensions shows, from its shape."""
+    if not is_tensor(loss) or facts(loss).shape == ():
+        return None
+    if facts(loss).shape == tuple(y_pred.shape):
+        return ("no mean was taken: this is one squared difference per element. Average them all "
+                "with .mean(), which gives a 0-dim tensor.")
+    return (f"a loss of shape {facts(loss).shape} is what a mean along one dimension (like "
+            ".mean(dim=0)) leaves; .mean() with no argument averages over every element and gives "
+            "a 0-dim tensor.")
+
 
 # For the gradient: y_pred's grad of the mean squared error is 2 * (y_pred - y) / N.
 GRAD_Y_PRED = torch.randn(5, 1, generator=_gen)
@@ -57,7 +67,8 @@ MISMATCHED = [((4, 1), (4,)), ((4,), (4, 1)), ((2, 3), (3, 2)), ((4, 1), (1,)), 
 def _check_loss(mse_loss, y_pred: torch.Tensor, y: torch.Tensor, what: str, expected: float, wrong) -> bool:
     before = (values(y_pred), values(y))
     y_pred_in, y_in = y_pred.clone(), y.clone()
-    loss = expect_scalar(call(mse_loss, y_pred_in, y_in, describe=what), what, NOT_0DIM)
+    result = call(mse_loss, y_pred_in, y_in, describe=what)
+    loss = expect_scalar(result, what, _not_0dim(result, y_pred))
     untouched = expect(
         (values(y_pred_in), values(y_in)) == before, f"y_pred and y after {what}",
         "your code changed them", "unchanged",
@@ -102,7 +113,7 @@ def test_loss_is_differentiable_in_y_pred(mse_loss):
     y_pred = GRAD_Y_PRED.clone().requires_grad_(True)
     what = "mse_loss(y_pred, y) with y_pred a (5, 1) tensor that requires grad"
     result = call(mse_loss, y_pred, GRAD_Y.clone(), describe=what)
-    loss = expect_scalar(result, what, NOT_0DIM)
+    loss = expect_scalar(result, what, _not_0dim(result, y_pred))
     if loss is None:
         return
     if not expect(

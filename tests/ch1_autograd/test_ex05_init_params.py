@@ -1,17 +1,44 @@
 """Exercise 05: init_params() returns (w, b), two separate 0-dim leaves equal to 0.0 that require grad."""
 
-from support import call, close, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt
+from support import (
+    call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt,
+    is_tensor, our_tracked, show, tracked_problem,
+)
 
 WHAT = "init_params()"
 NAMES = ("w", "b")
 
 
-def _params(init_params) -> list | None:
-    return expect_tuple(call(init_params, describe=WHAT), 2, WHAT, "(w, b)")
+def _right(result: object) -> bool:
+    """Whether `result` is two separate 0-dim float32 leaves equal to 0.0 that require grad."""
+    if not (isinstance(result, tuple) and len(result) == 2 and result[0] is not result[1]
+            and all(is_tensor(t) for t in result)):
+        return False
+    made = [facts(t) for t in result]
+    return all(t.shape == () and t.dtype == "float32" and t.requires_grad and t.is_leaf and t.value == 0.0
+               for t in made)
 
 
-def test_returns_two_0dim_float32_zeros(init_params):
-    items = _params(init_params)
+def _params(init_params, record) -> list | None:
+    """(w, b) from the learner's init_params(), or None after a failed check (which says
+    whether the fault is init_params's own or tracked's, from exercise 01)."""
+    run = record(init_params, describe=WHAT, watch=["tracked"])
+    if run.error is None and _right(run.result):
+        return list(run.result)
+    blamed = run.of("tracked") and earlier_fault(
+        "init_params", lambda using: _right(record(init_params, describe=WHAT, using=using).result),
+        {"tracked": our_tracked}, tracked_problem)
+    if blamed:
+        got = show(run.result) if run.error is None else f"{type(run.error).__name__}: {run.error}"
+        expect(False, WHAT, got, "two separate 0-dim leaves equal to 0.0 that require grad", blamed)
+        return None
+    if run.error is not None:
+        run.reraise(WHAT)
+    return expect_tuple(run.result, 2, WHAT, "(w, b)")
+
+
+def test_returns_two_0dim_float32_zeros(init_params, record):
+    items = _params(init_params, record)
     if items is None:
         return
     for name, item in zip(NAMES, items):
@@ -22,8 +49,8 @@ def test_returns_two_0dim_float32_zeros(init_params):
                    "values such as torch.randn come in later chapters).")
 
 
-def test_w_and_b_are_leaves_that_require_grad(init_params):
-    items = _params(init_params)
+def test_w_and_b_are_leaves_that_require_grad(init_params, record):
+    items = _params(init_params, record)
     if items is None:
         return
     for name, item in zip(NAMES, items):
@@ -39,8 +66,8 @@ def test_w_and_b_are_leaves_that_require_grad(init_params):
                "Create it in one step: tracked(0.0).")
 
 
-def test_w_and_b_are_separate_tensors(init_params):
-    items = _params(init_params)
+def test_w_and_b_are_separate_tensors(init_params, record):
+    items = _params(init_params, record)
     if items is None:
         return
     w, b = items
@@ -63,8 +90,8 @@ def test_w_and_b_are_separate_tensors(init_params):
            "separately: tracked(0.0), tracked(0.0).")
 
 
-def test_each_call_makes_new_parameters(init_params):
-    first = _params(init_params)
+def test_each_call_makes_new_parameters(init_params, record):
+    first = _params(init_params, record)
     second = expect_tuple(call(init_params, describe=f"{WHAT}, called a second time"), 2,
                           f"{WHAT}, called a second time", "(w, b)")
     if first is None or second is None:

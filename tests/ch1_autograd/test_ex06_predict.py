@@ -27,14 +27,15 @@ def _wrong(x: torch.Tensor, w: torch.Tensor | float, b: torch.Tensor | float) ->
         (values(b * x + w), "w and b are swapped: w multiplies x, b is added."),
         (values(w * (x + b)), "the parentheses are off: this is w * (x + b), not w * x + b."),
         (values(x + b + 0 * w), "w was left out: the line is w * x + b."),
+        (values((w + b) * x), "b was multiplied by x too: the line is w * x + b, with b added on its own."),
     ]
 
 
 def _shape_mistake(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     if got == ():
         return "the result was reduced to one number (sum, mean or .item()); return one prediction per element of x."
-    return ("x was reshaped (flatten, view, squeeze or unsqueeze); w * x + b already has the "
-            f"shape of x, {want}, when w and b are 0-dim.")
+    return ("something reshaped x or the result (flatten, view, squeeze, unsqueeze or similar); "
+            f"w * x + b already has the shape of x, {want}, when w and b are 0-dim.")
 
 
 def _check(predict, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, what: str, expected, wrong) -> bool:

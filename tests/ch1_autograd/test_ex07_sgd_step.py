@@ -1,7 +1,10 @@
 """Exercise 07: sgd_step(params, lr) does p -= lr * p.grad in place, unrecorded, skipping params without a grad."""
 
 import torch
-from support import call, close, diagnose, expect, facts, fmt, show, values
+from support import (
+    attempt, call, close, diagnose, expect, facts, fmt, generator_mistake, handing_out, reraise, show,
+    values,
+)
 
 # The docstring's example: p = 1 with p.grad = 2 and lr = 0.1 becomes 0.8.
 EXAMPLE = (1.0, 2.0, 0.1, 0.8)
@@ -25,9 +28,10 @@ def _param(value, grad=None) -> torch.Tensor:
 def _wrong(p, g, lr: float) -> list[tuple[object, str]]:
     """Where the usual mistakes leave a parameter, with what each one means."""
     return [
-        (values(p), "the parameter did not change. `p = p - lr * p.grad` makes a new tensor and "
-                    "points the local name p at it; the parameter itself stays as it was. Change "
-                    "it in place, inside torch.no_grad(): p -= lr * p.grad (or p.sub_(lr * p.grad))."),
+        (values(p), "the parameter did not change. If your code says `p = p - lr * p.grad`, that "
+                    "makes a new tensor and points the local name p at it; the parameter itself "
+                    "stays as it was. Change it in place, inside torch.no_grad(): p -= lr * p.grad "
+                    "(or p.sub_(lr * p.grad))."),
         (values(p + lr * g), "the parameter moved uphill, with the gradient: the sign is wrong. "
                              "Subtract: p -= lr * p.grad."),
         (values(p - g), "the parameter moved by the whole gradient: multiply it by lr."),
@@ -41,6 +45,20 @@ EXAMPLE_WRONG = _wrong(torch.tensor(EXAMPLE[0]), torch.tensor(EXAMPLE[1]), EXAMP
 WRONG = {lr: [_wrong(p, g, lr) for p, g in zip(START, GRADS)] for lr in LRS}
 
 
+def _some_move(sgd_step) -> list[tuple[object, str]] | None:
+    """Whether sgd_step moves some of three parameters and not others, as the wrong answer
+    that says so: a parameter that did not move has more than one cause."""
+    params = [_param(*EXAMPLE[:2]) for _ in range(3)]
+    what = f"sgd_step([p0, p1, p2], lr={EXAMPLE[2]})"
+    call(sgd_step, params, EXAMPLE[2], describe=what)
+    moved = [f"p{i}" for i, q in enumerate(params) if not close(facts(q).value, EXAMPLE[0])]
+    if not moved or len(moved) == len(params):
+        return None
+    kept = [f"p{i}" for i, q in enumerate(params) if close(facts(q).value, EXAMPLE[0])]
+    return [(EXAMPLE[0], f"{what}, each with the same gradient, moved {' and '.join(moved)} but left "
+                         f"{' and '.join(kept)} where it was: every parameter with a gradient must move.")]
+
+
 def _check_moved(name: str, p: torch.Tensor, expected, wrong, what: str) -> bool:
     got = facts(p).value
     return expect(close(got, expected), f"{name} after {what}", fmt(got), fmt(expected), diagnose(got, wrong))
@@ -51,7 +69,14 @@ def test_p_1_with_grad_2_and_lr_0_1_becomes_0_8(sgd_step):
     p = _param(start, grad)
     what = f"sgd_step([p], lr={lr}) with p = {start} and p.grad = {grad}"
     result = call(sgd_step, [p], lr, describe=what)
-    _check_moved("p", p, expected, EXAMPLE_WRONG, what)
+    wrong = EXAMPLE_WRONG
+    if close(facts(p).value, start):
+        if p.grad is not None and not close(facts(p.grad).value, grad):
+            wrong = [(start, f"p.grad changed (it now holds {fmt(facts(p.grad).value)}) and p did not: "
+                             "the update went to the gradient. Change the parameter: p -= lr * p.grad.")]
+        else:
+            wrong = _some_move(sgd_step) or wrong
+    _check_moved("p", p, expected, wrong, what)
     expect(result is None, f"the value returned by {what}", show(result), "None",
            "sgd_step changes the parameters themselves, in place, and returns nothing.")
 
@@ -105,7 +130,13 @@ def test_grad_is_left_as_it_was(sgd_step):
 def test_parameters_without_grad_are_skipped(sgd_step):
     p0, p1, p2 = _param(1.0, 2.0), _param(5.0), _param(-1.0, 1.0)
     what = "sgd_step([p0, p1, p2], lr=0.1) where p1.grad is None"
-    call(sgd_step, [p0, p1, p2], 0.1, describe=what)
+    _, exc = attempt(sgd_step, [p0, p1, p2], 0.1, describe=what)
+    if exc is not None:
+        if "NoneType" in str(exc):
+            expect(False, f"p1 after {what}", f"{type(exc).__name__}: {exc}", "5.0, with p1.grad still None",
+                   "the update used p1.grad, which is None: skip parameters whose .grad is None "
+                   "(if p.grad is None: continue).")
+        reraise(exc, what)
     expect(close(facts(p1).value, 5.0) and p1.grad is None, f"p1 after {what}",
            f"{fmt(facts(p1).value)}, with p1.grad = {show(p1.grad)}", "5.0, with p1.grad still None",
            "a parameter without a gradient has nothing to follow: skip it (if p.grad is None: continue).")
@@ -118,9 +149,12 @@ def test_parameters_without_grad_are_skipped(sgd_step):
 def test_params_can_be_a_generator(sgd_step):
     params = [_param(1.0, 2.0), _param(3.0, -1.0)]
     what = "sgd_step((p for p in [p0, p1]), lr=0.1), params being a generator"
-    call(sgd_step, (p for p in params), 0.1, describe=what)
+    generator, handed = handing_out(params)
+    call(sgd_step, generator, 0.1, describe=what)
     got = [facts(p).value for p in params]
-    expect(close(got, [0.8, 3.1]), f"[p0, p1] after {what}", fmt(got), "[0.8, 3.1]",
-           "params can be any iterable, and a generator can be read only once: loop over it "
-           "once, with `for p in params:` (or make a list of it first)."
-           if close(got, [1.0, 3.0]) else None)
+    if close(got, [0.8, 3.1]):
+        return
+    same = [_param(1.0, 2.0), _param(3.0, -1.0)]
+    call(sgd_step, same, 0.1, describe="sgd_step([p0, p1], lr=0.1)")
+    expect(False, f"[p0, p1] after {what}", fmt(got), "[0.8, 3.1]",
+           generator_mistake(handed, close([facts(p).value for p in same], [0.8, 3.1])))

@@ -1,7 +1,9 @@
 """Exercise 08: zero_grad(params) fills every existing .grad with zeros in place and leaves None alone."""
 
 import torch
-from support import call, close, expect, facts, fmt, show, values
+from support import (
+    attempt, call, close, expect, facts, fmt, generator_mistake, handing_out, reraise, show, values,
+)
 
 _gen = torch.Generator().manual_seed(8)
 SHAPES = [(), (3,), (2, 2)]
@@ -27,15 +29,17 @@ def _check_cleared(name: str, p: torch.Tensor, grad: torch.Tensor, start, old_gr
     if p.grad is not grad:
         return expect(False, f"{name}.grad after {what}", f"a new tensor, holding {fmt(facts(p.grad).value)}",
                       "the same tensor as before, now holding zeros",
-                      "a new tensor was put in p.grad (p.grad = torch.zeros_like(...)). Clear the one "
+                      "a new tensor was put in p.grad (by an assignment such as p.grad = "
+                      "torch.zeros_like(p.grad)). Clear the one "
                       "that is there, in place, so that everything holding it sees zeros: p.grad.zero_().")
     now, kept = facts(grad).value, facts(p).value
     if close(kept, zeros) and not close(start, zeros):
         mistake = ("the parameter was set to zero, not its gradient: p.zero_() clears p, "
                    "p.grad.zero_() clears its gradient.")
     elif close(now, old_grad):
-        mistake = ("the gradient still holds its old values: `g = p.grad * 0` or `g = torch.zeros_like(g)` "
-                   "only points a local name at a new tensor. Change the gradient itself: p.grad.zero_().")
+        mistake = ("the gradient still holds its old values. If your code says `g = p.grad * 0` or "
+                   "`g = torch.zeros_like(g)`, that only points a local name at a new tensor; change "
+                   "the gradient itself: p.grad.zero_(), with the parentheses.")
     else:
         mistake = None
     grad_ok = expect(close(now, zeros), f"{name}.grad after {what}", fmt(now), fmt(zeros), mistake)
@@ -48,9 +52,17 @@ def test_existing_grads_become_zeros_in_place(zero_grad):
     grads = [p.grad for p in params]
     what = f"zero_grad([p0, p1, p2]) with gradients of shapes {SHAPES}"
     result = call(zero_grad, params, describe=what)
-    for i, (p, grad, s, g, z) in enumerate(zip(params, grads, START, GRADS, ZEROS)):
-        if not _check_cleared(f"p{i}", p, grad, s, g, z, what):
-            break  # one failing parameter is enough to read
+    held = [facts(grad).value if p.grad is grad else None for p, grad in zip(params, grads)]
+    cleared = [f"p{i}" for i, (now, z) in enumerate(zip(held, ZEROS)) if now is not None and close(now, z)]
+    left = [f"p{i}" for i, (now, g) in enumerate(zip(held, GRADS)) if now is not None and close(now, g)]
+    if cleared and left:
+        expect(False, f"the gradients after {what}", f"{' and '.join(cleared)} cleared, {' and '.join(left)} unchanged",
+               "every one cleared", "zero_grad cleared some gradients and left the others as they were: "
+               "clear each parameter's gradient, in one loop over params.")
+    else:
+        for i, (p, grad, s, g, z) in enumerate(zip(params, grads, START, GRADS, ZEROS)):
+            if not _check_cleared(f"p{i}", p, grad, s, g, z, what):
+                break  # one failing parameter is enough to read
     expect(result is None, f"the value returned by {what}", show(result), "None",
            "zero_grad clears the gradients in place and returns nothing.")
 
@@ -59,7 +71,13 @@ def test_grads_that_are_none_stay_none(zero_grad):
     p0, p1, p2 = _param(1.0, 2.0), _param(5.0), _param(-1.0, 3.0)
     grads = (p0.grad, p2.grad)
     what = "zero_grad([p0, p1, p2]) where p1.grad is None"
-    call(zero_grad, [p0, p1, p2], describe=what)
+    _, exc = attempt(zero_grad, [p0, p1, p2], describe=what)
+    if exc is not None:
+        if "NoneType" in str(exc):
+            expect(False, f"p1.grad after {what}", f"{type(exc).__name__}: {exc}", "None, left alone",
+                   "the code used p1.grad, which is None: a parameter without a gradient has "
+                   "nothing to clear, so skip it (if p.grad is not None: p.grad.zero_()).")
+        reraise(exc, what)
     expect(p1.grad is None, f"p1.grad after {what}", show(p1.grad), "None",
            "a gradient was made for a parameter that had none. Leave it None: there is nothing "
            "to clear (if p.grad is not None: p.grad.zero_()).")
@@ -72,12 +90,18 @@ def test_grads_that_are_none_stay_none(zero_grad):
             break
 
 
+def _grads(params: list[torch.Tensor]) -> list:
+    return [facts(p.grad).value if p.grad is not None else None for p in params]
+
+
 def test_params_can_be_a_generator(zero_grad):
     params = [_param(1.0, 2.0), _param(3.0, -1.0)]
     what = "zero_grad((p for p in [p0, p1])), params being a generator"
-    call(zero_grad, (p for p in params), describe=what)
-    got = [facts(p.grad).value if p.grad is not None else None for p in params]
-    expect(close(got, [0.0, 0.0]), f"[p0.grad, p1.grad] after {what}", fmt(got), "[0.0, 0.0]",
-           "params can be any iterable, and a generator can be read only once: loop over it "
-           "once, with `for p in params:` (or make a list of it first)."
-           if close(got, [2.0, -1.0]) else None)
+    generator, handed = handing_out(params)
+    call(zero_grad, generator, describe=what)
+    if close(_grads(params), [0.0, 0.0]):
+        return
+    same = [_param(1.0, 2.0), _param(3.0, -1.0)]
+    call(zero_grad, same, describe="zero_grad([p0, p1])")
+    expect(False, f"[p0.grad, p1.grad] after {what}", fmt(_grads(params)), "[0.0, 0.0]",
+           generator_mistake(handed, close(_grads(same), [0.0, 0.0])))

@@ -1,9 +1,12 @@
 """Exercise 09: train(x, y, lr, epochs) fits y = w * x + b by gradient descent, with the learner's own functions."""
 
+from collections import Counter
+from inspect import signature
+
 import torch
 from support import (
-    call, close, diagnose, expect, expect_scalar, expect_tensor, expect_tuple, floats, fmt,
-    is_float, show, values,
+    Run, attempt, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts,
+    floats, fmt, is_float, is_tensor, listed, loaded, loop, show, values,
 )
 
 # The tutorial: y = 2x on four points, lr = 0.01, 100 epochs, from w = b = 0.
@@ -14,12 +17,11 @@ DEFAULT_LR, DEFAULT_EPOCHS = 0.01, 100
 TUTORIAL_CALL = "train(x, y) on the tutorial's data"
 
 
-def descend(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, clear: bool = True,
-            frozen: bool = False) -> tuple[float, float, list[float]]:
+def descend(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int,
+            clear: bool = True) -> tuple[float, float, list[float]]:
     """Gradient descent on the line, with the gradients of the MSE written out by hand (float32).
 
-    The variants give what the usual mistakes give: `clear=False` never zeroes the
-    gradients (they add up), `frozen=True` zeroes them before the update uses them.
+    `clear=False` gives what never zeroing the gradients gives: they add up.
     """
     w, b = torch.zeros(()), torch.zeros(())
     gw_sum, gb_sum = torch.zeros(()), torch.zeros(())
@@ -29,8 +31,7 @@ def descend(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, clear: boo
         losses.append((err**2).mean().item())
         gw, gb = (2 * err * x).sum() / x.numel(), (2 * err).sum() / x.numel()
         gw_sum, gb_sum = (gw_sum + gw, gb_sum + gb) if not clear else (gw, gb)
-        if not frozen:
-            w, b = w - lr * gw_sum, b - lr * gb_sum
+        w, b = w - lr * gw_sum, b - lr * gb_sum
     return w.item(), b.item(), losses
 
 
@@ -47,53 +48,390 @@ CONFIGS = [
     ("the tutorial's x and y", X, Y, 0.03, 0),
 ]
 CONFIG_EXPECTED = [descend(x, y, lr, epochs) for _, x, y, lr, epochs in CONFIGS]
-LR_IGNORED = [descend(x, y, DEFAULT_LR, epochs) for _, x, y, _, epochs in CONFIGS]
 
 
-def _mistakes(x, y, lr: float, epochs: int) -> dict[str, tuple[float, float, list[float]]]:
+def _mistakes(x, y, lr: float, epochs: int, expected: tuple) -> dict[str, tuple[float, float, list[float]]]:
+    """What the mistakes that only numbers tell apart give, besides the `expected` run."""
     return {
         "never cleared": descend(x, y, lr, epochs, clear=False),
-        "frozen": descend(x, y, lr, epochs, frozen=True),
-        "after the update": (*descend(x, y, lr, epochs)[:2], descend(x, y, lr, epochs + 1)[2][1:]),
+        "after the update": (*expected[:2], descend(x, y, lr, epochs + 1)[2][1:]),
     }
 
 
-MISTAKES = _mistakes(X, Y, DEFAULT_LR, DEFAULT_EPOCHS)
-CONFIG_MISTAKES = [_mistakes(x, y, lr, epochs) for _, x, y, lr, epochs in CONFIGS]
+MISTAKES = _mistakes(X, Y, DEFAULT_LR, DEFAULT_EPOCHS, EXPECTED)
+CONFIG_MISTAKES = [_mistakes(x, y, lr, epochs, expected)
+                   for (_, x, y, lr, epochs), expected in zip(CONFIGS, CONFIG_EXPECTED)]
 
 NEVER_CLEARED = ("the gradients were never cleared: backward() adds to .grad, so every epoch "
                  "stepped with the sum of all earlier gradients. Call zero_grad([w, b]) after "
-                 "sgd_step, in every epoch.")
-FROZEN = ("nothing was learned: the gradients were cleared before sgd_step could use them. "
-          "The order is backward, sgd_step, then zero_grad.")
+                 "sgd_step, in every epoch.")  # preceded by what train's calls show
 AFTER_UPDATE = ("each loss was measured after that epoch's update, one epoch late. Record the "
                 "loss computed at the start of the epoch, before sgd_step: losses.append(loss.item()).")
 
+# --- What train's own code did, from the calls it made -------------------------------
 
-def _param_mistake(name: str, got: float, mistakes: dict, expected: tuple, losses: list[float] | None) -> str | None:
-    index = 0 if name == "w" else 1
-    if close(got, mistakes["never cleared"][index]):
-        return NEVER_CLEARED
-    if close(got, 0.0):
-        if losses is not None and close(losses, expected[2]):
-            return (f"the losses fell as they should, but the {name} that came back is still 0.0: "
-                    "return the tensors that were trained, not new ones.")
-        return FROZEN
-    if close(got, expected[1 - index]):
-        return "w and b are swapped, or the same tensor twice: return (w, b, losses) in that order."
+PIECES = ("init_params", "predict", "mse_loss", "sgd_step", "zero_grad")
+LESSON = ["predict", "mse_loss", "backward", "sgd_step", "zero_grad"]
+
+
+def _calls(run: Run, epochs: int) -> str:
+    """The calls train made, as the learner reads them."""
+    names = run.names()
+    found = loop(names, epochs) if epochs > 1 else None
+    if found:
+        before, body, after = found
+        text = (f"your train called {listed(before)}, then in each epoch {listed(body)}" if before
+                else f"in each epoch your loop called {listed(body)}")
+        return text + (f", and after the loop {listed(after)}" if after else "")
+    shown = listed(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"your train called {shown}" if names else "your train called none of your functions"
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def _defaults_mistake(train) -> str | None:
+    """What train(x, y) runs with when the def line's defaults are not the stub's."""
+    try:
+        params = signature(train).parameters
+    except (TypeError, ValueError):
+        return None
+    defaults = {name: p.default for name, p in params.items() if p.default is not p.empty}
+    if defaults == {"lr": DEFAULT_LR, "epochs": DEFAULT_EPOCHS}:
+        return None
+    given = ", ".join(f"{name}={value!r}" for name, value in defaults.items()) or "no defaults"
+    return (f"your def line gives train {given}, and train(x, y) runs with that; keep the "
+            f"stub's: def train(x, y, lr={DEFAULT_LR}, epochs={DEFAULT_EPOCHS}).")
+
+
+def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
+    """A step of the lesson's epoch that train missed, repeated or took out of order."""
+    count = Counter(run.names())
+    calls = _calls(run, epochs)
+    # A step is missing only from an epoch that ended: a run that raised may have stopped first.
+    ended = run.error is None or count["mse_loss"] > 1
+    if ended and not count["init_params"]:
+        return (f"{calls}: init_params was never called, so training did not start from its "
+                "w = b = 0. Start with w, b = init_params().")
+    if count["init_params"] > 1:
+        return (f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
+                "again from w = b = 0. Call init_params once, before the loop.")
+    if ended and count["sgd_step"] and not count["backward"]:
+        state = "stayed None" if is_tensor(w) and w.is_leaf and w.grad is None else "was never filled"
+        return (f"{calls}: loss.backward() was never called, so w.grad {state} and sgd_step had "
+                "nothing to apply. Call loss.backward() after mse_loss, in every epoch.")
+    if count["backward"] > count["mse_loss"] > 0:
+        return (f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{count['mse_loss']} losses, and each call adds to .grad: call it once per epoch.")
+    if 0 < count["predict"] < count["mse_loss"]:
+        return (f"{calls}: predict ran {_times(count['predict'])} but mse_loss "
+                f"{_times(count['mse_loss'])}, so the losses came from old predictions, made with "
+                "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss.")
+    if ended and epochs and not count["sgd_step"]:
+        return (f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
+                "sgd_step([w, b], lr), after loss.backward().")
+    # Counts compared only in a run that ended: one that raised stopped inside an epoch.
+    if run.error is None and 0 < count["backward"] < count["sgd_step"]:
+        return (f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{count['sgd_step']} updates: call it in every epoch, before sgd_step.")
+    if run.error is None and 0 < count["sgd_step"] < count["backward"]:
+        return (f"{calls}: sgd_step ran {_times(count['sgd_step'])} for {count['backward']} "
+                "backward() calls: update w and b in every epoch, after loss.backward().")
+    names = run.names()
+    for i, name in enumerate(names):
+        last = next((n for n in reversed(names[:i]) if n in ("backward", "zero_grad")), None)
+        if name == "sgd_step" and last == "zero_grad":
+            learned = ", so nothing was learned" if is_tensor(w) and close(facts(w).value, 0.0) else ""
+            return (f"{calls}: the gradients were cleared before sgd_step could use them{learned}. "
+                    "The order is loss.backward(), sgd_step, then zero_grad.")
     return None
 
 
-def _losses_mistake(got: list[float], mistakes: dict) -> str | None:
-    return diagnose(got, [
-        (mistakes["never cleared"][2], NEVER_CLEARED),
-        (mistakes["frozen"][2], FROZEN),
-        (mistakes["after the update"][2], AFTER_UPDATE),
-    ])
+def _flat(value: object) -> list:
+    return [v for item in value for v in _flat(item)] if isinstance(value, list) else [value]
+
+
+def _same(given: object, data: torch.Tensor) -> bool:
+    """Whether `given` holds the values of `data` (which train was given a copy of), in any shape."""
+    return is_tensor(given) and _flat(facts(given).value) == _flat(values(data))
+
+
+def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: torch.Tensor | None,
+                       x: torch.Tensor, y: torch.Tensor) -> str | None:
+    """An lr, parameters or data that train passed on wrongly; `lr` is None when train was
+    called without one."""
+    predictions = [step.result for step in run.of("predict")]
+
+    def named(given: object) -> str:
+        leaves = [(name, t) for name, t in (("w", w), ("b", b)) if is_tensor(t) and t.is_leaf]
+        for name, value in leaves + [(f"{name}.grad", t.grad) for name, t in leaves]:
+            if value is not None and given is value:
+                return name
+        if any(given is made for made in predictions):
+            return "the prediction"
+        return "x" if _same(given, x) else "y" if _same(given, y) else show(given)
+
+    for step in run.of("sgd_step"):
+        given = step.arg(1, "lr")
+        if isinstance(given, (int, float)) and given != (DEFAULT_LR if lr is None else lr):
+            if lr is None:
+                return (f"train(x, y), with no lr, must train with lr={DEFAULT_LR}, but it passed "
+                        f"lr={fmt(given)} to sgd_step: pass on train's own lr, sgd_step([w, b], lr).")
+            return (f"the lr argument was ignored: train was given lr={fmt(lr)} but passed "
+                    f"lr={fmt(given)} to sgd_step. Pass it on: sgd_step([w, b], lr).")
+    for step in run.of("sgd_step") + run.of("zero_grad"):
+        params = step.arg(0, "params")
+        if is_tensor(w) and isinstance(params, (list, tuple)) and not (
+                any(p is w for p in params) and any(p is b for p in params)):
+            lr_text = ", lr" if step.name == "sgd_step" else ""
+            return (f"{step.name} was given [{', '.join(map(named, params))}], not the w and b that "
+                    f"init_params made: pass those, {step.name}([w, b]{lr_text}).")
+    for step in run.of("predict"):
+        given = [step.arg(0, "x"), step.arg(1, "w"), step.arg(2, "b")]
+        if not _same(given[0], x) or is_tensor(w) and not (given[1] is w and given[2] is b):
+            return (f"predict was called as predict({', '.join(map(named, given))}): it takes "
+                    "predict(x, w, b), with the w and b that init_params made.")
+    for step in run.of("mse_loss"):
+        given = [step.arg(0, "y_pred"), step.arg(1, "y")]
+        if not any(_same(g, y) for g in given):
+            return (f"mse_loss was called as mse_loss({', '.join(map(named, given))}): the loss "
+                    "compares the prediction with y, mse_loss(predict(x, w, b), y).")
+    return None
+
+
+def _returned_mistake(result: object, w: torch.Tensor | None, b: torch.Tensor | None) -> str | None:
+    """Tensors that came back other than the w and b that init_params made."""
+    if not (is_tensor(w) and isinstance(result, tuple) and len(result) == 3):
+        return None
+    if result[0] is b and result[1] is w:
+        return "w and b are swapped: return (w, b, losses) in that order."
+    if result[0] is result[1]:
+        which = "w" if result[0] is w else "b" if result[0] is b else "one tensor"
+        return f"{which} came back as both w and b, the same tensor twice: return (w, b, losses)."
+    other = [name for name, got, made in (("w", result[0], w), ("b", result[1], b)) if got is not made]
+    if other:
+        verb = "is not the tensor" if len(other) == 1 else "are not the tensors"
+        return (f"the {' and '.join(other)} that came back {verb} that init_params made and sgd_step "
+                "trained: return those same tensors.")
+    return None
+
+
+def _train_mistake(train, run: Run, x: torch.Tensor, y: torch.Tensor, lr: float | None, epochs: int) -> str | None:
+    """The mistake that train's def line and calls single out, if they do, on the data x, y;
+    `lr` is None when train was called without one (its default, 0.01, applies)."""
+    made = run.of("init_params")
+    first = made[0].result if made else None
+    w, b = first if isinstance(first, tuple) and len(first) == 2 else (None, None)
+    return ((lr is None and _defaults_mistake(train)) or _order_mistake(run, epochs, w)
+            or _arguments_mistake(run, lr, w, b, x, y) or _returned_mistake(run.result, w, b))
+
+
+# --- Or an earlier exercise's fault: train again with the tests' own pieces -----------
+
+
+def _init_params() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
+
+
+def _predict(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return w * x + b
+
+
+def _mse_loss(y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return ((y_pred - y) ** 2).mean()
+
+
+def _sgd_step(params, lr: float) -> None:
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+
+
+def _zero_grad(params) -> None:
+    for p in params:
+        if p.grad is not None:
+            p.grad.zero_()
+
+
+OURS = {"init_params": _init_params, "predict": _predict, "mse_loss": _mse_loss,
+        "sgd_step": _sgd_step, "zero_grad": _zero_grad}
+
+
+def _leaf_with_grad() -> torch.Tensor:
+    """p = 1.0 with p.grad = 2.0."""
+    p = torch.tensor(1.0, requires_grad=True)
+    p.grad = torch.tensor(2.0)
+    return p
+
+
+def _plain(result: object) -> str:
+    return fmt(facts(result).value) if is_tensor(result) else show(result)
+
+
+def _tried(what: str, fn, *args) -> tuple[object, str | None]:
+    """(what fn returned, None), or (None, the sentence saying what it raised)."""
+    result, exc = attempt(fn, *args, describe=what)
+    return result, None if exc is None else f"{what} raises {type(exc).__name__}: {exc}"
+
+
+def _zero_leaf(t: object) -> bool:
+    made = facts(t) if is_tensor(t) else None
+    return made is not None and made.shape == () and made.requires_grad and made.is_leaf and made.value == 0.0
+
+
+def _probe_init_params(init_params) -> str | None:
+    what = "init_params()"
+    result, raised = _tried(what, init_params)
+    if raised or (isinstance(result, tuple) and len(result) == 2 and result[0] is not result[1]
+                  and all(map(_zero_leaf, result))):
+        return raised
+    return f"{what} returns {show(result)} where two separate 0-dim leaves equal to 0.0 that require grad are expected"
+
+
+def _probe_predict(predict) -> str | None:
+    what, want = "predict(x, w=2.0, b=1.0)", [[3.0], [5.0], [7.0], [9.0]]
+    result, raised = _tried(what, predict, X.clone(), torch.tensor(2.0), torch.tensor(1.0))
+    if raised or (is_tensor(result) and close(facts(result).value, want)):
+        return raised
+    return f"{what} returns {_plain(result)} where {fmt(want)} is expected"
+
+
+def _probe_mse_loss(mse_loss) -> str | None:
+    what = "mse_loss(zeros(4, 1), y)"
+    result, raised = _tried(what, mse_loss, torch.zeros(4, 1), Y.clone())
+    if raised or (is_tensor(result) and close(facts(result).value, 30.0)):
+        return raised
+    return f"{what} returns {_plain(result)} where 30.0 is expected"
+
+
+def _probe_sgd_step(sgd_step) -> str | None:
+    what, p = "sgd_step([p], lr=0.1) with p = 1.0 and p.grad = 2.0", _leaf_with_grad()
+    _, raised = _tried(what, sgd_step, [p], 0.1)
+    if raised or close(facts(p).value, 0.8):
+        return raised
+    return f"{what} leaves p = {fmt(facts(p).value)} where 0.8 is expected"
+
+
+def _probe_zero_grad(zero_grad) -> str | None:
+    what, p = "zero_grad([p]) with p.grad = 2.0", _leaf_with_grad()
+    grad = p.grad
+    _, raised = _tried(what, zero_grad, [p])
+    if raised or (p.grad is grad and close(facts(grad).value, 0.0)):
+        return raised
+    if p.grad is grad:
+        return f"{what} leaves p.grad at {_plain(grad)} where 0.0 is expected"
+    return f"{what} puts {show(p.grad)} in p.grad where the same tensor, now holding 0.0, is expected"
+
+
+PROBES = {"init_params": _probe_init_params, "predict": _probe_predict, "mse_loss": _probe_mse_loss,
+          "sgd_step": _probe_sgd_step, "zero_grad": _probe_zero_grad}
+
+
+def _probe(name: str) -> str | None:
+    """How the learner's `name` differs from the lesson on one small input, in a sentence;
+    None if it does not show there."""
+    return PROBES[name](getattr(loaded(name), name))
+
+
+def _fresh(args: tuple) -> tuple:
+    """The same arguments, with copies of the tensors (train may not change them, but might)."""
+    return tuple(a.clone() if is_tensor(a) else a for a in args)
+
+
+def _numbers(result: object) -> list | None:
+    """[w, b, losses] as plain numbers when `result` has the lesson's form; None otherwise."""
+    if not (isinstance(result, tuple) and len(result) == 3):
+        return None
+    w, b, losses = result
+    if not (is_tensor(w) and is_tensor(b) and isinstance(losses, list) and all(is_float(v) for v in losses)):
+        return None
+    fw, fb = facts(w), facts(b)
+    if not (fw.shape == fb.shape == () and fw.dtype == fb.dtype == "float32"):
+        return None
+    return [fw.value, fb.value, losses]
+
+
+def _right(run: Run, expected: tuple) -> bool:
+    got = _numbers(run.result) if run.error is None else None
+    return got is not None and close(got, list(expected))
+
+
+def _numbers_mistake(run: Run, epochs: int, mistakes: dict) -> str | None:
+    """What the numbers tell where no other common mistake gives the same ones; else what the
+    calls show, when they differ from the lesson's order."""
+    got = _numbers(run.result)
+    if got is not None and close(got[2], mistakes["after the update"][2]):
+        return AFTER_UPDATE
+    if got is not None and close(got, list(mistakes["never cleared"])):
+        zeroed, stepped = len(run.of("zero_grad")), len(run.of("sgd_step"))
+        if zeroed < stepped - 1:
+            ran = f"zero_grad ran {_times(zeroed)} for {stepped} updates" if zeroed else "zero_grad was never called"
+            return f"{_calls(run, epochs)}: {ran}, so {NEVER_CLEARED}"
+        return ("these are the numbers of gradients that were never cleared: every epoch stepped "
+                "with the sum of all earlier gradients, although zero_grad ran in every epoch.")
+    found = loop(run.names(), epochs) if epochs > 1 else None
+    if found and not any(found[1] == LESSON[i:] + LESSON[:i] for i in range(len(LESSON))):
+        return f"{_calls(run, epochs)}, where the lesson's epoch is {listed(LESSON)}."
+    return None
+
+
+def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: int, expected: tuple,
+               mistakes: dict) -> tuple[str | None, bool]:
+    """(why train's run went wrong, whether an earlier exercise is at fault): what train's calls
+    single out first, then whether it is right with the tests' own pieces, then the numbers
+    that train gives with those pieces (its own, whatever the learner's pieces do)."""
+    own = _train_mistake(train, run, args[0], args[1], lr, epochs)
+    if own:
+        return own, False
+    alone = record(train, *_fresh(args), describe="train", watch=PIECES, using=OURS)
+    if not _right(alone, expected):
+        return _numbers_mistake(alone, epochs, mistakes), False
+    # Right with all of OURS, as the run above showed: earlier_fault need not run that again.
+    earlier = earlier_fault(
+        "train", lambda using: using is OURS or _right(record(train, *_fresh(args), describe="train",
+                                                              using=using), expected),
+        OURS, _probe)
+    return earlier, earlier is not None
+
+
+def _length_mistake(run: Run, count: int, epochs: int) -> str | None:
+    rounds = len(run.of("sgd_step"))
+    if rounds == count != epochs:
+        return (f"your loop ran {rounds} times for {epochs} epochs: `for _ in range(epochs)` runs "
+                "exactly epochs times.")
+    if rounds == epochs != count:
+        return (f"your loop ran {epochs} times, as it should, but losses got {count} values: append "
+                "one loss per epoch.")
+    return None
+
+
+def _shown(result: object) -> str:
+    got = _numbers(result)
+    if got is None:
+        return show(result)
+    return f"w = {fmt(got[0])}, b = {fmt(got[1])}, losses = {fmt(got[2])}"
+
+
+def _shown_expected(expected: tuple) -> str:
+    return f"w = {fmt(expected[0])}, b = {fmt(expected[1])}, losses = {fmt(expected[2])}"
+
+
+def _raised(run: Run, why: str | None, earlier: bool, what: str) -> None:
+    """The failure of a run that raised: why, when that is known, then the exception itself,
+    unless the fault is an earlier exercise's (train's own line would mislead)."""
+    if why:
+        expect(False, what, f"{type(run.error).__name__}: {run.error}", "(w, b, losses), trained", why)
+    if not earlier:
+        run.reraise(what)
 
 
 def _read(result, what: str):
-    """(w, b, losses) read out, each None where it is of the wrong kind; None if result is no 3-tuple."""
+    """(w, b, losses) read out, each None where it cannot be read; None if result is no 3-tuple.
+
+    Losses of the wrong kind fail a check here; they are still read as numbers when they can
+    be (0-dim tensors, a tuple), so that their values are compared too."""
     items = expect_tuple(result, 3, what, "(w, b, losses)")
     if items is None:
         return None
@@ -102,16 +440,17 @@ def _read(result, what: str):
     losses = items[2]
     if not isinstance(losses, list):
         expect(False, f"losses from {what}", show(losses), "a list of Python floats, one per epoch",
+               "losses came back as one tensor; keep a list of Python floats instead: losses = [], "
+               "then losses.append(loss.item()) in every epoch." if is_tensor(losses) else
                "make losses a list (losses = []) and append each epoch's loss.item().")
-        losses = None
     elif not all(is_float(v) for v in losses):
         odd = next(v for v in losses if not is_float(v))
-        expect(False, f"the losses from {what}", f"{len(losses)} values, among them {show(odd)}",
+        count = f"{len(losses)} value" + ("s" if len(losses) != 1 else "")
+        expect(False, f"the losses from {what}", f"{count}, among them {show(odd)}",
                "a Python float per epoch",
                "the losses must be plain numbers: append loss.item(), not the loss tensor itself."
                if isinstance(odd, torch.Tensor) else "append loss.item() for each epoch.")
-        losses = None
-    return w, b, losses
+    return w, b, floats(losses)
 
 
 def _record(record_property, result: object, expected: list[float]) -> None:
@@ -125,104 +464,127 @@ def _record(record_property, result: object, expected: list[float]) -> None:
 _tutorial_runs: dict = {}
 
 
-def _tutorial_run(train):
-    """train(x, y) on the tutorial's data, run once for the two tests that read it."""
+def _tutorial(train, record) -> tuple[Run, str | None, bool]:
+    """train(x, y) on the tutorial's data, run once for the tests that read it, with why it
+    went wrong and whether an earlier exercise is at fault."""
     if train not in _tutorial_runs:
-        _tutorial_runs[train] = call(train, X.clone(), Y.clone(), describe=TUTORIAL_CALL)
+        run = record(train, X.clone(), Y.clone(), describe=TUTORIAL_CALL, watch=PIECES)
+        why, earlier = (None, False) if _right(run, EXPECTED) else _diagnosis(
+            train, record, run, (X, Y), None, DEFAULT_EPOCHS, EXPECTED, MISTAKES)
+        _tutorial_runs[train] = run, why, earlier
     return _tutorial_runs[train]
 
 
-def test_tutorial_run_gives_the_tutorial_numbers(train, record_property):
+def _tutorial_read(train, record, record_property):
+    """The tutorial run read out, with why it went wrong; None after a failure that says it all."""
+    run, why, earlier = _tutorial(train, record)
+    if run.error is not None:
+        return _raised(run, why, earlier, TUTORIAL_CALL)
+    if earlier:
+        expect(False, TUTORIAL_CALL, _shown(run.result), _shown_expected(EXPECTED), why)
+        return None
+    read = _read(run.result, TUTORIAL_CALL)
+    if read is not None:
+        _record(record_property, run.result, EXPECTED[2])
+    return None if read is None else (run, why, *read)
+
+
+def test_tutorial_run_gives_the_tutorial_numbers(train, record, record_property):
     what = TUTORIAL_CALL
-    result = _tutorial_run(train)
-    read = _read(result, what)
+    read = _tutorial_read(train, record, record_property)
     if read is None:
         return
-    w, b, losses = read
-    _record(record_property, result, EXPECTED[2])
+    run, why, w, b, losses = read
     if losses is not None:
         if expect(len(losses) == DEFAULT_EPOCHS, f"len(losses) from {what}", str(len(losses)), "100",
-                  "losses has one value per epoch, and range(epochs) runs exactly epochs times."):
+                  _defaults_mistake(train) or _length_mistake(run, len(losses), DEFAULT_EPOCHS)):
             for epoch in (10, 100):
                 got, want = losses[epoch - 1], TUTORIAL[f"loss at epoch {epoch}"]
                 expect(close(got, want), f"losses[{epoch - 1}], the loss at epoch {epoch}, from {what}",
-                       fmt(got), fmt(want), _losses_mistake(losses, MISTAKES))
+                       fmt(got), fmt(want), why)
     for name, t in (("w", w), ("b", b)):
         if t is not None:
-            expect(close(t.value, TUTORIAL[name]), f"{name} from {what}", fmt(t.value), fmt(TUTORIAL[name]),
-                   _param_mistake(name, t.value, MISTAKES, EXPECTED, losses))
+            expect(close(t.value, TUTORIAL[name]), f"{name} from {what}", fmt(t.value), fmt(TUTORIAL[name]), why)
 
 
-def test_loss_curve_has_one_float_per_epoch_taken_before_each_update(train, record_property):
+def test_loss_curve_has_one_float_per_epoch_taken_before_each_update(train, record, record_property):
     what = TUTORIAL_CALL
-    result = _tutorial_run(train)
-    read = _read(result, what)
-    if read is None:
+    read = _tutorial_read(train, record, record_property)
+    if read is None or read[4] is None:
         return
-    losses = read[2]
-    _record(record_property, result, EXPECTED[2])
-    if losses is None:
-        return
+    run, why, _, _, losses = read
     expected = EXPECTED[2]
     if not expect(len(losses) == len(expected), f"len(losses) from {what}", str(len(losses)), str(len(expected)),
-                  "losses has one value per epoch, and range(epochs) runs exactly epochs times."):
+                  _defaults_mistake(train) or _length_mistake(run, len(losses), DEFAULT_EPOCHS)):
         return
     first = next((i for i, (g, e) in enumerate(zip(losses, expected)) if not close(g, e)), None)
     if first is not None:
         expect(False, f"losses[{first}], the loss of epoch {first + 1}, from {what}",
-               fmt(losses[first]), f"{fmt(expected[first])} (losses[{first}] is the first one that differs)",
-               _losses_mistake(losses, MISTAKES))
+               fmt(losses[first]), f"{fmt(expected[first])} (losses[{first}] is the first one that differs)", why)
 
 
-def test_other_learning_rates_and_epoch_counts(train):
-    for (label, x, y, lr, epochs), expected, lr_ignored, mistakes in zip(
-            CONFIGS, CONFIG_EXPECTED, LR_IGNORED, CONFIG_MISTAKES):
+def test_other_learning_rates_and_epoch_counts(train, record):
+    for (label, x, y, lr, epochs), expected, mistakes in zip(CONFIGS, CONFIG_EXPECTED, CONFIG_MISTAKES):
         what = f"train(x, y, lr={lr}, epochs={epochs}) on {label}"
         inputs = (x.clone(), y.clone())
-        read = _read(call(train, *inputs, lr, epochs, describe=what), what)
+        run = record(train, *inputs, lr, epochs, describe=what, watch=PIECES)
+        untouched = [values(t) for t in inputs] == [values(x), values(y)]
+        if untouched and _right(run, expected):
+            continue
+        why, earlier = _diagnosis(train, record, run, (x, y, lr, epochs), lr, epochs, expected, mistakes)
+        if run.error is not None:
+            return _raised(run, why, earlier, what)
+        if earlier:
+            expect(False, what, _shown(run.result), _shown_expected(expected), why)
+            return
+        read = _read(run.result, what)
         if read is None:
             return
         w, b, losses = read
-        ok = expect([values(t) for t in inputs] == [values(x), values(y)], f"x and y after {what}",
-                    "your code changed them", "unchanged",
+        ok = expect(untouched, f"x and y after {what}", "your code changed them", "unchanged",
                     "train changed x or y in place; the data must stay as it was given.")
         if losses is not None:
             mistake = ("the epochs argument was ignored: loop `for _ in range(epochs)`."
-                       if len(losses) == DEFAULT_EPOCHS != epochs else None)
+                       if len(losses) == DEFAULT_EPOCHS != epochs else _length_mistake(run, len(losses), epochs))
             ok = expect(len(losses) == epochs, f"len(losses) from {what}", str(len(losses)), str(epochs),
                         mistake) and ok
         got = [w.value if w is not None else None, b.value if b is not None else None, losses]
+        ok = ok and _numbers(run.result) is not None  # otherwise _read said what is of the wrong kind
         if ok and not close(got, list(expected)):
-            mistake = diagnose(got, [
-                (list(lr_ignored), "the lr argument was ignored (the step was always 0.01): pass lr to sgd_step."),
-                (list(mistakes["never cleared"]), NEVER_CLEARED),
-                (list(mistakes["frozen"]), FROZEN),
-                (list(mistakes["after the update"]), AFTER_UPDATE),
-            ])
-            ok = expect(False, what, f"w = {fmt(got[0])}, b = {fmt(got[1])}, losses = {fmt(got[2])}",
-                        f"w = {fmt(expected[0])}, b = {fmt(expected[1])}, losses = {fmt(expected[2])}",
-                        mistake)
+            shown = f"w = {fmt(got[0])}, b = {fmt(got[1])}, losses = " + (
+                fmt(losses) if losses is not None else show(run.result[2]))
+            ok = expect(False, what, shown, _shown_expected(expected), why)
         if not ok or w is None or b is None:
             return  # one failing run is enough to read
 
 
-def test_returns_w_and_b_as_separate_leaves_that_require_grad(train):
+def test_returns_w_and_b_as_separate_leaves_that_require_grad(train, record):
     what = "train(x, y, epochs=3)"
-    result = call(train, X.clone(), Y.clone(), DEFAULT_LR, 3, describe=what)
-    items = expect_tuple(result, 3, what, "(w, b, losses)")
+    run = record(train, X.clone(), Y.clone(), DEFAULT_LR, 3, describe=what, watch=["init_params"])
+    if run.error is not None:
+        run.reraise(what)
+    items = expect_tuple(run.result, 3, what, "(w, b, losses)")
     if items is None:
         return
     w, b = items[0], items[1]
     expect(w is not b, f"w and b from {what}", "the same tensor twice", "two separate tensors",
            "return the two parameters from init_params(): return w, b, losses.")
-    for name, item in (("w", w), ("b", b)):
+    made = run.of("init_params")
+    made = made[0].result if made and isinstance(made[0].result, tuple) and len(made[0].result) == 2 else (None, None)
+    for name, item, original in (("w", w, made[0]), ("b", b, made[1])):
         t = expect_tensor(item, f"{name} from {what}")
         if t is None:
             continue
+        if original is None or item is not original:
+            mistake = (f"the {name} that came back is not the tensor that init_params made: it was "
+                       f"replaced by a computed or detached one ({name}.detach(), {name} = {name} - ..., "
+                       "or similar). Update it in place with sgd_step, and return that same tensor.")
+        else:
+            mistake = (f"this is the {name} that your init_params made, and it is not a leaf that "
+                       "requires grad: fix exercise 05 first.")
         expect(t.requires_grad and t.is_leaf, f"{name} from {what}", str(t),
                "a leaf tensor that requires grad (the parameter from init_params(), updated in place)",
-               "the parameter was replaced by a computed or detached tensor. Update it in place with "
-               "sgd_step, and return that same tensor.")
+               mistake)
 
 
 def test_uses_your_functions_from_exercises_04_to_08(train, spy, learner_module):
@@ -230,9 +592,13 @@ def test_uses_your_functions_from_exercises_04_to_08(train, spy, learner_module)
     calls = {name: spy(learner_module(name), name) for name in names}
     epochs = 3
     call(train, X.clone(), Y.clone(), DEFAULT_LR, epochs, describe=f"train(x, y, epochs={epochs})")
+    # (at least, as the expected text reads); the gradients before the first update, or
+    # after the last, need no clearing.
+    least = {"init_params": (1, "at least 1"),
+             "zero_grad": (epochs - 1, f"at least {epochs - 1}, one per epoch (the first or the last may be left out)")}
     for name in names:
-        least = 1 if name == "init_params" else epochs
-        expect(calls[name].count >= least, f"calls of your {name} during train(x, y, epochs={epochs})",
-               str(calls[name].count), f"at least {least}" + ("" if least == 1 else ", one per epoch"),
+        count, expected = least.get(name, (epochs, f"at least {epochs}, one per epoch"))
+        expect(calls[name].count >= count, f"calls of your {name} during train(x, y, epochs={epochs})",
+               str(calls[name].count), expected,
                f"train must be built from your own functions: call {name} "
-               + ("once, to start." if least == 1 else "in every epoch."))
+               + ("once, to start." if name == "init_params" else "in every epoch."))
