@@ -2,7 +2,7 @@
 
 import torch
 from nn_support import linear
-from support import attempt, call, close, diagnose, expect, facts, fmt, is_tensor, show, values
+from support import attempt, call, close, diagnose, expect, facts, fmt, show, values
 from torch import nn
 
 SHAPES = [(), (3,), (2, 2)]

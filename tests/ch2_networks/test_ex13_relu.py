@@ -1,7 +1,7 @@
 """Exercise 13: relu(x) is max(x, 0) element by element: a new tensor of x's shape and dtype, differentiable."""
 
 import torch
-from support import attempt, close, diagnose, expect, expect_tensor, facts, fmt, show, values
+from support import attempt, close, diagnose, expect, expect_tensor, fmt, show, values
 
 EXAMPLE = torch.tensor([-2.0, -0.5, 0.0, 0.5, 3.0])
 _gen = torch.Generator().manual_seed(13)

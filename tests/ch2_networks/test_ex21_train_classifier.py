@@ -13,9 +13,9 @@ import sys
 import torch
 import torch.nn.functional as F
 from nn_support import (
-    CorrectMLP, arcs, correct_loader, correct_train_epoch, moons, nearest_arc, quietly, substitute, without_global_rng,
+    CorrectMLP, correct_loader, correct_train_epoch, moons, nearest_arc, quietly, substitute, without_global_rng,
 )
-from support import call, close, expect, expect_tuple, facts, floats, fmt, is_float, is_tensor, show
+from support import call, close, expect, expect_tuple, facts, floats, fmt, is_float, show
 from torch import nn
 
 THRESHOLD = 0.97
