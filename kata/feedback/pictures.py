@@ -1,4 +1,5 @@
-"""Pictures drawn with characters from what a test recorded: loss curves as sparklines."""
+"""Pictures drawn with characters from what a test recorded: loss curves as sparklines, and a
+classifier's decision boundary beside a correct one."""
 
 from __future__ import annotations
 
@@ -37,6 +38,30 @@ def loss_curves(r: ExerciseResult, s: Style, width: int = 40) -> list[str]:
     return []
 
 
+def boundary(data: dict, unicode: bool) -> list[str]:
+    """Two grids of predicted classes over the data's box (a string of "0" and "1" per row, top
+    first), the learner's and a correct one, side by side with the training points: a line
+    straight across the moons is a model without a nonlinearity, one class only a model that
+    learned nothing."""
+    cols, rows = data["cols"], data["rows"]
+    x0, x1, y0, y1 = data["box"]
+    area = {"0": "·" if unicode else ".", "1": " "}
+    mark = {0: "●" if unicode else "o", 1: "○" if unicode else "x"}
+    side, top, tl, tr, bl, br = ("│", "─", "┌", "┐", "└", "┘") if unicode else ("|", "-", "+", "+", "+", "+")
+    drawn = []
+    for grid in (data["yours"], data["correct"]):
+        cells = [[area[c] for c in row] for row in grid]
+        for x, y, label in data["points"]:
+            col = min(cols - 1, max(0, int((x - x0) / (x1 - x0) * cols)))
+            row = min(rows - 1, max(0, int((y1 - y) / (y1 - y0) * rows)))
+            cells[row][col] = mark[label]
+        drawn.append([tl + top * cols + tr, *(side + "".join(r) + side for r in cells), bl + top * cols + br])
+    titles = [f"your model: {data['accuracy']:.1%} of new moons right", f"a correct boundary: {data['correct_accuracy']:.1%}"]
+    lines = ["   ".join(t[:cols + 2].ljust(cols + 2) for t in titles), *("   ".join(parts) for parts in zip(*drawn))]
+    return lines + [f"{mark[0]} upper moon (class 0)   {mark[1]} lower moon (class 1)   {area['0']} where a model says class 0"]
+
+
 def pictures(r: ExerciseResult, s: Style) -> list[str]:
     """Every picture the exercise's tests recorded data for."""
-    return loss_curves(r, s)
+    found = next(((t.properties or {}).get("boundary") for t in r.tests if (t.properties or {}).get("boundary")), None)
+    return loss_curves(r, s) + (boundary(found, s.unicode) if found else [])

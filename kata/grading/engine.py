@@ -15,7 +15,7 @@ from .. import ROOT
 from ..catalogue import depends
 from ..catalogue.course import Exercise
 from ..outcomes import Status, TestStatus
-from . import manifest
+from . import lazy_dynamo, manifest
 from .results import ExerciseResult, RunResult, TestResult
 from .runner import Job, Outcome, Runner
 from .session import TESTS, Collection, run_session
@@ -38,6 +38,7 @@ def warm_up() -> None:
         import torch
 
         torch.set_num_threads(1)
+    lazy_dynamo.install()
 
 
 class Grader:

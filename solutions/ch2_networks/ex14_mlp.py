@@ -28,6 +28,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
+
 from .ex11_linear import Linear
 from .ex13_relu import relu
 

@@ -22,6 +22,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
+
 from .ex16_accuracy import accuracy
 
 

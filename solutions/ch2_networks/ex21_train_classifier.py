@@ -28,6 +28,12 @@ Check it:           python grader.py check 21
 import torch
 from torch import nn
 
+if not __package__:  # started as `python path/to/file.py`: the relative imports below need `-m`
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    raise SystemExit(f"Run this file from {here.parents[2]} as: python -m {here.parts[-3]}.{here.parts[-2]}.{here.stem}")
+
 from .ex12_sgd import SGD
 from .ex14_mlp import MLP
 from .ex15_cross_entropy import cross_entropy

@@ -30,7 +30,7 @@ def seed_parameters(module: nn.Module, seed: int, scale: float = 0.5) -> None:
 
 def linear(in_features: int, out_features: int, seed: int) -> nn.Linear:
     """An nn.Linear with seeded parameters, made without drawing from torch's global generator."""
-    layer = nn.utils.skip_init(nn.Linear, in_features, out_features)
+    layer = without_global_rng(nn.Linear, in_features, out_features)  # skip_init would load the meta device: 1 s
     seed_parameters(layer, seed)
     return layer
 
