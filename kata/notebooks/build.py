@@ -28,7 +28,7 @@ from ..catalogue.stubs import STUB_MARK
 from ..files import BACKUPS, backup, write_atomically
 from ..grading.runner import DEFAULT_TIMEOUT
 from ..grading.target import Target, display_name
-from .convert import header_imports
+from .convert import cell_source, header_imports
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -39,60 +39,39 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 @dataclass(frozen=True)
 class Parts:
     lesson: str  # the module docstring
+    signature: str  # the function's `def` line, on one line, without `def` and the colon
     contract: str  # the function's docstring
     answer: str  # the code the learner writes: the function, and anything they added
     example: str  # the body of `if __name__ == "__main__":`, run as "Try it"
-
-
-def _is_script_guard(node: ast.stmt) -> bool:
-    """`if not __package__:`, which tells a learner who runs the file as a script how to run it."""
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
-            and isinstance(node.test.operand, ast.Name) and node.test.operand.id == "__package__")
-
-
-def _is_main_block(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-        and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__"
-    )
 
 
 def split(source: str, ex: Exercise) -> Parts:
     """Cut an exercise file into the parts a notebook shows. SyntaxError if it does not parse."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    keep = [True] * len(lines)
     pristine = {ast.unparse(n) for n in header_imports(ex)}
-    example = ""
-    lesson = ast.get_docstring(tree, clean=True) or ""
-    contract = ""
-    for i, node in enumerate(tree.body):
-        drop = (
-            (i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-             and isinstance(node.value.value, str))
-            or (isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) in pristine)
-            or _is_main_block(node)
-            or _is_script_guard(node)
-        )
-        if _is_main_block(node):
-            body = lines[node.body[0].lineno - 1: node.end_lineno]
-            example = textwrap.dedent("\n".join(body)).strip("\n")
-        if isinstance(node, ast.FunctionDef) and node.name == ex.name:
-            contract = ast.get_docstring(node, clean=True) or ""
-        if drop:
-            for n in range(node.lineno - 1, node.end_lineno):
-                keep[n] = False
-    answer = "\n".join(line for line, k in zip(lines, keep) if k)
+    example, dropped = "", set()
+    for node in tree.body:
+        test = ast.unparse(node.test) if isinstance(node, ast.If) else ""
+        if test == "__name__ == '__main__'":
+            example = textwrap.dedent("\n".join(lines[node.body[0].lineno - 1: node.end_lineno])).strip("\n")
+        # `if not __package__:` tells a learner who runs the file as a script how to run it.
+        if (test in ("__name__ == '__main__'", "not __package__")
+                or (node is tree.body[0] and ast.get_docstring(tree) is not None)
+                or (isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) in pristine)):
+            dropped.update(range(node.lineno - 1, node.end_lineno))
+    answer = "\n".join(line for n, line in enumerate(lines) if n not in dropped)
     answer = re.sub(r"\n{3,}", "\n\n\n", answer).strip("\n")
-    return Parts(lesson, contract, answer, example)
+    func = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ex.name), None)
+    if func is None:  # a learner's file that lost its function still gets a notebook
+        return Parts(ast.get_docstring(tree) or "", f"{ex.name}(...)", "", answer, example)
+    signature = " ".join(line.strip() for line in lines[func.lineno - 1: func.body[0].lineno - 1])
+    signature = re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", signature.removeprefix("def ")))
+    return Parts(ast.get_docstring(tree) or "", signature.rstrip().removesuffix(":"),
+                 ast.get_docstring(func) or "", answer, example)
 
 
 # --- from docstrings to markdown -----------------------------------------------------
-
-
-def _is_terminal_advice(paragraph: str) -> bool:
-    """Lines telling how to run the file in a terminal, which a notebook replaces."""
-    return "python grader.py" in paragraph or "python -m exercises" in paragraph
 
 
 def lesson_markdown(ex: Exercise, lesson: str) -> str:
@@ -100,19 +79,20 @@ def lesson_markdown(ex: Exercise, lesson: str) -> str:
     first, _, rest = lesson.partition("\n")
     title = first.strip().rstrip(".") or f"Exercise {ex.id}: {ex.title}"
     paragraphs = [p for p in re.split(r"\n\s*\n", rest.strip("\n")) if p.strip()]
-    body = "\n\n".join(p for p in paragraphs if not _is_terminal_advice(p))
+    # How to run the file in a terminal, which the notebook replaces, is left out.
+    body = "\n\n".join(p for p in paragraphs if "python grader.py" not in p and "python -m exercises" not in p)
     return f"# {title}\n\n{body}\n\n**In one sentence:** {ex.concept}"
 
 
-def contract_markdown(ex: Exercise, contract: str, signature: str, stub: bool) -> str:
+def contract_markdown(ex: Exercise, parts: Parts) -> str:
     """What the function must do, from its docstring, with its example as code."""
     todo = (
         "In the next cell, replace the two lines marked `EXERCISE` with your code."
-        if stub else "The next cell holds the function."
+        if STUB_MARK in parts.answer else "The next cell holds the function."
     )
-    out = [f"## Your code\n\n`{signature}`\n\n{todo} Only this cell is graded (under the "
+    out = [f"## Your code\n\n`{parts.signature}`\n\n{todo} Only this cell is graded (under the "
            "imports of the first code cell), so keep everything your function needs in it."]
-    for paragraph in re.split(r"\n\s*\n", contract.strip()):
+    for paragraph in re.split(r"\n\s*\n", parts.contract.strip()):
         label, _, rest = paragraph.partition(":")
         lines = rest.strip().splitlines()
         if label in ("Example", "Read") and lines:
@@ -126,33 +106,15 @@ def contract_markdown(ex: Exercise, contract: str, signature: str, stub: bool) -
     return "\n\n".join(out)
 
 
-def _signature(source: str, ex: Exercise) -> str:
-    """The function's `def` line as written, on one line, without `def` and the colon."""
-    func = next((n for n in ast.parse(source).body
-                 if isinstance(n, ast.FunctionDef) and n.name == ex.name), None)
-    if func is None:  # a learner's file that lost its function still gets a notebook
-        return f"{ex.name}(...)"
-    lines = source.splitlines()[func.lineno - 1: func.body[0].lineno - 1]
-    text = " ".join(line.strip() for line in lines).removeprefix("def ")
-    text = re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", text))
-    return text.rstrip().removesuffix(":")
-
-
 # --- cells ---------------------------------------------------------------------------
 
 
-def _mark(cell, ex: Exercise, role: str):
+def _cell(ex: Exercise, role: str, text: str, code: bool = False):
+    """A cell marked with its exercise and its role, as the grader and the kernel find it."""
+    cell = v4.new_code_cell(text) if code else v4.new_markdown_cell(text)
     cell["id"] = f"ex{ex.id}-{role}"
     cell["metadata"]["kata"] = {"exercise": ex.id, "role": role}
     return cell
-
-
-def _md(ex: Exercise, role: str, text: str):
-    return _mark(v4.new_markdown_cell(text), ex, role)
-
-
-def _code(ex: Exercise, role: str, text: str):
-    return _mark(v4.new_code_cell(text), ex, role)
 
 
 def setup_code(ex: Exercise) -> str:
@@ -202,11 +164,6 @@ def try_markdown(ex: Exercise) -> str:
             "of the first code cell, your functions), not the other variables of the notebook.")
 
 
-def try_cell(ex: Exercise, code: str) -> str:
-    """A cell that runs the learner's code: through the checker, under the time limit."""
-    return f"%%try_it {ex.id}\n{code}"
-
-
 PLOT = '''\
 try:
     import matplotlib.pyplot as plt
@@ -234,40 +191,35 @@ else:
         right.legend()
         plt.show()'''
 
-# Cells that only one exercise has, keyed by the exercise's function.
+# Cells that only one exercise has, keyed by the exercise's function: (role, what it
+# shows, in markdown; its code, run in the checker like Try it).
 EXTRAS = {
-    "train": [
-        ("markdown", "plot-intro", "## See it learn\n\nThe loss falling epoch by epoch, and the "
-                                   "line your `train` found against the data. Like *Try it*, this "
-                                   "cell runs beside the notebook (it needs matplotlib; the check "
-                                   "does not)."),
-        ("code", "plot", PLOT),
-    ],
+    "train": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the line your `train` "
+                       "found against the data. Like *Try it*, this cell runs beside the notebook (it "
+                       "needs matplotlib; the check does not).", PLOT)],
 }
 
 
 def build(ex: Exercise, source: str):
     """The notebook for `ex` from the text of its exercise file. SyntaxError if it does not parse."""
     parts = split(source, ex)
-    stub = STUB_MARK in parts.answer
     nb = v4.new_notebook()
     nb.metadata.update(kernelspec=KERNELSPEC, language_info={"name": "python"})
     nb.cells = [
-        _md(ex, "lesson", lesson_markdown(ex, parts.lesson)),
-        _md(ex, "how", how_markdown(ex)),
-        _code(ex, "setup", setup_code(ex)),
-        _md(ex, "task", contract_markdown(ex, parts.contract, _signature(source, ex), stub)),
-        _code(ex, "answer", parts.answer),
+        _cell(ex, "lesson", lesson_markdown(ex, parts.lesson)),
+        _cell(ex, "how", how_markdown(ex)),
+        _cell(ex, "setup", setup_code(ex), code=True),
+        _cell(ex, "task", contract_markdown(ex, parts)),
+        _cell(ex, "answer", parts.answer, code=True),
     ]
-    if parts.example:
-        nb.cells += [_md(ex, "try-intro", try_markdown(ex)), _code(ex, "try", try_cell(ex, parts.example))]
-    for kind, role, text in EXTRAS.get(ex.name, []):
-        nb.cells.append(_md(ex, role, text) if kind == "markdown" else _code(ex, role, try_cell(ex, text)))
+    extras = [("try", try_markdown(ex), parts.example)] if parts.example else []
+    for role, text, code in extras + EXTRAS.get(ex.name, []):
+        nb.cells += [_cell(ex, f"{role}-intro", text), _cell(ex, role, f"%%try_it {ex.id}\n{code}", code=True)]
     nb.cells += [
-        _md(ex, "check-intro",
-            "## Check your work\n\nRun your code cell first, then this one. Stuck? Run "
-            f'`kata.hint("{ex.id}")` in a new cell: each call gives the next, stronger hint.'),
-        _code(ex, "check", f'kata.check("{ex.id}")'),
+        _cell(ex, "check-intro", "## Check your work\n\nRun your code cell first, then this one. Stuck? "
+                                 f'Run `kata.hint("{ex.id}")` in a new cell: each call gives the next, '
+                                 "stronger hint."),
+        _cell(ex, "check", f'kata.check("{ex.id}")', code=True),
     ]
     nb.metadata["kata"] = {"exercise": ex.id, "fingerprint": fingerprint(nb)}
     nbformat.validate(nb)
@@ -277,82 +229,62 @@ def build(ex: Exercise, source: str):
 # --- never losing a learner's notebook ----------------------------------------------
 
 
-def _text(source: object) -> str:
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def fingerprint(nb: dict) -> str:
     """A digest of what a learner could change: each cell's type, text and kata marks.
 
     Outputs, execution counts and the metadata Jupyter adds are left out, so a notebook
     that was only run, not edited, still counts as untouched.
     """
-    cells = [
-        [c.get("cell_type"), _text(c.get("source", "")), (c.get("metadata") or {}).get("kata")]
-        for c in nb.get("cells", []) if isinstance(c, dict)
-    ]
+    cells = [[c.get("cell_type"), cell_source(c), (c.get("metadata") or {}).get("kata")]
+             for c in nb.get("cells", []) if isinstance(c, dict)]
     return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
 
 
-def untouched(path: Path) -> tuple[bool, str | None]:
-    """(still as generated, the fingerprint it was generated with) for an existing notebook."""
+def _as_made(path: Path) -> str | None:
+    """The fingerprint the notebook at `path` was made with, if it is still as it was made."""
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
         recorded = nb["metadata"]["kata"]["fingerprint"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False, None
-    return fingerprint(nb) == recorded, recorded
-
-
-def _write(path: Path, nb) -> None:
-    write_atomically(path, nbformat.writes(nb) + "\n")
+        return recorded if fingerprint(nb) == recorded else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
 class Written:
-    name: str
+    name: str  # <chapter folder>/<notebook>
     action: str  # new | refreshed | unchanged | kept | replaced | failed
     detail: str = ""
 
 
-def write_notebook(ex: Exercise, source: str, out: Path, force: bool = False) -> Written:
-    """Write the notebook of `ex` into `out` unless that would lose a learner's changes."""
-    name = f"{ex.stem}.ipynb"
-    path = out / name
-    try:
-        nb = build(ex, source)
-    except (SyntaxError, ValueError) as e:  # ValueError: null bytes, on some Python versions
-        where = f", line {e.lineno}," if getattr(e, "lineno", None) else ""
-        return Written(name, "failed", f"{ex.file}{where} does not parse: {getattr(e, 'msg', e)}")
-    new = nb.metadata["kata"]["fingerprint"]
-    if not path.exists():
-        _write(path, nb)
-        return Written(name, "new")
-    as_made, recorded = untouched(path)
-    if as_made and recorded == new:
-        return Written(name, "unchanged")
-    if as_made:
-        _write(path, nb)
-        return Written(name, "refreshed")
-    if not force:
-        return Written(name, "kept", "it has your changes, so it was left as it is")
-    copy = backup(path, path.parent / BACKUPS)
-    _write(path, nb)
-    return Written(name, "replaced", f"your version is kept in {display_name(copy)}")
-
-
 def generate(target: Target, out: Path, exercises: list[Exercise], force: bool = False) -> list[Written]:
     """One notebook per exercise of `target`, in out/<chapter folder>/."""
-    written = []
-    for ex in exercises:
-        folder = out / ex.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            source = (target.folders[ex.folder] / ex.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            reason = "it is missing" if isinstance(e, FileNotFoundError) else f"it cannot be read ({e})"
-            written.append(Written(f"{ex.folder}/{ex.stem}.ipynb", "failed", f"{ex.file}: {reason}"))
-            continue
-        w = write_notebook(ex, source, folder, force)
-        written.append(Written(f"{ex.folder}/{w.name}", w.action, w.detail))
-    return written
+    return [Written(f"{ex.folder}/{ex.stem}.ipynb", *write_notebook(ex, target, out, force)) for ex in exercises]
+
+
+def write_notebook(ex: Exercise, target: Target, out: Path, force: bool) -> tuple[str, str]:
+    """Write the notebook of `ex` unless that would lose a learner's changes: (action, detail)."""
+    path = out / ex.folder / f"{ex.stem}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        nb = build(ex, (target.folders[ex.folder] / ex.file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "failed", f"{ex.file}: it is missing"
+    except (OSError, UnicodeDecodeError) as e:
+        return "failed", f"{ex.file}: it cannot be read ({e})"
+    except (SyntaxError, ValueError) as e:  # ValueError: null bytes, on some Python versions
+        where = f", line {e.lineno}," if getattr(e, "lineno", None) else ""
+        return "failed", f"{ex.file}{where} does not parse: {getattr(e, 'msg', e)}"
+    action, detail = "new", ""
+    if path.exists():
+        recorded = _as_made(path)
+        if recorded == nb.metadata["kata"]["fingerprint"]:
+            return "unchanged", ""
+        if recorded is not None:
+            action = "refreshed"
+        elif not force:
+            return "kept", "it has your changes, so it was left as it is"
+        else:
+            action, detail = "replaced", f"your version is kept in {display_name(backup(path, path.parent / BACKUPS))}"
+    write_atomically(path, nbformat.writes(nb) + "\n")
+    return action, detail

@@ -23,18 +23,10 @@ from ..catalogue.course import Exercise, course
 from ..catalogue.stubs import pristine_stub
 from ..grading.target import Origin, Target, display_name
 
-ANSWER = "answer"
-
 
 def header_imports(ex: Exercise) -> list[ast.stmt]:
     """The import statements of the untouched exercise file: what every answer runs under."""
-    tree = ast.parse(pristine_stub(ex))
-    return [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-
-
-def header(ex: Exercise) -> str:
-    """The exercise's imports as source lines, exactly as the exercise file has them."""
-    return "\n".join(ast.unparse(n) for n in header_imports(ex))
+    return [n for n in ast.parse(pristine_stub(ex)).body if isinstance(n, (ast.Import, ast.ImportFrom))]
 
 
 def read_notebook(path: Path) -> tuple[dict | None, str | None]:
@@ -68,92 +60,74 @@ def cell_source(cell: dict) -> str:
     return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
-def answer_cells(nb: dict) -> dict[str, list[str]]:
-    """Exercise id -> the sources of its answer cells, in notebook order."""
+def answer_cells(path: Path) -> tuple[dict[str, list[str]], str | None]:
+    """(exercise id -> the sources of its answer cells, in notebook order; None) for the
+    notebook at `path`, or ({}, what keeps it from being graded)."""
+    nb, problem = read_notebook(path)
     ids = {e.id for e in course().exercises}
     found: dict[str, list[str]] = {}
-    for cell in nb.get("cells", []):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        metadata = cell.get("metadata")
+    for cell in (nb or {}).get("cells", []):
+        metadata = cell.get("metadata") if isinstance(cell, dict) and cell.get("cell_type") == "code" else None
         mark = metadata.get("kata") if isinstance(metadata, dict) else None
-        if isinstance(mark, dict) and mark.get("role") == ANSWER and mark.get("exercise") in ids:
+        if isinstance(mark, dict) and mark.get("role") == "answer" and mark.get("exercise") in ids:
             found.setdefault(mark["exercise"], []).append(cell_source(cell))
-    return found
-
-
-def problem_of(path: Path) -> str | None:
-    """What keeps the notebook at `path` from being graded, or None."""
-    nb, problem = read_notebook(path)
-    if problem is None and not answer_cells(nb):
+    if nb is not None and not found:
         problem = ("it has no cells marked as answers (the cell metadata that "
                    "`python grader.py notebooks` writes is missing)")
-    return problem
-
-
-def cell_label(number: int, count: int) -> str:
-    return "your code cell" if count == 1 else f"your code cell {number}"
-
-
-def exercise_file(ex: Exercise, cells: list[str]) -> tuple[str, tuple[tuple[int, int, str], ...]]:
-    """The exercise file made of `cells` under the exercise's imports, and where each cell went."""
-    lines = header(ex).splitlines() + ["", ""]
-    spans = []
-    for n, source in enumerate(cells, 1):
-        body = source.splitlines() or [""]
-        spans.append((len(lines) + 1, len(lines) + len(body), cell_label(n, len(cells))))
-        lines += body + ["", ""]
-    return "\n".join(lines).rstrip("\n") + "\n", tuple(spans)
+    return found, problem
 
 
 def write_exercise(dest: Path, ex: Exercise, cells: list[str], notebook: str) -> Origin:
-    """Write `ex`'s file into dest/<its chapter folder>/; where its lines came from."""
-    text, spans = exercise_file(ex, cells)
+    """Write `ex`'s file, the answer `cells` under the exercise's imports, into
+    dest/<its chapter folder>/; where each cell went."""
+    lines = [ast.unparse(n) for n in header_imports(ex)] + ["", ""]
+    spans = []
+    for n, source in enumerate(cells, 1):
+        body = source.splitlines() or [""]
+        label = "your code cell" if len(cells) == 1 else f"your code cell {n}"
+        spans.append((len(lines) + 1, len(lines) + len(body), label))
+        lines += body + ["", ""]
     (dest / ex.folder).mkdir(parents=True, exist_ok=True)
-    (dest / ex.path).write_text(text, encoding="utf-8")
-    return Origin(notebook, spans)
+    (dest / ex.path).write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+    return Origin(notebook, tuple(spans))
 
 
 def _notebooks(source: Path) -> list[Path]:
+    """The notebook `source`, or those in the folder `source` and in its chapter folders."""
     if source.is_file():
         return [source]
-    found = sorted(p for p in source.iterdir() if p.suffix == ".ipynb" and p.is_file())
-    for chapter in course().chapters:
-        if (source / chapter.folder).is_dir():
-            found += sorted(p for p in (source / chapter.folder).iterdir() if p.suffix == ".ipynb" and p.is_file())
-    return found
+    folders = [source, *(source / c.folder for c in course().chapters)]
+    return [p for f in folders if f.is_dir() for p in sorted(f.iterdir()) if p.suffix == ".ipynb" and p.is_file()]
 
 
-def notebooks_to_folder(source: Path, dest: Path, name_from: Path | None = None
-                        ) -> tuple[dict[str, Origin], dict[str, str]]:
+def notebooks_to_folder(source: Path, dest: Path) -> tuple[dict[str, Origin], dict[str, str]]:
     """Write an exercise file into `dest` (laid out like exercises/) for every exercise found in
     the notebook `source`, or in the notebooks of the folder `source` and of its chapter
     folders. Returns where each came from ({Exercise.path: Origin}) and what is wrong with each
-    notebook that could not be used ({its name: why}). Names are relative to `name_from`."""
-    base = name_from or (source if source.is_dir() else source.parent)
+    notebook that could not be used ({its name: why})."""
+    base = source if source.is_dir() else source.parent
+
+    def shown(path: Path) -> str:
+        return path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+
     problems: dict[str, str] = {}
     taken: dict[str, tuple[Path, list[str]]] = {}
     for path in _notebooks(source):
-        shown = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
-        problem = problem_of(path)
+        found, problem = answer_cells(path)
         if problem is not None:
-            problems[shown] = problem
-            continue
-        for ex_id, cells in answer_cells(read_notebook(path)[0]).items():
-            ex = course().find(ex_id)
-            if ex_id in taken:
-                first, _ = taken[ex_id]
-                keep, other = (path, first) if path.name == f"{ex.stem}.ipynb" else (first, path)
-                problems[other.relative_to(base).as_posix() if other.is_relative_to(base) else other.name] = (
-                    f"exercise {ex_id} is also in {keep.name}, which is graded instead")
+            problems[shown(path)] = problem
+        for ex_id, cells in found.items():
+            if ex_id in taken:  # the notebook named for the exercise wins, else the first
+                first = taken[ex_id][0]
+                keep, other = (path, first) if path.name == f"{course().find(ex_id).stem}.ipynb" else (first, path)
+                problems[shown(other)] = f"exercise {ex_id} is also in {keep.name}, which is graded instead"
                 if keep is first:
                     continue
             taken[ex_id] = (path, cells)
     origins = {}
     for ex_id, (path, cells) in taken.items():
         ex = course().find(ex_id)
-        shown = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
-        origins[ex.path] = write_exercise(dest, ex, cells, shown)
+        origins[ex.path] = write_exercise(dest, ex, cells, shown(path))
     return origins, problems
 
 
@@ -161,16 +135,13 @@ def is_notebook_target(path: Path) -> bool:
     """A notebook file, or a folder with notebooks (itself or in its chapter folders) and none of the exercise files."""
     if path.is_file():
         return path.suffix == ".ipynb"
-    if not path.is_dir():
-        return False
     folders = [path, *(path / c.folder for c in course().chapters)]
-    has_py = any((f / ex.file).exists() for f in folders for ex in course().exercises)
-    return not has_py and bool(_notebooks(path))
+    return (path.is_dir() and not any((f / ex.file).exists() for f in folders for ex in course().exercises)
+            and bool(_notebooks(path)))
 
 
 def _attributed(ex: Exercise, name: str) -> bool:
-    base = Path(name).name
-    return base.startswith(ex.stem) or base.startswith(f"ex{ex.id}")
+    return Path(name).name.startswith((ex.stem, f"ex{ex.id}"))
 
 
 def why_absent(ex: Exercise, folder: str, problems: dict[str, str]) -> str:
@@ -186,14 +157,6 @@ def why_absent(ex: Exercise, folder: str, problems: dict[str, str]) -> str:
             f"{ex.stem}.ipynb. Make it with {make}.{others}")
 
 
-def converted_target(work: Path, name: str, origins: dict[str, Origin], problems: dict[str, str],
-                     shown_folder: str, chapters: list[str]) -> Target:
-    """The target for a scratch folder of converted notebooks."""
-    absent = {ex.path: why_absent(ex, shown_folder, problems)
-              for ex in course().exercises if ex.folder in chapters and ex.path not in origins}
-    return Target(name, {c: work / c for c in chapters}, origins=origins, absent=absent)
-
-
 @contextlib.contextmanager
 def notebook_target(path: Path, chosen: list[Exercise]) -> Iterator[tuple[Target, list[Exercise]]]:
     """A notebook, or a folder of them, as a target to grade, with the exercises to grade in it.
@@ -201,30 +164,28 @@ def notebook_target(path: Path, chosen: list[Exercise]) -> Iterator[tuple[Target
     A single notebook is graded for the exercises it holds; the earlier exercises it uses
     come from the notebooks beside it, as they do when its own check cell runs."""
     folder = path if path.is_dir() else path.parent
-    shown = display_name(folder)
+    own, mine = {}, []
+    if path.is_file():
+        own, problem = answer_cells(path)
+        mine = [e for e in course().exercises if e.id in own]
+        if not mine:
+            raise UsageError(f"cannot grade '{path.name}': {problem}")
+        chosen = [e for e in chosen if e in mine]
+        if not chosen:
+            raise UsageError(f"'{path.name}' holds exercise {', '.join(e.label for e in mine)} only")
     with tempfile.TemporaryDirectory(prefix="kata-notebooks-") as tmp:
         work = Path(tmp)
-        if path.is_dir():
-            origins, problems = notebooks_to_folder(path, work)
+        origins, problems = notebooks_to_folder(folder, work)
+        for ex in mine:  # this notebook's own cells win over any other copy
+            origins[ex.path] = write_exercise(work, ex, own[ex.id], path.name)
+        if mine:
+            chapters = sorted({e.folder for e in mine})
+        else:
             chapters = [c.folder for c in course().chapters
                         if any(o.split("/")[0] == c.folder for o in origins) or (path / c.folder).is_dir()]
             chapters = chapters or [c.folder for c in course().chapters]
-            target = converted_target(work, shown, origins, problems, shown, chapters)
-            yield target, [ex for ex in chosen if target.holds(ex)]
-            return
-        nb, problem = read_notebook(path)
-        mine = [e for e in course().exercises if e.id in answer_cells(nb or {})]
-        if not mine:
-            raise UsageError(f"cannot grade '{path.name}': {problem_of(path)}")
-        asked = [e for e in chosen if e in mine]
-        if not asked:
-            raise UsageError(f"'{path.name}' holds exercise {', '.join(e.label for e in mine)} only")
-        origins, problems = notebooks_to_folder(folder, work)
-        for ex in mine:  # this notebook's own cells win over any other copy
-            origins.pop(ex.path, None)
-            (work / ex.path).unlink(missing_ok=True)
-        own, own_problems = notebooks_to_folder(path, work, name_from=folder)
-        origins.update(own)
-        problems.update(own_problems)
-        chapters = sorted({e.folder for e in mine})
-        yield converted_target(work, shown, origins, problems, shown, chapters), asked
+        shown = display_name(folder)
+        absent = {ex.path: why_absent(ex, shown, problems)
+                  for ex in course().exercises if ex.folder in chapters and ex.path not in origins}
+        target = Target(shown, {c: work / c for c in chapters}, origins=origins, absent=absent)
+        yield target, [ex for ex in chosen if target.holds(ex)]

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -49,8 +50,9 @@ START_SECONDS = 180
 # A checker that was just started listens within a second; this allows for a busy machine.
 CONNECT_SECONDS = 30
 
-_scratch: tempfile.TemporaryDirectory | None = None  # earlier()'s copies, for the kernel's life
+_scratch = tempfile.TemporaryDirectory(prefix="kata-kernel-")  # for the kernel's life
 _loads = itertools.count(1)
+_ids = itertools.count(1)
 # The source of each cell run since this module was imported (without the newlines at its
 # end, as IPython's history keeps it) -> when it last started.
 _ran: dict[str, float] = {}
@@ -69,11 +71,6 @@ def _exercise(key: str) -> Exercise | None:
         why = course().unknown(str(key))
         _say(why[0].upper() + why[1:])
     return ex
-
-
-def folder() -> Path:
-    """Where this notebook and its siblings are: Jupyter starts a kernel in its notebook's folder."""
-    return Path.cwd()
 
 
 def _why_absent(ex: Exercise, here: Path, problems: dict[str, str]) -> str:
@@ -101,7 +98,7 @@ def _connect(path: Path) -> socket.socket:
     starter, starts = None, 0
     deadline = time.monotonic() + CONNECT_SECONDS
     while True:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn = socket.socket(socket.AF_UNIX)
         try:
             conn.connect(str(path))
             return conn
@@ -112,110 +109,112 @@ def _connect(path: Path) -> socket.socket:
                 raise
         if starter is None or starter.poll() is not None:
             with open(path.with_name("log"), "ab") as log:
-                starter = _start(["--socket", str(path), "--kernel", str(os.getpid())],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+                starter = _start(["--socket", str(path)], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=log)
             starts += 1
         time.sleep(0.05)
 
 
-def _ask_shared(path: Path, request: dict, seconds: float) -> dict:
+class _Link:
+    """This kernel's connection to a checker, for as long as both run. Answers are read by a
+    thread, so that waiting for one can time out."""
+
+    def __init__(self, path: Path | None, send: Callable[[bytes], None], answers: Iterable[bytes],
+                 close: Callable[[], None]) -> None:
+        self.path, self.send, self.close = path, send, close
+        self.answers: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, args=(answers,), daemon=True).start()
+
+    def _read(self, answers: Iterable[bytes]) -> None:
+        with contextlib.suppress(OSError):  # a checker that was killed may reset the connection
+            for line in answers:
+                with contextlib.suppress(ValueError):
+                    self.answers.put(json.loads(line))
+        self.answers.put(None)  # the checker has ended
+
+    def ask(self, request: dict, seconds: float) -> dict | None:
+        """The answer to `request`, or None if the checker ended first; TimeoutError after `seconds`."""
+        request = dict(request, id=next(_ids))
+        try:
+            self.send(server.encode(request))
+        except OSError:
+            return None
+        while True:
+            try:
+                answer = self.answers.get(timeout=seconds)
+            except queue.Empty:
+                raise TimeoutError from None
+            if answer is None or answer.get("id") == request["id"]:  # older ids: interrupted requests
+                return answer
+
+
+def _log(path: Path | None) -> Path:
+    """Where the checker at `path` (None: the kernel's own) writes what went wrong."""
+    return path.with_name("log") if path is not None else Path(_scratch.name) / "checker.log"
+
+
+def _open(path: Path | None) -> _Link:
+    """A link to the user's checker at `path`, started if need be; or, where there is none
+    (no Unix sockets), to a new checker of this kernel's own, on its stdin and stdout."""
+    if path is not None:
+        conn = _connect(path)
+        return _Link(path, conn.sendall, conn.makefile("rb"), lambda: conn.shutdown(socket.SHUT_RDWR))
+    with open(_log(None), "wb") as log:
+        proc = _start(["--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+
+    def send(data: bytes) -> None:
+        proc.stdin.write(data)
+        proc.stdin.flush()
+
+    return _Link(None, send, proc.stdout, proc.kill)
+
+
+_link: _Link | None = None
+
+
+def _linked() -> _Link:
+    """The link to the checker that serves this kernel now."""
+    global _link
+    path = server.address()
+    if _link is not None and _link.path != path:  # a new version of the kata has a checker of its own
+        _unlink()
+    _link = _link or _open(path)
+    return _link
+
+
+def _unlink() -> None:
+    global _link
+    if _link is not None:
+        with contextlib.suppress(OSError):
+            _link.close()
+        _link = None
+
+
+def _ask(request: dict, seconds: float) -> dict:
+    """Send one request to the checker and wait for its answer."""
     problem = "the checker ended before it answered"
     for _ in range(2):  # a checker that ends as the request comes (idle, or killed) is started again, once
         try:
-            with _connect(path) as conn:
-                server.send_message(conn, request)
-                conn.settimeout(seconds)
-                reply = server.read_message(conn)
+            answer = _linked().ask(request, seconds)
         except TimeoutError:
+            _unlink()
             return {"error": f"the checker did not answer within {seconds:g} s"}
         except OSError as e:
-            reply, problem = None, f"the checker could not be reached ({e.strerror or e})"
-        if reply is not None:
-            return reply
+            answer, problem = None, f"the checker could not be reached ({e.strerror or e})"
+        if answer is not None:
+            return answer
+        _unlink()
     try:
-        log = path.with_name("log").read_text(errors="replace")
+        log = _log(server.address()).read_text(errors="replace")
     except OSError:
         log = ""
     return {"error": log or problem}
 
 
-class _Own:
-    """The checker of this kernel's own, where there are no Unix sockets: requests go to its
-    stdin and answers come from its stdout, read by a thread so that waiting can time out."""
-
-    def __init__(self) -> None:
-        self.log = tempfile.TemporaryFile()
-        self.proc = _start(["--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
-        self.replies: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            try:
-                self.replies.put(json.loads(line))
-            except ValueError:
-                continue
-        self.replies.put(None)  # the process ended
-
-    def ask(self, message: dict, seconds: float) -> dict | None:
-        """The answer to `message`, or None if the checker ended first."""
-        try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
-        except OSError:
-            return None
-        while True:
-            try:
-                reply = self.replies.get(timeout=seconds)
-            except queue.Empty:
-                self.stop()
-                return {"error": f"the checker did not answer within {seconds:g} s"}
-            if reply is None or reply.get("id") == message["id"]:  # older ids: interrupted checks
-                return reply
-
-    def stop(self) -> str:
-        """End the process; what it wrote to stderr."""
-        self.proc.kill()
-        self.proc.wait()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-
-_own: _Own | None = None
-_ids = itertools.count(1)
-
-
-def _own_checker() -> _Own:
-    global _own
-    if _own is None or _own.proc.poll() is not None:
-        _own = _Own()
-    return _own
-
-
-def _ask_own(request: dict, seconds: float) -> dict:
-    for _ in range(2):  # a checker that ended (idle, or a crash) is started again, once
-        own = _own_checker()
-        reply = own.ask(dict(request, id=next(_ids)), seconds)
-        if reply is not None:
-            return reply
-        log = own.stop()
-    return {"error": log or "the checker ended before it answered"}
-
-
-def _ask(request: dict, seconds: float) -> dict:
-    """Send one request to the checker and wait for its answer."""
-    path = server.address()
-    return _ask_own(request, seconds) if path is None else _ask_shared(path, request, seconds)
-
-
 def start_grader() -> None:
     """Get the checker ready in the background, so that the first check answers sooner."""
-    path = server.address()
-    if path is None:
-        _own_checker()
-        return
-    with contextlib.suppress(OSError), _connect(path) as conn:  # if it cannot start, the check says why
-        server.send_message(conn, {"kernel": os.getpid()})  # so that it serves as long as this kernel runs
+    with contextlib.suppress(OSError):  # if it cannot start, the check says why
+        _linked()
 
 
 # --- the learner's code --------------------------------------------------------------
@@ -228,8 +227,7 @@ def _defines(source: str, name: str) -> bool:
         tree = ast.parse(source)
     except SyntaxError:
         return re.search(rf"^def\s+{name}\s*\(", source, re.MULTILINE) is not None
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
-               for n in tree.body)
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body)
 
 
 def _shell():
@@ -258,14 +256,12 @@ def this_notebook(ex: Exercise) -> Path:
     """The notebook this kernel runs: JupyterLab and Notebook name it (JPY_SESSION_NAME, which
     ipykernel passes on as `__session__`), and so does VS Code (`__vsc_ipynb_file__`);
     elsewhere it is taken to be the exercise's notebook in this folder."""
-    shell = _shell()
-    names = shell.user_ns if shell is not None else {}
+    names = _shell().user_ns if _shell() is not None else {}
     for key in ("__session__", "__vsc_ipynb_file__"):
         given = names.get(key)
         if isinstance(given, str) and given.endswith(".ipynb"):
-            path = Path(given)
-            return path if path.is_absolute() else folder() / path.name
-    return folder() / f"{ex.stem}.ipynb"
+            return Path(given) if Path(given).is_absolute() else Path.cwd() / Path(given).name
+    return Path.cwd() / f"{ex.stem}.ipynb"
 
 
 def changed_since_run(ex: Exercise, code: str) -> bool:
@@ -278,14 +274,14 @@ def changed_since_run(ex: Exercise, code: str) -> bool:
     ran = _ran.get(code.rstrip("\n"))
     path = this_notebook(ex)
     try:
-        saved = path.stat().st_mtime
+        if ran is None or path.stat().st_mtime <= ran:
+            return False
     except OSError:
         return False
-    if ran is None or saved <= ran:
-        return False
     nb, _ = read_notebook(path)
-    cells = [cell_source(c) for c in (nb or {}).get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
-    return nb is not None and code.strip() not in (c.strip() for c in cells)
+    cells = [cell_source(c).strip() for c in (nb or {}).get("cells", [])
+             if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return nb is not None and code.strip() not in cells
 
 
 def _note_run(info) -> None:
@@ -300,12 +296,11 @@ def _ask_about(ex: Exercise, checking: bool, timeout: float, **fields) -> dict |
     earlier exercises as saved; None, after saying why, when there is nothing to ask about.
     `checking`: for a check cell, else for a Try-it cell."""
     code = code_in_kernel(ex)
-    this = "this check" if checking else "this cell"
     if code is None:
         _say(f"There is no {ex.name} in this notebook yet: run your code cell (under "
-             f"\u201cYour code\u201d) first, then {this}.")
+             f"\u201cYour code\u201d) first, then {'this check' if checking else 'this cell'}.")
         return None
-    here = folder()
+    here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="kata-check-") as tmp:
         work = Path(tmp)
         origins, problems = notebooks_to_folder(here, work)
@@ -318,27 +313,26 @@ def _ask_about(ex: Exercise, checking: bool, timeout: float, **fields) -> dict |
                  f"{_why_absent(absent[0], here, problems)}")
             return None
         request = {"folder": str(work), "cwd": str(here), "exercise": ex.id, "timeout": timeout,
-                   "notebook": mine, "origins": {path: asdict(o) for path, o in origins.items()},
-                   "kernel": os.getpid(), **fields}
-        reply = _ask(request, START_SECONDS + timeout)
-    if "error" in reply:
-        _say(f"The checker could not answer: {reply['error'].strip().splitlines()[-1]}\n"
+                   "notebook": mine, "origins": {path: asdict(o) for path, o in origins.items()}, **fields}
+        answer = _ask(request, START_SECONDS + timeout)
+    if "error" in answer:
+        _say(f"The checker could not answer: {answer['error'].strip().splitlines()[-1]}\n"
              "Run this cell again; if that does not help, restart the kernel.")
         return None
     if changed_since_run(ex, code):
         done, again = ("this check graded", "check again") if checking else ("this cell used", "run this one again")
         _say(f"Note: the cell that defines {ex.name} has changed since you last ran it, and {done} "
              f"the version you ran. Run that cell, then {again}.", "yellow")
-    return reply
+    return answer
 
 
 def check(exercise: str, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Run the exercise's tests against your code as it stands in this notebook; with
     verbose=True, show every failing test, not only the first."""
     ex = _exercise(exercise)
-    reply = _ask_about(ex, True, timeout, verbose=verbose) if ex is not None else None
-    if reply is not None:
-        print(reply["text"])
+    answer = _ask_about(ex, True, timeout, verbose=verbose) if ex is not None else None
+    if answer is not None:
+        print(answer["text"])
 
 
 def try_it(exercise: str, code: str, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -346,15 +340,15 @@ def try_it(exercise: str, code: str, timeout: float = DEFAULT_TIMEOUT) -> None:
     of its code cell, and the imports of the first cell), beside the notebook and with the
     grader's time limit; show what it printed and the figures it drew."""
     ex = _exercise(exercise)
-    reply = _ask_about(ex, False, timeout, code=code) if ex is not None else None
-    if reply is None:
+    answer = _ask_about(ex, False, timeout, code=code) if ex is not None else None
+    if answer is None:
         return
-    if reply["text"]:
-        print(reply["text"])
-    if reply["figures"]:
+    if answer["text"]:
+        print(answer["text"])
+    if answer["figures"]:
         from IPython.display import Image, display
 
-        for png in reply["figures"]:
+        for png in answer["figures"]:
             display(Image(data=base64.b64decode(png)))
 
 
@@ -380,10 +374,12 @@ def hint(exercise: str, again: int | None = None) -> None:
 
 
 class NotAvailable(NotImplementedError):
-    """Stands in for an earlier function that could not be loaded: calling it says why."""
+    """Raised by the stand-in for an earlier function that could not be loaded: it says why."""
 
 
 def _stand_in(name: str, why: str):
+    _say(why)
+
     def unavailable(*args, **kwargs):
         raise NotAvailable(why)
 
@@ -394,15 +390,11 @@ def _stand_in(name: str, why: str):
 def earlier(*names: str):
     """Your functions from the earlier exercises, loaded from their notebooks in this
     folder as last saved. One name gives one function; several give a tuple."""
-    global _scratch
-    here = folder()
-    if _scratch is None:
-        _scratch = tempfile.TemporaryDirectory(prefix="kata-earlier-")
+    here = Path.cwd()
     n = next(_loads)  # a fresh package each time: a changed notebook is loaded anew
     work = Path(_scratch.name) / str(n)
     origins, problems = notebooks_to_folder(here, work)
     target = Target(str(here), {c.folder: work / c.folder for c in course().chapters}, origins=origins)
-    prefixes = tuple(f"{work / c.folder}{os.sep}" for c in course().chapters)
     found = []
     for name in names:
         ex = next((e for e in course().exercises if e.name == name), None)
@@ -410,9 +402,7 @@ def earlier(*names: str):
             raise ValueError(f"{name!r} is not a function or class of the kata: they are "
                              f"{', '.join(e.name for e in course().exercises)}")
         if ex.path not in origins:
-            why = f"{name} could not be loaded. {_why_absent(ex, here, problems)}"
-            _say(why)
-            found.append(_stand_in(name, why))
+            found.append(_stand_in(name, f"{name} could not be loaded. {_why_absent(ex, here, problems)}"))
             continue
         package = f"kata_notebooks_{n}_{ex.folder}"
         if package not in sys.modules:
@@ -421,12 +411,10 @@ def earlier(*names: str):
         try:
             found.append(getattr(importlib.import_module(f"{package}.{ex.stem}"), name))
         except Exception as e:
-            place = target.place(ex, learner_frame(e, prefixes))
+            place = target.place(ex, learner_frame(e, tuple(f"{f}{os.sep}" for f in target.folders.values())))
             at = f" (at {where(place)})" if place is not None else ""
-            why = (f"{name} could not be loaded from {origins[ex.path].notebook}{at}: "
-                   f"{type(e).__name__}: {e}. Fix it there, save it, and run this cell again.")
-            _say(why)
-            found.append(_stand_in(name, why))
+            found.append(_stand_in(name, f"{name} could not be loaded from {origins[ex.path].notebook}{at}: "
+                                         f"{type(e).__name__}: {e}. Fix it there, save it, and run this cell again."))
     return found[0] if len(found) == 1 else tuple(found)
 
 
