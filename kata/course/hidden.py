@@ -13,15 +13,7 @@ from pathlib import Path
 
 def _is_hidden_mark(node: ast.expr) -> bool:
     """`@pytest.mark.hidden`, `@mark.hidden`, and either one called: `@pytest.mark.hidden()`."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    return (
-        isinstance(node, ast.Attribute) and node.attr == "hidden"
-        and (
-            (isinstance(node.value, ast.Name) and node.value.id == "mark")
-            or (isinstance(node.value, ast.Attribute) and node.value.attr == "mark")
-        )
-    )
+    return ast.unparse(node.func if isinstance(node, ast.Call) else node).split(".")[-2:] == ["mark", "hidden"]
 
 
 def _hidden_definitions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:

@@ -17,7 +17,6 @@ from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..outcomes import Status, TestStatus
 from .hidden import is_hidden
 
-HIDDEN_VISIBILITY = "after_published"
 HIDDEN_FAILED = (
     "Every test you can see passes, but one of your instructor's tests did not. "
     "Its details are shown when the grades are published."
@@ -70,30 +69,22 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
         ex = r.exercise
         names = hidden.get(ex.test_path, set())
         tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
-                           exercise_output(r, names), "visible"))
-        hidden_results = [t for t in r.tests if is_hidden(t.name, names)]
-        for n, t in enumerate(hidden_results, 1):
+                           exercise_output(r, names)))
+        for n, t in enumerate((t for t in r.tests if is_hidden(t.name, names)), 1):
             passed = t.status == TestStatus.PASS
             tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,
-                               "Passed." if passed else _test_text(t), HIDDEN_VISIBILITY))
+                               "Passed." if passed else _test_text(t), visibility="after_published"))
     done = sum(r.passed for r in run.exercises)
     summary = f"{done} of {len(run.exercises)} exercises pass: {points(run.score)} of {points(run.max_score)} points."
-    return {
-        "score": run.score,
-        "execution_time": round(seconds),
-        "output": "\n\n".join([summary, *notes]),
-        "output_format": "text",
-        "tests": tests,
-    }
+    return {"score": run.score, "execution_time": round(seconds), "output": "\n\n".join([summary, *notes]),
+            "output_format": "text", "tests": tests}
 
 
 def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,
-          visibility: str) -> dict:
-    return {
-        "name": name, "name_format": "text", "number": number,
-        "score": score, "max_score": max_score, "status": "passed" if passed else "failed",
-        "output": output, "output_format": "text", "visibility": visibility,
-    }
+          visibility: str = "visible") -> dict:
+    return {"name": name, "name_format": "text", "number": number, "score": score, "max_score": max_score,
+            "status": "passed" if passed else "failed", "output": output, "output_format": "text",
+            "visibility": visibility}
 
 
 def scrub(data, replacements: dict[str, str]):
@@ -123,18 +114,14 @@ def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], 
     write_atomically(folder / "report.txt", scrub(text, replacements))
 
 
-def grade_column(ex: Exercise) -> str:
-    """An exercise's column in grades.csv: `ex04`, which a spreadsheet keeps as it is (`04` would become 4)."""
-    return f"ex{ex.id}"
-
-
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
     """grades.csv: one row per submission, with its id (its folder's name) and its own name,
     the points of each exercise, the total and the maximum. UTF-8 with a byte-order mark,
     without which Excel reads `Zoë` as `ZoÃ«`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "name", *[grade_column(e) for e in exercises], "total", "max"])
+    # `ex04`, which a spreadsheet keeps as it is (`04` would become 4).
+    writer.writerow(["id", "name", *[f"ex{e.id}" for e in exercises], "total", "max"])
     for sub, run in done:
         scores = {r.exercise.id: r.score for r in run.exercises}
         writer.writerow([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],
