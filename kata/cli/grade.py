@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 from .. import UsageError
-from ..grading.runner import DEFAULT_TIMEOUT
-from .common import add_chapter_option, chapters, output_folder, positive_seconds
-
+from .common import add_chapter_option, add_run_options, chapters, output_folder
 
 
 def register(sub, name: str) -> None:
@@ -25,12 +23,10 @@ def register(sub, name: str) -> None:
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     p.add_argument("--out", required=True, metavar="DIR", help="where to write the results")
-    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
+    add_run_options(p)
     p.add_argument("--user", metavar="NAME",
                    help="run the submissions' code as this unprivileged user, such as nobody, so that it "
                         "cannot change the grader, the tests or the results (the grader must run as root)")
-    p.add_argument("--isolation", choices=("fork", "spawn"), default=None, help=argparse.SUPPRESS)
     add_chapter_option(p)
 
 
