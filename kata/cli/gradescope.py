@@ -10,11 +10,10 @@ from .common import add_chapter_option, add_run_options, chapters, writable
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="build the Gradescope autograder bundle (instructors)",
-        description="Write OUT.zip, an autograder for Gradescope's programming assignments (on "
-                    "the Ubuntu 22.04 base image or a newer Ubuntu): setup.sh installs the "
-                    "dependencies, run_autograder grades each submission with every test, hidden "
-                    "ones included, runs the submission's code as the user nobody, and always "
-                    "writes results.json.",
+        description="Write OUT.zip, an autograder for Gradescope's programming assignments (on the Ubuntu 22.04 "
+                    "base image or a newer Ubuntu): setup.sh installs the dependencies, run_autograder grades each "
+                    "submission with every test, hidden ones included, runs the submission's code as the user "
+                    "nobody, and always writes results.json.",
     )
     p.add_argument("out", metavar="OUT.zip", help="the .zip file to write")
     add_run_options(p, isolation=False)

@@ -10,10 +10,10 @@ from .common import add_chapter_option, chapters, writable
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="write the student copy of the kata (instructors)",
-        description="Write the kata as students receive it to OUT (a new or empty folder): the "
-                    "exercise stubs, the tests without those marked @pytest.mark.hidden, the "
-                    "grader, a README for students and the GitHub Classroom workflow. No solutions. "
-                    "With --chapter, only those chapters: one assignment per chapter.",
+        description="Write the kata as students receive it to OUT (a new or empty folder): the exercise stubs, the "
+                    "tests without those marked @pytest.mark.hidden, the grader, a README for students and the "
+                    "GitHub Classroom workflow. No solutions. With --chapter, only those chapters: one assignment "
+                    "per chapter.",
     )
     p.add_argument("out", metavar="OUT", help="a folder that does not exist yet, or is empty")
     add_chapter_option(p)
