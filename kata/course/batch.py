@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +31,11 @@ class Progress:
 
     def advance(self, *_) -> None:
         self.done += 1
-        sys.stdout.write(f"\r{self.style.bar(self.done, self.total)} {self.done}/{self.total} {self.label}")
-        sys.stdout.flush()
+        print(f"\r{self.style.bar(self.done, self.total)} {self.done}/{self.total} {self.label}", end="", flush=True)
 
     def close(self) -> None:
         if self.done:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+            print(flush=True)
 
 
 def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
@@ -72,13 +69,12 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
     (every chapter when none holds any), so that every row of grades.csv has the same columns."""
     if len(asked) < len(course().chapters):
         return asked
-    held = {folder for sub in subs for folder in sub.chapters}
+    held = {path.split("/")[0] for sub in subs for path in sub.files}
     return [c for c in asked if c.folder in held] or asked
 
 
-def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float,
-                isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
-                user: tuple[int, int] | None = None,
+def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, isolation: str | None = None,
+                tests_dir: Path = TESTS, progress: bool = False, user: tuple[int, int] | None = None,
                 started: float | None = None) -> list[tuple[Submission, RunResult]]:
     """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
     write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`

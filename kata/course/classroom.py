@@ -1,12 +1,11 @@
-"""The GitHub Classroom workflow: every push of a student's repository is graded with the
-grader, one step per exercise, each worth the exercise's points. `python -m kata.dev update`
-refreshes .github/classroom/classroom.yml, for the whole course; a release writes the workflow
-of the chapters it hands out.
+"""The GitHub Classroom workflow: every push of a student's repository is graded with the grader,
+one step per exercise, each worth the exercise's points. `python -m kata.dev update` refreshes
+.github/classroom/classroom.yml for the whole course; a release writes that of its chapters.
 
 Classroom's command grader gives a step its `max-score` when the command exits with status 0
 within `timeout` minutes (`python grader.py check N` does exactly when exercise N passes), and
-nothing otherwise; what the command prints goes to the log and is not judged. It reads
-`max-score` with JavaScript's parseInt, so it counts whole points only.
+nothing otherwise; what the command prints is not judged. It reads `max-score` with
+JavaScript's parseInt, so it counts whole points only.
 """
 
 from __future__ import annotations

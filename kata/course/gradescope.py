@@ -20,9 +20,8 @@ from .release import copy_grader, copy_tests, write_stubs
 
 SETUP = """\
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder: it installs Python 3.11 or
-# newer (when the image has none) and the kata's dependencies into a virtual environment.
-# It installs Python on Ubuntu 22.04 or newer; on other images it needs one already there.
+# Gradescope runs this once, as root, to build the autograder: Python 3.11 or newer (installed on
+# Ubuntu 22.04 or newer when the image has none) and the kata's dependencies, in a virtual environment.
 set -euo pipefail
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="${AUTOGRADER_ROOT:-/autograder}"
@@ -54,12 +53,9 @@ if [ -z "$python" ]; then
     *) stop "this image has no Python 3.11 or newer, and setup.sh installs one only on Ubuntu 22.04 or newer." ;;
   esac
   apt-get update
-  if [ "${ubuntu%%.*}" = 22 ]; then
-    # Ubuntu 22.04's own Python is 3.10; its universe section has 3.11 (a release candidate of 3.11.0).
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
-  else
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv
-  fi
+  # Ubuntu 22.04's own Python is 3.10; its universe section has 3.11 (a release candidate of 3.11.0).
+  package="$([ "${ubuntu%%.*}" = 22 ] && echo python3.11 || echo python3)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$package" "$package-venv"
   python="$(find_python)" || stop "Python 3.11 or newer was installed, but cannot be found."
 fi
 if ! "$python" -m venv "$root/venv"; then
@@ -79,10 +75,9 @@ chmod -R a+rX,go-w "$root/venv"
 """
 
 RUN = r"""#!/usr/bin/env bash
-# Gradescope runs this as root for every submission: it grades /autograder/submission with the
-# kata's own tests (hidden ones included), the submission's code running as the unprivileged
-# user nobody, and always writes /autograder/results/results.json, also when the grader
-# cannot run. AUTOGRADER_ROOT stands in for /autograder, to run it in the same layout elsewhere.
+# Gradescope runs this as root for every submission: it grades /autograder/submission with every
+# test, hidden ones included, the submission's code running as the unprivileged user nobody, and
+# always writes /autograder/results/results.json. AUTOGRADER_ROOT stands in for /autograder.
 set -uo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 results="$root/results"
@@ -93,9 +88,8 @@ log="$work/grader.log"
 # The grader's scratch folders go here, and its error report if it fails.
 export TMPDIR="$work"
 
-# A results.json with no points that says why (Gradescope would only say that "the
-# autograder failed to execute correctly"): the reason, then the end of what the grader
-# wrote, kept to printable ASCII and escaped for JSON.
+# When the grader cannot run, a results.json with no points that says why (Gradescope would only say that
+# "the autograder failed to execute"): the reason, then the end of what the grader wrote, in ASCII, for JSON.
 give_up() {
   echo "run_autograder: $1"
   local output

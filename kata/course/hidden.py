@@ -1,8 +1,6 @@
-"""Hidden tests: an instructor's tests, marked `@pytest.mark.hidden`, that a student
-release leaves out and that grading with the full kata still runs.
-
-The marker is found in the source (a release removes the marked tests from the copied
-test files), so the same reading serves the release and the reports.
+"""Hidden tests: an instructor's tests, marked `@pytest.mark.hidden`, that a student release
+leaves out and grading still runs. The marker is read from the source, by the release (which
+removes the marked tests from its copies) and by the reports alike.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Taking submissions in: from a folder, a notebook, a folder of notebooks or a .zip of any of
 them, copy the exercise files (and nothing else) into a scratch folder laid out like exercises/.
 
-A submission is never extracted as it is: only files named like the exercise files, or
-notebooks, are read, each within a size limit, and written under their bare names in their
-chapter's folder, so no path in a submission can reach outside its scratch folder. Links are
-not followed. Everything else (a conftest.py, test files, helper modules, settings) stays
-behind, unseen by the grader.
+A submission is never extracted as it is: only files named like exercise files, or notebooks, are
+read, each within a size limit, and written under their bare names in their chapter's folder, so
+no path in a submission reaches outside its scratch folder. Links are not followed. Everything
+else (a conftest.py, test files, helper modules, settings) stays behind, unseen by the grader.
 """
 
 from __future__ import annotations
@@ -36,14 +35,10 @@ MAX_ENTRIES = 20_000  # files and folders looked at in one submission
 SKIP_FOLDERS = {"kata", "__pycache__", "__MACOSX", "node_modules", "site-packages", "venv", "env"}
 
 TOO_MANY = f"The submission has more than {MAX_ENTRIES} files and folders; only the first were looked at."
-MISSING_FILE = (
-    "{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
-    "To start it again from the stub: `python grader.py reset {ex.number}`."
-)
-NOTHING_FOUND = (
-    "No exercise files were found in this submission. Submit the exercises folder (files named "
-    "like ex01_tracked.py), the notebooks, or a .zip file of either."
-)
+MISSING_FILE = ("{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
+                "To start it again from the stub: `python grader.py reset {ex.number}`.")
+NOTHING_FOUND = ("No exercise files were found in this submission. Submit the exercises folder (files named "
+                 "like ex01_tracked.py), the notebooks, or a .zip file of either.")
 
 
 class IntakeError(Exception):
@@ -74,10 +69,6 @@ class Submission:
     def readable(self) -> bool:
         return bool(self.files)
 
-    @property
-    def chapters(self) -> set[str]:
-        return {path.split("/")[0] for path in self.files}
-
     def target(self, chapters: list[Chapter]) -> Target:
         """What grading this submission on `chapters` reads: its scratch folder, and why an
         exercise it lacks is missing."""
@@ -97,11 +88,9 @@ def given_name(path: Path) -> str:
 
 
 def submission_ids(paths: list[Path], reserved: set[str] = frozenset({"grades.csv"})) -> list[str]:
-    """A distinct id for each submission, safe as a folder name on every system (letters,
-    digits, `.`, `_`, `-`; unique whatever the case): its own name where it is already safe.
-
-    Ids are handed out in the order of the names, not of `paths`, so the same submissions
-    get the same ids however they are listed (`Alice` before `alice`, which becomes `alice-2`)."""
+    """A distinct id for each submission, safe as a folder name on every system (letters, digits,
+    `.`, `_`, `-`; unique whatever the case): its own name where it is already safe. Ids go in the
+    order of the names, not of `paths`, so they do not depend on it (`Alice`, then `alice-2`)."""
     ids = [""] * len(paths)
     taken = {r.lower() for r in reserved}
     for i in sorted(range(len(paths)), key=lambda i: (given_name(paths[i]), str(paths[i]))):
@@ -189,9 +178,8 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
         return zip_entries(source)
     if source.suffix == ".ipynb" or source.name in EXERCISES:
         return [Entry(PurePosixPath(source.name), source.lstat().st_size, partial(_open_no_link, source))], []
-    raise IntakeError(
-        f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, so there is nothing to grade."
-    )
+    raise IntakeError(f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, "
+                      "so there is nothing to grade.")
 
 
 # --- choosing what to grade --------------------------------------------------------

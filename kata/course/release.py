@@ -58,9 +58,7 @@ def copy_tests(dest: Path, chapters: list[Chapter], root: Path = ROOT, keep_hidd
         shutil.copytree(root / "tests" / chapter.folder, dest / "tests" / chapter.folder, ignore=IGNORED)
         for path in sorted((dest / "tests" / chapter.folder).glob("test_*.py")):
             modules += 1
-            if keep_hidden:
-                continue
-            text, removed = strip_hidden(path.read_text(encoding="utf-8"))
+            text, removed = ("", 0) if keep_hidden else strip_hidden(path.read_text(encoding="utf-8"))
             if removed:
                 path.write_text(text, encoding="utf-8")
                 hidden += removed

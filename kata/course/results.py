@@ -17,10 +17,8 @@ from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..outcomes import Status, TestStatus
 from .hidden import is_hidden
 
-HIDDEN_FAILED = (
-    "Every test you can see passes, but one of your instructor's tests did not. "
-    "Its details are shown when the grades are published."
-)
+HIDDEN_FAILED = ("Every test you can see passes, but one of your instructor's tests did not. "
+                 "Its details are shown when the grades are published.")
 PLAIN = Style(io.StringIO(), color=False)
 
 
@@ -58,12 +56,10 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
 
 
 def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[str], seconds: float) -> dict:
-    """Gradescope's results.json: one test per exercise worth its points, and each hidden
-    test on its own, worth nothing, shown to students once the grades are published.
-
-    Every text is plain text (Gradescope renders the top-level output as HTML unless told
-    otherwise, and a submission's file names are the student's choice); `seconds` is the
-    time the grading took, all of it."""
+    """Gradescope's results.json: one test per exercise worth its points, and each hidden test on
+    its own, worth nothing, shown once the grades are published; `seconds` is the whole grading.
+    Every text is plain text: Gradescope renders HTML unless told otherwise, and a submission's
+    file names are the student's choice."""
     tests = []
     for r in run.exercises:
         ex = r.exercise
@@ -105,9 +101,7 @@ def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], 
     """results.json (Gradescope), report.json (the grader's JSON) and report.txt (the learner's report)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "results.json", scrub(gradescope_results(run, hidden, notes, seconds), replacements))
-    report = run_json(run)
-    report["notes"] = notes
-    write_json(folder / "report.json", scrub(report, replacements))
+    write_json(folder / "report.json", scrub({**run_json(run), "notes": notes}, replacements))
     text = render(run, PLAIN, verbose=True)
     if notes:
         text = "\n".join(notes) + "\n\n" + text
