@@ -57,11 +57,9 @@ def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
 def unreadable(sub: Submission, chapters: list[Chapter]) -> RunResult:
     """The result of a submission with nothing to grade: every exercise an error, no points."""
     message = sub.notes[-1] if sub.notes else "Nothing could be read from this submission."
-    return RunResult(sub.name, tuple(
-        ExerciseResult(ex, Status.ERROR, 0.0, message, (TestResult("all tests", TestStatus.ERROR, message),),
-                       f"{ex.folder}/{ex.file}")
-        for c in chapters for ex in c.exercises
-    ))
+    failed = (TestResult("all tests", TestStatus.ERROR, message),)
+    return RunResult(sub.name, tuple(ExerciseResult(ex, Status.ERROR, 0.0, message, failed, ex.path)
+                                     for c in chapters for ex in c.exercises))
 
 
 def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapter]:

@@ -37,8 +37,7 @@ def copy_grader(dest: Path, chapters: list[Chapter], root: Path = ROOT) -> None:
 
 def write_stubs(dest: Path, chapters: list[Chapter], root: Path = ROOT, exercises: bool = True) -> None:
     """Pristine stubs in kata/stubs/ (what `reset` restores) and, with `exercises`, in exercises/."""
-    folders = [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else [])
-    for folder in folders:
+    for folder in [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else []):
         for ex in (e for c in chapters for e in c.exercises):
             (folder / ex.folder).mkdir(parents=True, exist_ok=True)
             (folder / ex.path).write_text(pristine_stub(ex, root), encoding="utf-8")
