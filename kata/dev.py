@@ -4,11 +4,6 @@
     python -m kata.dev update   rewrite what is made from other files: the stubs in exercises/
                                 (those not yet changed by a learner), the Classroom workflow and
                                 the manifest of checksums; then check
-
-What is checked: ids unique, two digits and rising through the course; names and files
-unique; each exercise's solution, stub and test module present; every stub made from its
-solution; two hints or more, a concept and documentation for each; every forbidden name
-explained; the README's exercise table; whole points and the Classroom workflow; the manifest.
 """
 
 from __future__ import annotations
@@ -65,12 +60,11 @@ def file_problems(c: Course, root: Path) -> tuple[list[str], list[str]]:
             problems.append(f"exercise {ex.label}: solutions/{ex.path} is missing")
         elif not _defines(solution, ex.name):
             problems.append(f"exercise {ex.label}: solutions/{ex.path} defines no {ex.name}")
-        else:
-            stub = stubify(solution.read_text(encoding="utf-8"), ex)
-            if not exercise.is_file():
-                stale.append(f"exercises/{ex.path} is missing")
-            elif is_stub(exercise.read_text(encoding="utf-8"), ex) and exercise.read_text(encoding="utf-8") != stub:
-                stale.append(f"exercises/{ex.path} is not the stub made from solutions/{ex.path}")
+        elif not exercise.is_file():
+            stale.append(f"exercises/{ex.path} is missing")
+        elif (is_stub(current := exercise.read_text(encoding="utf-8"), ex)
+              and current != stubify(solution.read_text(encoding="utf-8"), ex)):
+            stale.append(f"exercises/{ex.path} is not the stub made from solutions/{ex.path}")
         if not test.is_file():
             problems.append(f"exercise {ex.label}: its test module tests/{ex.test_path} is missing")
     known = {p for ex in c.exercises for p in (f"solutions/{ex.path}", f"exercises/{ex.path}", f"tests/{ex.test_path}")}

@@ -213,7 +213,7 @@ def test_an_internal_error_says_so_and_where_the_details_are(monkeypatch, capsys
         raise RuntimeError("a bug in the grader")
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(cli.command("list"), "run", broken)
+    monkeypatch.setattr(cli.COMMANDS["list"], "run", broken)
     assert cli.main(["list"]) == 3
     out, err = capsys.readouterr()
     assert out == ""

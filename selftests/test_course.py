@@ -574,5 +574,5 @@ def test_intake_reads_notebooks_when_the_exercise_files_are_untouched(tmp_path):
     write_stubs(repo / "exercises")
     make_notebooks(ROOT / "solutions", repo / "notebooks")
     sub = take_in(repo, "repo", tmp_path / "scratch")
-    assert sub.kind == "notebooks"
+    assert sub.notebooks
     assert sub.files == sorted(e.path for e in course().exercises)

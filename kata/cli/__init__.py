@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import sys
 import tempfile
 import traceback
 from pathlib import Path
-from types import ModuleType
 
 from .. import UsageError, __version__
 from ..catalogue.course import course
+from . import check, grade, gradescope, hint, listing, notebooks, release, reset, watch
 
 REPORT_AT = "the kata's issue tracker (README.md, 'Reporting a problem')"
 ERROR_LOG = "kata-grader-error.txt"  # in the system's temporary folder
 
-# The commands, in the order --help lists them: name -> its module in this package.
-COMMANDS = {
-    "check": "check", "watch": "watch", "list": "listing", "hint": "hint", "reset": "reset",
-    "notebooks": "notebooks", "release": "release", "grade": "grade", "gradescope": "gradescope",
-}
-
-
-def command(name: str) -> ModuleType:
-    return importlib.import_module(f"{__name__}.{COMMANDS[name]}")
+# The commands, in the order --help lists them, each with its module.
+COMMANDS = {"check": check, "watch": watch, "list": listing, "hint": hint, "reset": reset,
+            "notebooks": notebooks, "release": release, "grade": grade, "gradescope": gradescope}
 
 
 def usage(parser: argparse.ArgumentParser) -> str:
@@ -53,7 +46,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parser.add_argument("--version", action="version", version=f"PyTorch kata grader {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
-        command(name).register(sub, name)
+        COMMANDS[name].register(sub, name)
     return parser, sub.choices
 
 
@@ -76,7 +69,7 @@ def run(argv: list[str]) -> int:
     args, extra = parser.parse_known_args(normalise(argv))
     if extra:
         raise UsageError(f"{args.command} does not take {' '.join(extra)} ({usage(subcommands[args.command])})")
-    return command(args.command).run(args)
+    return COMMANDS[args.command].run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,9 +93,6 @@ def main(argv: list[str] | None = None) -> int:
             where = f"The details are in {log}."
         except OSError:
             where = "Details:\n" + traceback.format_exc()
-        print(
-            "grader: internal error: the grader itself failed; this is not caused by your code. "
-            f"{where} Please report it at {REPORT_AT}.",
-            file=sys.stderr,
-        )
+        print("grader: internal error: the grader itself failed; this is not caused by your code. "
+              f"{where} Please report it at {REPORT_AT}.", file=sys.stderr)
         return 3

@@ -7,7 +7,7 @@ import shutil
 import sys
 
 from .. import UsageError
-from .common import add_exercise_selection, add_grading_options, fallback_note, select_exercises, writable_file
+from .common import add_exercise_selection, add_grading_options, fallback_note, select_exercises, writable
 
 
 def register(sub, name: str) -> None:
@@ -39,7 +39,7 @@ def grade_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    json_path = writable_file(args.json) if args.json else None
+    json_path = writable(args.json, "JSON") if args.json else None
     result = grade_from_args(args)
 
     from ..feedback.json_report import run_json

@@ -1,4 +1,4 @@
-"""What several commands share: choosing exercises and chapters, the grading options, output files."""
+"""What several commands share: choosing exercises and chapters, the grading options, where output goes."""
 
 from __future__ import annotations
 
@@ -34,15 +34,19 @@ def add_exercise_selection(p: argparse.ArgumentParser) -> None:
     add_chapter_option(p)
 
 
-def add_grading_options(p: argparse.ArgumentParser, target_help: str | None = None) -> None:
-    p.add_argument("--target", default="exercises", metavar="PATH",
-                   help=target_help or "what to grade: exercises (default), solutions, a folder laid out "
-                                       "like exercises/, or one chapter's folder")
+def add_run_options(p: argparse.ArgumentParser, isolation: bool = True) -> None:
     p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--isolation", choices=("fork", "spawn"), default=None,
-                   help="fork the warm grader for each exercise (the default where the system "
-                        "can fork) or start a fresh Python for each (slower)")
+    if isolation:
+        p.add_argument("--isolation", choices=("fork", "spawn"), default=None,
+                       help="fork the warm grader for each exercise (the default where the system "
+                            "can fork) or start a fresh Python for each (slower)")
+
+
+def add_grading_options(p: argparse.ArgumentParser, target_help: str = "what to grade: exercises (default), "
+                        "solutions, a folder laid out like exercises/, or one chapter's folder") -> None:
+    p.add_argument("--target", default="exercises", metavar="PATH", help=target_help)
+    add_run_options(p)
 
 
 def fallback_note(verbose: bool) -> str:
@@ -84,22 +88,23 @@ def select_exercises(keys: list[str], chapter_keys: list[str] | None = None) -> 
     return sorted(chosen, key=lambda e: e.number)
 
 
-def writable_file(path_text: str, what: str = "JSON") -> Path:
-    """`path_text` if a file can be written there; UsageError otherwise (checked before grading)."""
-    path = Path(path_text).expanduser()
-    parent = path.parent
-    if path.is_dir():
-        raise UsageError(f"cannot write {what} to '{path_text}': it is a folder; give a file name")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {what} to '{path_text}': the folder '{parent}' does not exist")
+def writable(text: str, what: str, folder: bool = False) -> Path:
+    """Where a command is to write its file, or with `folder` its new folder (missing or empty:
+    nothing already there is ever changed); UsageError if it cannot, before any work is done."""
+    path = Path(text).expanduser().absolute()
+    if folder and path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError(f"'{text}' already exists and is not empty: give a new folder for {what}")
+    if not folder and path.is_dir():
+        raise UsageError(f"cannot write {what} to '{text}': it is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {what} to '{text}': the folder '{path.parent}' does not exist")
     if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"cannot write {what} to '{path_text}': permission denied")
-    try:  # the only sure test: write a file there (permissions alone do not tell, e.g. for root)
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.")
-        os.close(fd)
-        os.unlink(probe)
+        raise UsageError(f"cannot write {what} to '{text}': permission denied")
+    try:  # the only sure test: make a file there (permissions alone do not tell, e.g. for root)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
+            pass
     except OSError as e:
-        raise UsageError(f"cannot write {what} to '{path_text}': {e.strerror or e}") from None
+        raise UsageError(f"cannot write {what} to '{text}': {e.strerror or e}") from None
     return path
 
 

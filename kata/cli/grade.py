@@ -9,39 +9,24 @@ import time
 from pathlib import Path
 
 from .. import UsageError
-from ..grading.runner import DEFAULT_TIMEOUT
-from .common import add_chapter_option, chapters, output_folder, positive_seconds
-
+from .common import add_chapter_option, add_run_options, chapters, output_folder
 
 
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="grade a batch of submissions (instructors)",
-        description="Grade every SUBMISSION (a folder laid out like exercises/, a notebook, a "
-                    "folder of notebooks, or a .zip file of any of them) with this kata's own "
-                    "tests, several at once. Only the submission's exercise files are graded. "
-                    "Writes DIR/grades.csv and, for each submission, DIR/<submission>/ with "
-                    "results.json (Gradescope's format), report.txt and report.json.",
+        description="Grade every SUBMISSION (a folder laid out like exercises/, a notebook, a folder of notebooks, "
+                    "or a .zip file of any of them) with this kata's own tests, several at once. Only the "
+                    "submission's exercise files are graded. Writes DIR/grades.csv and, for each submission, "
+                    "DIR/<submission>/ with results.json (Gradescope's format), report.txt and report.json.",
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     p.add_argument("--out", required=True, metavar="DIR", help="where to write the results")
-    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
+    add_run_options(p)
     p.add_argument("--user", metavar="NAME",
                    help="run the submissions' code as this unprivileged user, such as nobody, so that it "
                         "cannot change the grader, the tests or the results (the grader must run as root)")
-    p.add_argument("--isolation", choices=("fork", "spawn"), default=None, help=argparse.SUPPRESS)
     add_chapter_option(p)
-
-
-def _sources(given: list[str]) -> list[Path]:
-    paths = []
-    for text in given:
-        path = Path(text).expanduser()
-        if not path.exists():
-            raise UsageError(f"submission '{text}' does not exist: give folders, notebooks or .zip files")
-        paths.append(path.resolve())
-    return paths
 
 
 def learner_account(name: str) -> tuple[int, int]:
@@ -64,7 +49,10 @@ def learner_account(name: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    sources = _sources(args.submissions)
+    sources = [Path(text).expanduser().resolve() for text in args.submissions]
+    missing = next((text for text, path in zip(args.submissions, sources) if not path.exists()), None)
+    if missing is not None:
+        raise UsageError(f"submission '{missing}' does not exist: give folders, notebooks or .zip files")
     user = learner_account(args.user) if args.user is not None else None
     out = output_folder(args.out, "results")
 

@@ -10,22 +10,16 @@ from .. import UsageError
 from ..grading.target import display_name, exercises_of, folder_target, resolve
 from .common import add_exercise_selection, output_folder, select_exercises
 
-SAYS = {
-    "new": "new",
-    "refreshed": "updated",
-    "unchanged": "up to date",
-    "kept": "kept",
-    "replaced": "replaced",
-    "failed": "not made",
-}
+# How each action of generate() reads in the listing, where it is not the action's own name.
+SAYS = {"refreshed": "updated", "unchanged": "up to date", "failed": "not made"}
 
 
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="make a Jupyter notebook for every exercise",
-        description="Make one notebook per exercise from the exercise files: the lesson, your "
-                    "code cell and a check cell. Notebooks you have changed are never overwritten "
-                    "unless you add --force, which first keeps a backup.",
+        description="Make one notebook per exercise from the exercise files: the lesson, your code cell and a check "
+                    "cell. Notebooks you have changed are never overwritten unless you add --force, which first "
+                    "keeps a backup.",
     )
     add_exercise_selection(p)
     p.add_argument("--target", default="exercises", metavar="PATH",
@@ -54,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Notebooks in {shown}/, made from {target.name}/:")
     for w in written:
         detail = f"  ({w.detail})" if w.detail else ""
-        print(f"  {SAYS[w.action]:<11} {w.name}{detail}")
+        print(f"  {SAYS.get(w.action, w.action):<11} {w.name}{detail}")
     if any(w.action == "kept" for w in written):
         print("Notebooks marked \"kept\" have your changes and were left as they are. To replace "
               "them with the new version, run this again with --force (each is copied to "

@@ -1,8 +1,6 @@
 """`python grader.py reset EXERCISE...`: start exercises (or a whole chapter) again from their stubs.
-
-Each current file is copied to .kata-backups/ first, so nothing is ever lost. This is the
-only command that writes to a learner's file.
-"""
+Each current file is copied to .kata-backups/ first, so nothing is ever lost: this is the only
+command that writes to a learner's file."""
 
 from __future__ import annotations
 
@@ -20,9 +18,9 @@ from .common import add_exercise_selection, select_exercises
 
 def register(sub, name: str) -> None:
     p = sub.add_parser(name, help="restore exercises' stubs (your files are kept in .kata-backups/)",
-                       description="Put the untouched stub of each EXERCISE (or of every exercise of a "
-                                   "chapter) back, after copying your current file to .kata-backups/. "
-                                   "Asks first on a terminal.")
+                       description="Put the untouched stub of each EXERCISE (or of every exercise of a chapter) "
+                                   "back, after copying your current file to .kata-backups/. Asks first on a "
+                                   "terminal.")
     add_exercise_selection(p)
     p.add_argument("--target", default="exercises", metavar="PATH",
                    help="the folder that holds the exercises (default: exercises)")
@@ -33,7 +31,7 @@ def _folder(text: str) -> Path:
     folder = resolve(text)
     if not folder.is_dir():
         raise UsageError(f"target '{text}' is not a folder: give exercises or a folder laid out like exercises/")
-    if folder == (ROOT / "solutions").resolve() or (ROOT / "solutions").resolve() in folder.parents:
+    if folder.is_relative_to((ROOT / "solutions").resolve()):
         raise UsageError("reset restores exercises to their stubs; it never changes solutions/: "
                          "give exercises or a folder laid out like exercises/")
     return folder

@@ -12,9 +12,9 @@ from .common import add_chapter_option, add_grading_options, fallback_note, sele
 def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="check the current exercise again every time you save",
-        description="Show the first exercise that does not pass yet, check it again every time a "
-                    "file in the target folder is saved, and move on when it passes. Keys: h next "
-                    "hint, l list, n next exercise, r re-run, q quit (Ctrl-C works too).",
+        description="Show the first exercise that does not pass yet, check it again every time a file in the target "
+                    "folder is saved, and move on when it passes. Keys: h next hint, l list, n next exercise, r "
+                    "re-run, q quit (Ctrl-C works too).",
     )
     add_chapter_option(p)
     add_grading_options(p)

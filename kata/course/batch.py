@@ -7,20 +7,18 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..catalogue.course import Chapter, course
 from ..feedback.style import Style
-from ..grading.results import ExerciseResult, RunResult
+from ..grading.engine import grade
+from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..grading.session import TESTS
 from ..outcomes import Status, TestStatus
-from ..grading.results import TestResult
 from .hidden import hidden_tests
-from .intake import Submission, given_name, submission_ids, take_in
+from .intake import Submission, submission_ids, take_in
 from .results import write_grades, write_submission
 
 
@@ -28,48 +26,21 @@ class Progress:
     """A progress bar on one line of the terminal, redrawn as exercises finish."""
 
     def __init__(self, total: int, submissions: int):
-        self.total = total
-        self.done = 0
-        self.submissions = submissions
-        self.style = Style()
+        self.done, self.total, self.style = 0, total, Style()
+        self.label = f"exercises of {submissions} submission{'s' if submissions != 1 else ''}"
 
-    def advance(self) -> None:
+    def advance(self, *_) -> None:
         self.done += 1
-        plural = "s" if self.submissions != 1 else ""
-        sys.stdout.write(f"\r{self.style.bar(self.done, self.total)} {self.done}/{self.total} exercises "
-                         f"of {self.submissions} submission{plural}")
-        sys.stdout.flush()
+        print(f"\r{self.style.bar(self.done, self.total)} {self.done}/{self.total} {self.label}", end="", flush=True)
 
     def close(self) -> None:
         if self.done:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def _working_in(folder: Path) -> Iterator[None]:
-    """Run learner code with `folder` as its current folder, so stray files it writes land there."""
-    before = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
-def _take_in(source: Path, id: str, scratch: Path) -> Submission:
-    try:
-        return take_in(source, id, scratch)
-    except Exception as e:  # one unreadable submission never stops the batch
-        folder = scratch / "graded" / id
-        folder.mkdir(parents=True, exist_ok=True)
-        return Submission(id, given_name(source), source, folder, kind="none",
-                          notes=[f"The submission could not be read ({type(e).__name__}: {e})."])
+            print(flush=True)
 
 
 def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
-    """scratch/work, the current folder of learner code. Run as `user` (uid, gid), learner code
-    may read the submissions' copies, and write in its current folder only."""
+    """scratch/work, the current folder of learner code, so that stray files it writes land there.
+    Run as `user` (uid, gid), learner code may read the submissions' copies, and write there only."""
     work = scratch / "work"
     work.mkdir()
     if user is not None:
@@ -86,11 +57,9 @@ def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
 def unreadable(sub: Submission, chapters: list[Chapter]) -> RunResult:
     """The result of a submission with nothing to grade: every exercise an error, no points."""
     message = sub.notes[-1] if sub.notes else "Nothing could be read from this submission."
-    return RunResult(sub.name, tuple(
-        ExerciseResult(ex, Status.ERROR, 0.0, message, (TestResult("all tests", TestStatus.ERROR, message),),
-                       f"{ex.folder}/{ex.file}")
-        for c in chapters for ex in c.exercises
-    ))
+    failed = (TestResult("all tests", TestStatus.ERROR, message),)
+    return RunResult(sub.name, tuple(ExerciseResult(ex, Status.ERROR, 0.0, message, failed, ex.path)
+                                     for c in chapters for ex in c.exercises))
 
 
 def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapter]:
@@ -98,26 +67,23 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
     (every chapter when none holds any), so that every row of grades.csv has the same columns."""
     if len(asked) < len(course().chapters):
         return asked
-    held = {folder for sub in subs for folder in sub.chapters}
+    held = {path.split("/")[0] for sub in subs for path in sub.files}
     return [c for c in asked if c.folder in held] or asked
 
 
-def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float,
-                isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
-                user: tuple[int, int] | None = None,
+def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, isolation: str | None = None,
+                tests_dir: Path = TESTS, progress: bool = False, user: tuple[int, int] | None = None,
                 started: float | None = None) -> list[tuple[Submission, RunResult]]:
     """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
     write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`
     (time.monotonic(), by default now)."""
-    from ..grading.engine import grade
-
     started = time.monotonic() if started is None else started
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
-        subs = [_take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
-        chapters = graded_chapters([s for s in subs if s.readable], chapters)
-        exercises = [ex for c in chapters for ex in c.exercises]
+        subs = [take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
         graded = [s for s in subs if s.readable]
+        chapters = graded_chapters(graded, chapters)
+        exercises = [ex for c in chapters for ex in c.exercises]
         hidden = hidden_tests(tests_dir)
         runs: dict[str, RunResult] = {}
 
@@ -128,13 +94,11 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
-            with _working_in(learners_folder(scratch, user)):
+            with contextlib.chdir(learners_folder(scratch, user)):
                 try:
-                    # Each submission's files are written as soon as it is graded, while
-                    # the others still are.
-                    grade([s.target(chapters) for s in graded], exercises, timeout=timeout,
-                          isolation=isolation, tests_dir=tests_dir,
-                          on_result=(lambda _n, _r: bar.advance()) if bar else None,
+                    # Each submission's files are written as soon as it is graded, while the others still are.
+                    grade([s.target(chapters) for s in graded], exercises, timeout=timeout, isolation=isolation,
+                          tests_dir=tests_dir, on_result=bar.advance if bar else None,
                           on_target=lambda n, run: finish(graded[n], run), user=user)
                 finally:
                     if bar:

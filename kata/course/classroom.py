@@ -1,15 +1,11 @@
-"""The GitHub Classroom workflow: every push of a student's repository is graded with
-the grader, one step per exercise, each worth the exercise's points.
+"""The GitHub Classroom workflow: every push of a student's repository is graded with the grader,
+one step per exercise, each worth the exercise's points. `python -m kata.dev update` refreshes
+.github/classroom/classroom.yml for the whole course; a release writes that of its chapters.
 
-`python -m kata.dev update` refreshes .github/classroom/classroom.yml, for the whole course; a
-release writes the workflow of the chapters it hands out.
-
-GitHub Classroom's command grader (classroom-resources/autograding-command-grader@v1) gives
-a step its `max-score` when the command exits with status 0 within `timeout` minutes, and
-nothing otherwise; what the command prints, on stdout or stderr, goes to the log and is not
-judged. `python grader.py check N` exits with 0 exactly when exercise N passes. The command
-grader reads `max-score` with JavaScript's parseInt, so it counts whole points only. The
-reporter (autograding-grading-reporter@v1) adds the steps' points up and sends them to Classroom.
+Classroom's command grader gives a step its `max-score` when the command exits with status 0
+within `timeout` minutes (`python grader.py check N` does exactly when exercise N passes), and
+nothing otherwise; what the command prints is not judged. It reads `max-score` with
+JavaScript's parseInt, so it counts whole points only.
 """
 
 from __future__ import annotations
@@ -52,14 +48,14 @@ jobs:
 """
 
 STEP = """\
-      - name: {label}
-        id: {step}
+      - name: {e.id} {e.name}
+        id: ex{e.id}
         uses: classroom-resources/autograding-command-grader@v1
         with:
-          test-name: {label}
-          command: python grader.py check {id}
+          test-name: {e.id} {e.name}
+          command: python grader.py check {e.id}
           timeout: 5
-          max-score: {points:g}
+          max-score: {e.points:g}
 """
 
 REPORTER = """\
@@ -70,10 +66,6 @@ REPORTER = """\
         with:
           runners: {runners}
 """
-
-
-def step_id(exercise_id: str) -> str:
-    return f"ex{exercise_id}"
 
 
 def point_problems(chapters: list[Chapter]) -> list[str]:
@@ -91,13 +83,6 @@ def workflow_text(chapters: list[Chapter]) -> str:
     if problems:
         raise UsageError(f"cannot write the GitHub Classroom workflow: {problems[0]}")
     exercises = [e for c in chapters for e in c.exercises]
-    steps = "".join(
-        STEP.format(label=f"{e.id} {e.name}", step=step_id(e.id), id=e.id, points=e.points)
-        for e in exercises
-    )
-    env = "\n".join(
-        f'          {step_id(e.id).upper()}_RESULTS: "${{{{steps.{step_id(e.id)}.outputs.result}}}}"'
-        for e in exercises
-    )
-    runners = ",".join(step_id(e.id) for e in exercises)
-    return HEAD.format(path=WORKFLOW_PATH) + steps + REPORTER.format(env=env, runners=runners)
+    env = "\n".join(f'          EX{e.id}_RESULTS: "${{{{steps.ex{e.id}.outputs.result}}}}"' for e in exercises)
+    return (HEAD.format(path=WORKFLOW_PATH) + "".join(STEP.format(e=e) for e in exercises)
+            + REPORTER.format(env=env, runners=",".join(f"ex{e.id}" for e in exercises)))

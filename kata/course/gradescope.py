@@ -1,32 +1,27 @@
-"""The Gradescope autograder bundle: a .zip with setup.sh and run_autograder at its root,
-and the grader with every test (hidden ones included) beside them.
-
-Gradescope unpacks the bundle into /autograder/source, runs setup.sh once to build the
-image, then run_autograder for every submission (in /autograder/submission), as root, which
-must write /autograder/results/results.json (Gradescope's autograder specification). The
-submission's code runs as the user nobody (Gradescope's best practices), and the script
-writes a results.json of its own when the grader cannot. run_autograder reads the root from
-AUTOGRADER_ROOT when it is set, so the same script runs anywhere laid out like /autograder.
+"""The Gradescope autograder bundle: a .zip with setup.sh and run_autograder at its root, and
+the grader with every test (hidden ones included) beside them. Gradescope unpacks it into
+/autograder/source, runs setup.sh once to build the image, then run_autograder for every
+submission; each script's first lines say what it does.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
 
-from .. import ROOT, UsageError
+from .. import ROOT
 from ..catalogue.course import Chapter
+from ..files import write_atomically
 from ..grading import manifest
 from .release import copy_grader, copy_tests, write_stubs
 
 SETUP = """\
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder: it installs Python 3.11 or
-# newer (when the image has none) and the kata's dependencies into a virtual environment.
-# It installs Python on Ubuntu 22.04 or newer; on other images it needs one already there.
+# Gradescope runs this once, as root, to build the autograder: Python 3.11 or newer (installed on
+# Ubuntu 22.04 or newer when the image has none) and the kata's dependencies, in a virtual environment.
 set -euo pipefail
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="${AUTOGRADER_ROOT:-/autograder}"
@@ -58,12 +53,9 @@ if [ -z "$python" ]; then
     *) stop "this image has no Python 3.11 or newer, and setup.sh installs one only on Ubuntu 22.04 or newer." ;;
   esac
   apt-get update
-  if [ "${ubuntu%%.*}" = 22 ]; then
-    # Ubuntu 22.04's own Python is 3.10; its universe section has 3.11 (a release candidate of 3.11.0).
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
-  else
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv
-  fi
+  # Ubuntu 22.04's own Python is 3.10; its universe section has 3.11 (a release candidate of 3.11.0).
+  package="$([ "${ubuntu%%.*}" = 22 ] && echo python3.11 || echo python3)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$package" "$package-venv"
   python="$(find_python)" || stop "Python 3.11 or newer was installed, but cannot be found."
 fi
 if ! "$python" -m venv "$root/venv"; then
@@ -83,10 +75,9 @@ chmod -R a+rX,go-w "$root/venv"
 """
 
 RUN = r"""#!/usr/bin/env bash
-# Gradescope runs this as root for every submission: it grades /autograder/submission with the
-# kata's own tests (hidden ones included), the submission's code running as the unprivileged
-# user nobody, and always writes /autograder/results/results.json, also when the grader
-# cannot run. AUTOGRADER_ROOT stands in for /autograder, to run it in the same layout elsewhere.
+# Gradescope runs this as root for every submission: it grades /autograder/submission with every
+# test, hidden ones included, the submission's code running as the unprivileged user nobody, and
+# always writes /autograder/results/results.json. AUTOGRADER_ROOT stands in for /autograder.
 set -uo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 results="$root/results"
@@ -97,9 +88,8 @@ log="$work/grader.log"
 # The grader's scratch folders go here, and its error report if it fails.
 export TMPDIR="$work"
 
-# A results.json with no points that says why (Gradescope would only say that "the
-# autograder failed to execute correctly"): the reason, then the end of what the grader
-# wrote, kept to printable ASCII and escaped for JSON.
+# When the grader cannot run, a results.json with no points that says why (Gradescope would only say that
+# "the autograder failed to execute"): the reason, then the end of what the grader wrote, in ASCII, for JSON.
 give_up() {
   echo "run_autograder: $1"
   local output
@@ -141,51 +131,23 @@ fi
 """
 
 
-def requirements(root: Path = ROOT) -> str:
-    """The kata's dependencies, one a line, from pyproject.toml."""
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return "\n".join(project["dependencies"]) + "\n"
-
-
-def check_destination(path: Path) -> None:
-    if path.is_dir():
-        raise UsageError(f"cannot write the bundle to '{path}': it is a folder; give a file name like autograder.zip")
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write the bundle to '{path}': the folder '{path.parent}' does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise UsageError(f"cannot write the bundle to '{path}': permission denied")
-
-
-def stage(dest: Path, timeout: float, chapters: list[Chapter], root: Path = ROOT) -> None:
-    """Lay out the bundle's files in `dest`: the grader and every test of `chapters`."""
-    copy_grader(dest, chapters, root)
-    write_stubs(dest, chapters, root, exercises=False)
-    copy_tests(dest, chapters, root, keep_hidden=True)
-    (dest / "requirements.txt").write_text(requirements(root), encoding="utf-8")
-    for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.replace("@TIMEOUT@", f"{timeout:g}"))):
-        (dest / name).write_text(text, encoding="utf-8")
-        (dest / name).chmod(0o755)
-    manifest.write(dest)
-
-
 def build_bundle(path: Path, timeout: float, chapters: list[Chapter], root: Path = ROOT) -> int:
     """Write the bundle of `chapters` to `path` (replacing a file there); the number of files in it."""
-    check_destination(path)
     with tempfile.TemporaryDirectory(prefix="kata-gradescope-") as tmp:
-        staged = Path(tmp) / "bundle"
-        staged.mkdir()
-        stage(staged, timeout, chapters, root)
+        staged = Path(tmp)
+        copy_grader(staged, chapters, root)
+        write_stubs(staged, chapters, root, exercises=False)
+        copy_tests(staged, chapters, root, keep_hidden=True)
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        (staged / "requirements.txt").write_text("\n".join(project["dependencies"]) + "\n", encoding="utf-8")
+        for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.replace("@TIMEOUT@", f"{timeout:g}"))):
+            (staged / name).write_text(text, encoding="utf-8")
+            (staged / name).chmod(0o755)
+        manifest.write(staged)
         files = sorted(p for p in staged.rglob("*") if p.is_file())
-        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
-                for file in files:
-                    zf.write(file, file.relative_to(staged).as_posix())
-            os.chmod(partial, 0o644)
-            os.replace(partial, path)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        bundle = io.BytesIO()
+        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+            for file in files:
+                zf.write(file, file.relative_to(staged).as_posix())
+    write_atomically(path, bundle.getvalue())
     return len(files)
-

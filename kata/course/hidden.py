@@ -1,8 +1,6 @@
-"""Hidden tests: an instructor's tests, marked `@pytest.mark.hidden`, that a student
-release leaves out and that grading with the full kata still runs.
-
-The marker is found in the source (a release removes the marked tests from the copied
-test files), so the same reading serves the release and the reports.
+"""Hidden tests: an instructor's tests, marked `@pytest.mark.hidden`, that a student release
+leaves out and grading still runs. The marker is read from the source, by the release (which
+removes the marked tests from its copies) and by the reports alike.
 """
 
 from __future__ import annotations
@@ -13,15 +11,7 @@ from pathlib import Path
 
 def _is_hidden_mark(node: ast.expr) -> bool:
     """`@pytest.mark.hidden`, `@mark.hidden`, and either one called: `@pytest.mark.hidden()`."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    return (
-        isinstance(node, ast.Attribute) and node.attr == "hidden"
-        and (
-            (isinstance(node.value, ast.Name) and node.value.id == "mark")
-            or (isinstance(node.value, ast.Attribute) and node.value.attr == "mark")
-        )
-    )
+    return ast.unparse(node.func if isinstance(node, ast.Call) else node).split(".")[-2:] == ["mark", "hidden"]
 
 
 def _hidden_definitions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:

@@ -1,12 +1,10 @@
-"""Taking submissions in: from a folder, a notebook, a folder of notebooks or a .zip of
-any of them, copy the exercise files (and nothing else) into a scratch folder of its own,
-laid out like exercises/ (a folder per chapter).
+"""Taking submissions in: from a folder, a notebook, a folder of notebooks or a .zip of any of
+them, copy the exercise files (and nothing else) into a scratch folder laid out like exercises/.
 
-A submission is never extracted as it is: only files named like the exercise files, or
-notebooks, are read, each within a size limit, and written under their bare file names in
-their chapter's folder, so no path in a submission can reach outside its scratch folder. Symbolic links are not
-followed. Everything else (a conftest.py, test files, helper modules, settings) stays
-behind and is never seen by the grader.
+A submission is never extracted as it is: only files named like exercise files, or notebooks, are
+read, each within a size limit, and written under their bare names in their chapter's folder, so
+no path in a submission reaches outside its scratch folder. Links are not followed. Everything
+else (a conftest.py, test files, helper modules, settings) stays behind, unseen by the grader.
 """
 
 from __future__ import annotations
@@ -19,10 +17,14 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..catalogue.course import Chapter, course
+from ..catalogue.stubs import pristine_stub
 from ..grading.target import Origin, Target
+from ..notebooks.convert import notebooks_to_folder, why_absent
 
 EXERCISES = {e.file: e for e in course().exercises}
 MAX_SOURCE_BYTES = 1 << 20  # one exercise file
@@ -32,6 +34,12 @@ MAX_ENTRIES = 20_000  # files and folders looked at in one submission
 # Folders that never hold a learner's work: the grader's own copy, tools, caches.
 SKIP_FOLDERS = {"kata", "__pycache__", "__MACOSX", "node_modules", "site-packages", "venv", "env"}
 
+TOO_MANY = f"The submission has more than {MAX_ENTRIES} files and folders; only the first were looked at."
+MISSING_FILE = ("{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
+                "To start it again from the stub: `python grader.py reset {ex.number}`.")
+NOTHING_FOUND = ("No exercise files were found in this submission. Submit the exercises folder (files named "
+                 "like ex01_tracked.py), the notebooks, or a .zip file of either.")
+
 
 class IntakeError(Exception):
     """The submission cannot be read at all (a broken zip, say); the message says why."""
@@ -39,26 +47,21 @@ class IntakeError(Exception):
 
 @dataclass
 class Entry:
-    """A file of a submission that may be graded: where it is, and how to read it."""
+    """A file of a submission that may be graded: where it is, its size as claimed, how to open it."""
 
     path: PurePosixPath
     size: int
-    read: Callable[[int], bytes]  # read(limit) -> at most limit + 1 bytes
-
-    @property
-    def is_notebook(self) -> bool:
-        return self.path.suffix == ".ipynb"
+    open: Callable[[], BinaryIO]
 
 
 @dataclass
 class Submission:
     id: str  # safe as a folder name; see submission_ids
     name: str  # as it was submitted (given_name)
-    source: Path
     folder: Path  # the scratch folder that is graded, laid out like exercises/
-    kind: str = "folder"  # folder | notebooks | none
     files: list[str] = field(default_factory=list)  # the exercise files found, as Exercise.path
     notes: list[str] = field(default_factory=list)
+    notebooks: bool = False  # graded from its notebooks
     origins: dict[str, Origin] = field(default_factory=dict)  # notebooks: where each file came from
     problems: dict[str, str] = field(default_factory=dict)  # notebooks that could not be used, and why
 
@@ -66,23 +69,12 @@ class Submission:
     def readable(self) -> bool:
         return bool(self.files)
 
-    @property
-    def chapters(self) -> set[str]:
-        return {path.split("/")[0] for path in self.files}
-
     def target(self, chapters: list[Chapter]) -> Target:
         """What grading this submission on `chapters` reads: its scratch folder, and why an
         exercise it lacks is missing."""
-        absent = {}
-        for ex in (e for c in chapters for e in c.exercises):
-            if ex.path in self.files:
-                continue
-            if self.kind == "notebooks":
-                from ..notebooks.convert import why_absent
-
-                absent[ex.path] = why_absent(ex, "this submission", self.problems)
-            else:
-                absent[ex.path] = MISSING_FILE.format(ex=ex)
+        absent = {ex.path: why_absent(ex, "this submission", self.problems) if self.notebooks
+                  else MISSING_FILE.format(ex=ex)
+                  for c in chapters for ex in c.exercises if ex.path not in self.files}
         return Target(self.name, {c.folder: self.folder / c.folder for c in chapters},
                       {c.folder: f"{c.folder}/" for c in chapters}, origins=self.origins, absent=absent)
 
@@ -96,11 +88,9 @@ def given_name(path: Path) -> str:
 
 
 def submission_ids(paths: list[Path], reserved: set[str] = frozenset({"grades.csv"})) -> list[str]:
-    """A distinct id for each submission, safe as a folder name on every system (letters,
-    digits, `.`, `_`, `-`; unique whatever the case): its own name where it is already safe.
-
-    Ids are handed out in the order of the names, not of `paths`, so the same submissions
-    get the same ids however they are listed (`Alice` before `alice`, which becomes `alice-2`)."""
+    """A distinct id for each submission, safe as a folder name on every system (letters, digits,
+    `.`, `_`, `-`; unique whatever the case): its own name where it is already safe. Ids go in the
+    order of the names, not of `paths`, so they do not depend on it (`Alice`, then `alice-2`)."""
     ids = [""] * len(paths)
     taken = {r.lower() for r in reserved}
     for i in sorted(range(len(paths)), key=lambda i: (given_name(paths[i]), str(paths[i]))):
@@ -125,14 +115,9 @@ def _skipped_folder(name: str) -> bool:
     return name.startswith(".") or name in SKIP_FOLDERS
 
 
-def _file_reader(path: Path) -> Callable[[int], bytes]:
-    def read(limit: int) -> bytes:
-        # O_NOFOLLOW: a file swapped for a link after the walk is still not followed.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as f:
-            return f.read(limit + 1)
-
-    return read
+def _open_no_link(path: Path) -> BinaryIO:
+    # O_NOFOLLOW: a file swapped for a link after the walk is still not followed.
+    return os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
 
 
 def folder_entries(root: Path) -> tuple[list[Entry], list[str]]:
@@ -144,117 +129,98 @@ def folder_entries(root: Path) -> tuple[list[Entry], list[str]]:
         dirs[:] = sorted(d for d in dirs if not _skipped_folder(d))
         seen += len(dirs) + len(files)
         if seen > MAX_ENTRIES:
-            notes.append(f"The submission has more than {MAX_ENTRIES} files; only the first were looked at.")
+            notes.append(TOO_MANY)
             break
-        for name in sorted(files):
+        for name in sorted(filter(_wanted, files)):
             path = Path(folder) / name
-            if not _wanted(name):
-                continue
             try:
                 info = path.lstat()
             except OSError:
                 continue
             relative = PurePosixPath(path.relative_to(root).as_posix())
-            if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISREG(info.st_mode):
+                entries.append(Entry(relative, info.st_size, partial(_open_no_link, path)))
+            else:
                 notes.append(f"{relative} is not a regular file (a link?), so it was left out.")
-                continue
-            entries.append(Entry(relative, info.st_size, _file_reader(path)))
     return entries, notes
 
 
-def _safe_member(name: str) -> PurePosixPath | None:
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
-        return None
-    return path
-
-
 def zip_entries(archive: Path) -> tuple[list[Entry], list[str]]:
-    """The candidate files inside a .zip, never extracted as a whole."""
+    """The candidate files inside a .zip, never extracted as a whole; and notes on what was cut."""
     try:
         zf = zipfile.ZipFile(archive)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise IntakeError(f"{archive.name} is not a readable .zip file ({e}).") from None
-    notes: list[str] = []
-    if len(infos) > MAX_ENTRIES:
-        notes.append(f"The .zip file has more than {MAX_ENTRIES} entries; only the first were looked at.")
-        infos = infos[:MAX_ENTRIES]
-    entries = []
-    for info in infos:
-        if info.is_dir():
-            continue
-        path = _safe_member(info.filename)
-        if path is None:
+    entries: list[Entry] = []
+    notes = [TOO_MANY] if len(infos) > MAX_ENTRIES else []
+    for info in (i for i in infos[:MAX_ENTRIES] if not i.is_dir()):
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", info.filename):
             notes.append(f"{info.filename} has an unsafe path in the .zip file, so it was left out.")
+        elif any(_skipped_folder(part) for part in path.parts[:-1]) or not _wanted(path.name):
             continue
-        if any(_skipped_folder(part) for part in path.parts[:-1]) or not _wanted(path.name):
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
+        elif stat.S_ISLNK(info.external_attr >> 16):
             notes.append(f"{path} is a link inside the .zip file, so it was left out.")
-            continue
-        entries.append(Entry(path, info.file_size, _zip_reader(zf, info)))
+        else:
+            entries.append(Entry(path, info.file_size, partial(zf.open, info)))
     return entries, notes
 
 
-def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes]:
-    def read(limit: int) -> bytes:
-        # Read at most limit + 1 bytes, whatever the header claims: a zip bomb stops here.
-        with zf.open(info) as f:
-            return f.read(limit + 1)
-
-    return read
+def _entries(source: Path) -> tuple[list[Entry], list[str]]:
+    if source.is_dir():
+        entries, notes = folder_entries(source)
+        archives = sorted(p for p in source.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
+        if not entries and len(archives) == 1:
+            return zip_entries(archives[0])
+        return entries, notes
+    if source.suffix.lower() == ".zip":
+        return zip_entries(source)
+    if source.suffix == ".ipynb" or source.name in EXERCISES:
+        return [Entry(PurePosixPath(source.name), source.lstat().st_size, partial(_open_no_link, source))], []
+    raise IntakeError(f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, "
+                      "so there is nothing to grade.")
 
 
 # --- choosing what to grade --------------------------------------------------------
 
 
 def _best_folders(entries: list[Entry], notes: list[str]) -> list[Entry]:
-    """For each chapter, the entries of the folder that holds the most of its files."""
+    """For each chapter, the entries in the folder that holds the most of its files (`exercises/`
+    or a chapter's folder wins a tie, then the shallowest); a note names the folders left out."""
+    usual = {"exercises", *(c.folder for c in course().chapters)}
     chosen: list[Entry] = []
     for chapter in course().chapters:
-        files = {e.file for e in chapter.exercises}
-        mine = [e for e in entries if e.path.name in files]
-        if mine:
-            chosen += _best_folder(mine, notes)
+        groups: dict[PurePosixPath, list[Entry]] = {}
+        for e in entries:
+            if EXERCISES[e.path.name].folder == chapter.folder:
+                groups.setdefault(e.path.parent, []).append(e)
+        if not groups:
+            continue
+        best, *others = sorted(groups, key=lambda p: (-len(groups[p]), p.name not in usual, len(p.parts), str(p)))
+        if others:
+            shown = "the top folder" if str(best) == "." else f"{best}/"
+            listed = ", ".join(f"{p}/" for p in others[:3]) + (", ..." if len(others) > 3 else "")
+            notes.append(f"Only the files in {shown} were graded; {listed} also had some and were left out. "
+                         "(To grade a folder of submissions, name each one: `python grader.py grade submissions/*`.)")
+        chosen += groups[best]
     return chosen
-
-
-def _best_folder(entries: list[Entry], notes: list[str]) -> list[Entry]:
-    """The entries of the folder that holds the most of them (`exercises/` or a chapter's folder
-    wins a tie, then the shallowest); a note names the other folders, which are left out."""
-    usual = {"exercises", *(c.folder for c in course().chapters)}
-    groups: dict[PurePosixPath, list[Entry]] = {}
-    for e in entries:
-        groups.setdefault(e.path.parent, []).append(e)
-    ranked = sorted(groups, key=lambda p: (-len(groups[p]), p.name not in usual, len(p.parts), str(p)))
-    if len(ranked) > 1:
-        others = ", ".join(f"{p}/" for p in ranked[1:4]) + (", ..." if len(ranked) > 4 else "")
-        notes.append(
-            f"Only the files in {_shown(ranked[0])} were graded; {others} also had some and were left "
-            "out. (To grade a folder of submissions, name each one: `python grader.py grade submissions/*`.)"
-        )
-    return groups[ranked[0]]
-
-
-def _shown(folder: PurePosixPath) -> str:
-    return "the top folder" if str(folder) == "." else f"{folder}/"
 
 
 @dataclass
 class Budget:
-    """Bytes still allowed to be read from one submission."""
-
-    left: int = MAX_TOTAL_BYTES
+    left: int = MAX_TOTAL_BYTES  # bytes still allowed to be read from one submission
 
 
 def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes | None:
+    """The entry's bytes, or None and a note why not."""
     if entry.size > limit:
         notes.append(f"{entry.path} is larger than {limit >> 20} MB, so it was left out.")
         return None
     allowed = min(limit, budget.left)
     try:
-        data = entry.read(allowed)
+        with entry.open() as f:
+            data = f.read(allowed + 1)  # whatever size was claimed: a zip bomb stops here
     except (OSError, zipfile.BadZipFile, zlib.error, ValueError, RuntimeError, EOFError) as e:
         notes.append(f"{entry.path} could not be read ({e}).")
         return None
@@ -268,8 +234,6 @@ def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes |
 
 def _pristine(files: dict[str, bytes]) -> bool:
     """Whether every exercise file is the untouched stub (the work must be in notebooks)."""
-    from ..catalogue.stubs import pristine_stub
-
     try:
         return all(data.decode("utf-8") == pristine_stub(EXERCISES[name]) for name, data in files.items())
     except (OSError, UnicodeDecodeError):
@@ -278,94 +242,56 @@ def _pristine(files: dict[str, bytes]) -> bool:
 
 def take_in(source: Path, id: str, scratch: Path) -> Submission:
     """Copy the gradable files of `source` into scratch/graded/<id>/<chapter folder>/ and
-    describe what was found.
+    describe what was found; a submission that cannot be read has no files, and a note why.
 
     Exercise files are graded when there are some; notebooks when there are none, or when the
     exercise files are the untouched stubs (a student who worked in notebooks)."""
-    dest = scratch / "graded" / id
-    dest.mkdir(parents=True)
-    sub = Submission(id, given_name(source), source, dest)
+    sub = Submission(id, given_name(source), scratch / "graded" / id)
+    sub.folder.mkdir(parents=True)
     try:
         entries, sub.notes = _entries(source)
+        budget = Budget()
+        files: dict[str, bytes] = {}
+        for entry in _best_folders([e for e in entries if e.path.suffix != ".ipynb"], sub.notes):
+            data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
+            if data is not None:
+                files[entry.path.name] = data
+        notebooks = [e for e in entries if e.path.suffix == ".ipynb"]
+        if notebooks and (not files or _pristine(files)):
+            _take_notebooks(sub, notebooks, scratch / "notebooks" / id, budget)
+        else:
+            for name, data in files.items():
+                (sub.folder / EXERCISES[name].folder).mkdir(exist_ok=True)
+                (sub.folder / EXERCISES[name].path).write_bytes(data)
+            sub.files = sorted(EXERCISES[name].path for name in files)
+        if not sub.files:
+            sub.notes.append(NOTHING_FOUND)
     except IntakeError as e:
-        sub.kind, sub.notes = "none", [str(e)]
-        return sub
-    budget = Budget()
-    sources = [e for e in entries if not e.is_notebook]
-    notebooks = [e for e in entries if e.is_notebook]
-    files: dict[str, bytes] = {}
-    for entry in _best_folders(sources, sub.notes) if sources else []:
-        data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
-        if data is not None:
-            files[entry.path.name] = data
-    if notebooks and (not files or _pristine(files)):
-        sub.kind = "notebooks"
-        _take_notebooks(sub, notebooks, scratch / "notebooks" / id, budget)
-        return sub
-    for file_name, data in files.items():
-        ex = EXERCISES[file_name]
-        (dest / ex.folder).mkdir(exist_ok=True)
-        (dest / ex.path).write_bytes(data)
-    sub.files = sorted(EXERCISES[f].path for f in files)
-    if not files:
-        sub.kind = "none"
-        sub.notes.append(NOTHING_FOUND)
+        sub.notes = [str(e)]
+    except Exception as e:  # one unreadable submission never stops the batch
+        sub.files, sub.notes = [], [f"The submission could not be read ({type(e).__name__}: {e})."]
     return sub
 
 
-MISSING_FILE = (
-    "{ex.file} is missing from this submission, so exercise {ex.id} ({ex.name}) gets no points. "
-    "To start it again from the stub: `python grader.py reset {ex.number}`."
-)
-NOTHING_FOUND = (
-    "No exercise files were found in this submission. Submit the exercises folder (files named "
-    "like ex01_tracked.py), the notebooks, or a .zip file of either."
-)
-
-
-def _entries(source: Path) -> tuple[list[Entry], list[str]]:
-    if source.is_dir():
-        entries, notes = folder_entries(source)
-        if not entries:
-            archives = sorted(p for p in source.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
-            if len(archives) == 1:
-                return zip_entries(archives[0])
-        return entries, notes
-    if source.suffix.lower() == ".zip":
-        return zip_entries(source)
-    if source.suffix == ".ipynb" or source.name in EXERCISES:
-        info = source.lstat()
-        return [Entry(PurePosixPath(source.name), info.st_size, _file_reader(source))], []
-    raise IntakeError(
-        f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, so there is nothing to grade."
-    )
-
-
 def _take_notebooks(sub: Submission, entries: list[Entry], holder: Path, budget: Budget) -> None:
-    """Write the notebooks to `holder` (each under its name, in a folder of its own when two
-    share a name), then turn them into exercise files in the submission's folder."""
-    holder.mkdir(parents=True)
+    """Write each notebook to a folder of its own in `holder` (two may share a name), then turn
+    them into exercise files in the submission's folder; the first notebook of an exercise wins."""
+    sub.notebooks = True
+    folders = []
     for n, entry in enumerate(entries):
         data = _read(entry, MAX_NOTEBOOK_BYTES, budget, sub.notes)
-        if data is None:
-            continue
-        folder = holder / str(n)
-        folder.mkdir()
-        (folder / entry.path.name).write_bytes(data)
-    from ..notebooks.convert import notebooks_to_folder
-
+        if data is not None:
+            folders.append(holder / str(n))
+            folders[-1].mkdir(parents=True)
+            (folders[-1] / entry.path.name).write_bytes(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns on stderr about notebooks it repairs
-        for folder in sorted(holder.iterdir(), key=lambda p: int(p.name)):
+        for folder in reversed(folders):  # the first is written last, over the others' files
             try:
                 origins, problems = notebooks_to_folder(folder, sub.folder)
             except Exception as e:  # a notebook is learner input: never let one stop the batch
                 origins, problems = {}, {"notebooks": f"they could not be converted ({type(e).__name__}: {e})"}
-            for path, origin in origins.items():
-                if path not in sub.origins:
-                    sub.origins[path] = origin
+            sub.origins.update(origins)
             sub.problems.update(problems)
     sub.notes += [f"Notebook {nb}: {problem}" for nb, problem in sorted(sub.problems.items())]
     sub.files = sorted(sub.origins)
-    if not sub.files:
-        sub.notes.append(NOTHING_FOUND)

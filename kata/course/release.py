@@ -1,10 +1,6 @@
 """The student release: the kata as students receive it, for the whole course or some chapters.
-
-It holds the exercise stubs, the tests without the hidden ones, the grader, the metadata
-(of the chapters handed out only), a README for students, pyproject.toml and the GitHub
-Classroom workflow; the tests' checksums are recorded anew for the release. It holds no
-solutions: the tests never need them, and `reset` restores a stub from the copies kept in
-kata/stubs/.
+It holds no solutions: the tests never need them, and `reset` restores a stub from the copies
+kept in kata/stubs/.
 """
 
 from __future__ import annotations
@@ -12,10 +8,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from .. import ROOT, UsageError
+from .. import ROOT
 from ..catalogue.course import METADATA, Chapter, metadata_for
 from ..catalogue.stubs import pristine_stub
 from ..grading import manifest
@@ -30,23 +25,6 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 KATA_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "stubs")
 
 
-@dataclass
-class Release:
-    exercises: int
-    tests: int
-    hidden: int
-
-
-def check_empty_destination(out: Path) -> None:
-    """UsageError unless `out` is missing or an empty folder (nothing there is ever changed)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"'{out}' already exists and is not empty: give a new folder for the release")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write the release to '{out}': the folder '{out.parent}' does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise UsageError(f"cannot write the release to '{out}': permission denied")
-
-
 def copy_grader(dest: Path, chapters: list[Chapter], root: Path = ROOT) -> None:
     """The grader (kata/) with the metadata of `chapters` only, grader.py and pyproject.toml."""
     for name in TOP_FILES:
@@ -59,8 +37,7 @@ def copy_grader(dest: Path, chapters: list[Chapter], root: Path = ROOT) -> None:
 
 def write_stubs(dest: Path, chapters: list[Chapter], root: Path = ROOT, exercises: bool = True) -> None:
     """Pristine stubs in kata/stubs/ (what `reset` restores) and, with `exercises`, in exercises/."""
-    folders = [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else [])
-    for folder in folders:
+    for folder in [dest / "kata" / "stubs"] + ([dest / "exercises"] if exercises else []):
         for ex in (e for c in chapters for e in c.exercises):
             (folder / ex.folder).mkdir(parents=True, exist_ok=True)
             (folder / ex.path).write_text(pristine_stub(ex, root), encoding="utf-8")
@@ -80,23 +57,23 @@ def copy_tests(dest: Path, chapters: list[Chapter], root: Path = ROOT, keep_hidd
         shutil.copytree(root / "tests" / chapter.folder, dest / "tests" / chapter.folder, ignore=IGNORED)
         for path in sorted((dest / "tests" / chapter.folder).glob("test_*.py")):
             modules += 1
-            if keep_hidden:
-                continue
-            text, removed = strip_hidden(path.read_text(encoding="utf-8"))
+            text, removed = ("", 0) if keep_hidden else strip_hidden(path.read_text(encoding="utf-8"))
             if removed:
                 path.write_text(text, encoding="utf-8")
                 hidden += removed
     return modules, hidden
 
 
-def build_release(out: Path, chapters: list[Chapter], root: Path = ROOT) -> Release:
-    """Write the student release of `chapters` to `out` (missing or empty), all or nothing."""
-    check_empty_destination(out)
+def build_release(out: Path, chapters: list[Chapter], root: Path = ROOT) -> tuple[int, int]:
+    """Write the student release of `chapters` to `out`, a missing or empty folder, all or nothing:
+    the stubs, the tests without the hidden ones, the grader, the metadata of `chapters`, a README
+    for students, pyproject.toml, the Classroom workflow and the tests' checksums for this copy.
+    Returns (test modules, hidden tests left out)."""
     work = Path(tempfile.mkdtemp(prefix=".kata-release-", dir=out.parent))
     try:
         copy_grader(work, chapters, root)
         write_stubs(work, chapters, root)
-        modules, hidden = copy_tests(work, chapters, root)
+        counts = copy_tests(work, chapters, root)
         (work / "README.md").write_text(student_readme(chapters), encoding="utf-8")
         workflow = work / WORKFLOW_PATH
         workflow.parent.mkdir(parents=True)
@@ -111,4 +88,4 @@ def build_release(out: Path, chapters: list[Chapter], root: Path = ROOT) -> Rele
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return Release(sum(len(c.exercises) for c in chapters), modules, hidden)
+    return counts

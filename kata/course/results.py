@@ -17,11 +17,8 @@ from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..outcomes import Status, TestStatus
 from .hidden import is_hidden
 
-HIDDEN_VISIBILITY = "after_published"
-HIDDEN_FAILED = (
-    "Every test you can see passes, but one of your instructor's tests did not. "
-    "Its details are shown when the grades are published."
-)
+HIDDEN_FAILED = ("Every test you can see passes, but one of your instructor's tests did not. "
+                 "Its details are shown when the grades are published.")
 PLAIN = Style(io.StringIO(), color=False)
 
 
@@ -59,41 +56,31 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
 
 
 def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[str], seconds: float) -> dict:
-    """Gradescope's results.json: one test per exercise worth its points, and each hidden
-    test on its own, worth nothing, shown to students once the grades are published.
-
-    Every text is plain text (Gradescope renders the top-level output as HTML unless told
-    otherwise, and a submission's file names are the student's choice); `seconds` is the
-    time the grading took, all of it."""
+    """Gradescope's results.json: one test per exercise worth its points, and each hidden test on
+    its own, worth nothing, shown once the grades are published; `seconds` is the whole grading.
+    Every text is plain text: Gradescope renders HTML unless told otherwise, and a submission's
+    file names are the student's choice."""
     tests = []
     for r in run.exercises:
         ex = r.exercise
         names = hidden.get(ex.test_path, set())
         tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
-                           exercise_output(r, names), "visible"))
-        hidden_results = [t for t in r.tests if is_hidden(t.name, names)]
-        for n, t in enumerate(hidden_results, 1):
+                           exercise_output(r, names)))
+        for n, t in enumerate((t for t in r.tests if is_hidden(t.name, names)), 1):
             passed = t.status == TestStatus.PASS
             tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,
-                               "Passed." if passed else _test_text(t), HIDDEN_VISIBILITY))
+                               "Passed." if passed else _test_text(t), visibility="after_published"))
     done = sum(r.passed for r in run.exercises)
     summary = f"{done} of {len(run.exercises)} exercises pass: {points(run.score)} of {points(run.max_score)} points."
-    return {
-        "score": run.score,
-        "execution_time": round(seconds),
-        "output": "\n\n".join([summary, *notes]),
-        "output_format": "text",
-        "tests": tests,
-    }
+    return {"score": run.score, "execution_time": round(seconds), "output": "\n\n".join([summary, *notes]),
+            "output_format": "text", "tests": tests}
 
 
 def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,
-          visibility: str) -> dict:
-    return {
-        "name": name, "name_format": "text", "number": number,
-        "score": score, "max_score": max_score, "status": "passed" if passed else "failed",
-        "output": output, "output_format": "text", "visibility": visibility,
-    }
+          visibility: str = "visible") -> dict:
+    return {"name": name, "name_format": "text", "number": number, "score": score, "max_score": max_score,
+            "status": "passed" if passed else "failed", "output": output, "output_format": "text",
+            "visibility": visibility}
 
 
 def scrub(data, replacements: dict[str, str]):
@@ -114,18 +101,11 @@ def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], 
     """results.json (Gradescope), report.json (the grader's JSON) and report.txt (the learner's report)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "results.json", scrub(gradescope_results(run, hidden, notes, seconds), replacements))
-    report = run_json(run)
-    report["notes"] = notes
-    write_json(folder / "report.json", scrub(report, replacements))
+    write_json(folder / "report.json", scrub({**run_json(run), "notes": notes}, replacements))
     text = render(run, PLAIN, verbose=True)
     if notes:
         text = "\n".join(notes) + "\n\n" + text
     write_atomically(folder / "report.txt", scrub(text, replacements))
-
-
-def grade_column(ex: Exercise) -> str:
-    """An exercise's column in grades.csv: `ex04`, which a spreadsheet keeps as it is (`04` would become 4)."""
-    return f"ex{ex.id}"
 
 
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
@@ -134,7 +114,8 @@ def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
     without which Excel reads `Zoë` as `ZoÃ«`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "name", *[grade_column(e) for e in exercises], "total", "max"])
+    # `ex04`, which a spreadsheet keeps as it is (`04` would become 4).
+    writer.writerow(["id", "name", *[f"ex{e.id}" for e in exercises], "total", "max"])
     for sub, run in done:
         scores = {r.exercise.id: r.score for r in run.exercises}
         writer.writerow([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],

@@ -66,8 +66,6 @@ such changes and says so, and your instructor grades with the original files.
 
 
 def student_readme(chapters: list[Chapter]) -> str:
-    rows = "\n".join(
-        f"| {e.id} | `{e.name}` | {e.points:g} | {e.title} |" for c in chapters for e in c.exercises
-    )
+    rows = "\n".join(f"| {e.id} | `{e.name}` | {e.points:g} | {e.title} |" for c in chapters for e in c.exercises)
     titles = "\n".join(f"- {c.title} (`exercises/{c.folder}/`)" for c in chapters)
     return TEMPLATE.format(count=sum(len(c.exercises) for c in chapters), title=titles, rows=rows)
