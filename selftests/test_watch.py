@@ -260,7 +260,7 @@ def test_the_fallback_note_is_shown_under_the_title(monkeypatch):
     assert common.fallback_note(verbose=False) == ""
     screen = Lines()
     w = watch.Watch(fake_results(set()), "exercises", list(course().exercises), screen, Style(color=False), note=note)
-    w.start()
+    w.recheck()
     assert screen.shown[-1][2] == note
 
 

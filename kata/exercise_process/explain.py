@@ -98,25 +98,14 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
 ]
 
 
-def advice(message: str) -> str | None:
-    for pattern, text in KNOWN_ERRORS:
-        if re.search(pattern, message):
-            return text
-    return None
-
-
-def in_learner_code(filename: str, prefixes: tuple[str, ...]) -> bool:
-    """Whether a code object's file is one of the learner's: the loader compiles them under
-    their folders' resolved paths, so the start of the name tells, without a look at the disk."""
-    return filename.startswith(prefixes)
-
-
 def learner_frame(exc: BaseException, prefixes: tuple[str, ...]) -> Location | None:
-    """The innermost place in the learner's files that the exception passed through."""
+    """The innermost place in the learner's files that the exception passed through. The loader
+    compiles those files under their folders' resolved paths, the `prefixes`: a file name's
+    start tells whether it is the learner's, without a look at the disk."""
     found = None
     # Source lines are read only for the learner's frames, not for pytest's dozen.
     for summary in traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False):
-        if in_learner_code(summary.filename, prefixes):
+        if summary.filename.startswith(prefixes):
             code = (summary.line or linecache.getline(summary.filename, summary.lineno)).strip()
             found = Location(Path(summary.filename).name, summary.lineno or 0, code)
     return found
@@ -124,15 +113,9 @@ def learner_frame(exc: BaseException, prefixes: tuple[str, ...]) -> Location | N
 
 def raised_in(exc: BaseException, prefixes: tuple[str, ...]) -> str | None:
     """The file name (inside the learner's folder) of the frame that raised `exc`, if it is one."""
-    tb = exc.__traceback__
-    last = None
-    while tb is not None:
-        last = tb
-        tb = tb.tb_next
-    if last is None:
-        return None
-    filename = last.tb_frame.f_code.co_filename
-    return Path(filename).name if in_learner_code(filename, prefixes) else None
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    filename = frames[-1].f_code.co_filename if frames else ""
+    return Path(filename).name if filename.startswith(prefixes) else None
 
 
 SKIPS = {  # what the learner's code did, and what that does to the test
@@ -179,5 +162,5 @@ def exception_summary(exc: BaseException) -> str:
     summary = f"{name}: {first_line}" if first_line else name
     for note in getattr(exc, "__notes__", ()):
         summary += f"\n  {note}"
-    hint = advice(text)
+    hint = next((advice for pattern, advice in KNOWN_ERRORS if re.search(pattern, text)), None)
     return f"{summary}\n  Likely mistake: {hint}" if hint else summary

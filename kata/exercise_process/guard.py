@@ -51,46 +51,38 @@ def _shortcut(ex: Exercise, name: str, banned: str, where: Location | None = Non
 def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> None:
     """Raise ShortcutError if the file (or its parsed `tree`) names a forbidden module or function."""
     banned = tuple(ex.forbidden) + ALWAYS_FORBIDDEN
+
+    def check(dotted: str, node: ast.AST) -> None:
+        found = next((b for b in banned if _matches(dotted, b)), None)
+        if found is not None:
+            raise _shortcut(ex, dotted, found, Location(path.name, node.lineno))
+
     if tree is None:
         try:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except (SyntaxError, ValueError):
             return  # the import that follows reports it, with file and line
-    aliases: dict[str, str] = {}
+    aliases: dict[str, str] = {}  # a name in the file -> the dotted name it was imported as
     uses: list[ast.Attribute | ast.Name] = []  # checked once every import is known
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Attribute, ast.Name)):
-            uses.append(node)
-            continue
-        found: list[tuple[str, int]] = []
         if isinstance(node, ast.Import):
             for a in node.names:
                 aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-                found.append((a.name, node.lineno))
+                check(a.name, node)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for a in node.names:
                 aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-                found.append((f"{node.module}.{a.name}", node.lineno))
-        for dotted, line in found:
-            for b in banned:
-                if _matches(dotted, b):
-                    raise _shortcut(ex, dotted, b, Location(path.name, line))
-    for node in uses:
-        if isinstance(node, ast.Attribute):
-            parts = []
-            cur: ast.AST = node
-            while isinstance(cur, ast.Attribute):
-                parts.append(cur.attr)
-                cur = cur.value
-            if isinstance(cur, ast.Name) and cur.id in aliases:
-                dotted = ".".join([aliases[cur.id], *reversed(parts)])
-                for b in banned:
-                    if _matches(dotted, b):
-                        raise _shortcut(ex, dotted, b, Location(path.name, node.lineno))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases:
-            for b in banned:
-                if _matches(aliases[node.id], b):
-                    raise _shortcut(ex, aliases[node.id], b, Location(path.name, node.lineno))
+                check(f"{node.module}.{a.name}", node)
+        elif isinstance(node, (ast.Attribute, ast.Name)):
+            uses.append(node)
+    for node in uses:  # `name.attr.attr`, or `name` alone, read where `name` is an imported one
+        parts = []
+        base: ast.AST = node
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if isinstance(base, ast.Name) and isinstance(base.ctx, ast.Load) and base.id in aliases:
+            check(".".join([aliases[base.id], *reversed(parts)]), node)
 
 
 # --- at run time -------------------------------------------------------------------
@@ -187,19 +179,11 @@ def _watched() -> list[tuple[str, dict]]:
     import torch
 
     spaces: list[tuple[str, object]] = [
-        ("builtins", builtins),
-        ("math", math),
-        ("torch", torch),
-        ("torch.Tensor", torch.Tensor),
-        ("torch.testing", torch.testing),
-        ("torch.autograd", torch.autograd),
-        ("torch.nn", torch.nn),
-        ("torch.nn.Module", torch.nn.Module),
-        ("torch.nn.functional", torch.nn.functional),
-        ("pytest_check", pytest_check.check_log),
-        ("_pytest.runner", _pytest.runner),
-        ("_pytest.runner.CallInfo", _pytest.runner.CallInfo),
-        ("_pytest.reports", _pytest.reports),
+        ("builtins", builtins), ("math", math), ("torch", torch), ("torch.Tensor", torch.Tensor),
+        ("torch.testing", torch.testing), ("torch.autograd", torch.autograd), ("torch.nn", torch.nn),
+        ("torch.nn.Module", torch.nn.Module), ("torch.nn.functional", torch.nn.functional),
+        ("pytest_check", pytest_check.check_log), ("_pytest.runner", _pytest.runner),
+        ("_pytest.runner.CallInfo", _pytest.runner.CallInfo), ("_pytest.reports", _pytest.reports),
         ("_pytest.reports.BaseReport", _pytest.reports.BaseReport),
         ("_pytest.reports.TestReport", _pytest.reports.TestReport),
     ]
@@ -207,9 +191,6 @@ def _watched() -> list[tuple[str, dict]]:
         if isinstance(module, ModuleType) and _graders_own(module):
             spaces.append((name, module))
     return [(label, vars(obj)) for label, obj in spaces]
-
-
-_KATA = str(Path(__file__).resolve().parent.parent)
 
 
 def _graders_own(module: ModuleType) -> bool:

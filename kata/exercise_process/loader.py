@@ -54,27 +54,21 @@ class Learner:
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
         sys.meta_path.insert(0, _Finder(self))
 
-    def folder(self, ex: Exercise) -> Path:
-        return self.folders[ex.folder]
-
-    def module_name(self, ex: Exercise) -> str:
-        return f"{PACKAGE}.{ex.folder}.{ex.stem}"
-
     def load(self, ex: Exercise) -> types.ModuleType:
         """The learner's module for `ex`, imported once per process."""
-        name = self.module_name(ex)
+        name = f"{PACKAGE}.{ex.folder}.{ex.stem}"
         if name in sys.modules:
             return sys.modules[name]
         if name in self._failed:
             raise self._failed[name]
-        path = self.folder(ex) / ex.file
+        path = self.folders[ex.folder] / ex.file
         try:
             source = self._read(ex, path)
             try:
                 tree = ast.parse(source, filename=str(path))
             except (SyntaxError, ValueError):
-                tree = None  # the import below reports it, with file and line
-            if tree is not None:
+                pass  # the import below reports it, with file and line
+            else:
                 check_source(ex, path, tree)
                 self._parsed[name] = tree
             try:

@@ -39,6 +39,7 @@ _exit = os._exit
 _streams = (sys.stdout, sys.stderr)
 
 Send = Callable[[dict], None]
+SKIPPED = "This test was skipped. A skipped test never counts as passed."
 
 
 class Recorder:
@@ -114,7 +115,7 @@ def _describe(exc: BaseException, ex: Exercise, learner: Learner) -> tuple[TestS
     if special is not None:
         return (TestStatus.SKIP if explain.is_skip(exc) else TestStatus.ERROR), special, Kind.GRAVE, where
     if explain.is_skip(exc):  # from the tests themselves, not the learner's code
-        return TestStatus.SKIP, "This test was skipped. A skipped test never counts as passed.", Kind.ORDINARY, None
+        return TestStatus.SKIP, SKIPPED, Kind.ORDINARY, None
     if isinstance(exc, NotImplementedError):
         origin = explain.raised_in(exc, learner.prefixes)
         if origin == ex.file:
@@ -181,8 +182,7 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     elif exc is not None:
         record.status, record.message, record.kind, record.location = _describe(exc, ex, learner)
     elif any(r.skipped for r in reports):
-        record.status = TestStatus.SKIP
-        record.message = "This test was skipped. A skipped test never counts as passed."
+        record.status, record.message = TestStatus.SKIP, SKIPPED
     else:
         record.message = "This test did not finish normally."
     if record.status in (TestStatus.FAIL, TestStatus.ERROR):
@@ -216,12 +216,10 @@ def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, 
         if changed:
             record.status, record.kind = TestStatus.ERROR, Kind.GRAVE
             record.message = TAMPERED.format(", ".join(changed[:3]))
-            send(record.to_event())
-            send({"event": "stopped", "reason": "the grader stopped after your code changed the modules the tests use"})
-            return
         send(record.to_event())
-        if interrupted:
-            send({"event": "stopped", "reason": "the grader stopped after your code interrupted the tests"})
+        if changed or interrupted:
+            why = "changed the modules the tests use" if changed else "interrupted the tests"
+            send({"event": "stopped", "reason": f"the grader stopped after your code {why}"})
             return
     send({"event": "done", "cpu": round(time.process_time(), 3)})  # this process's CPU, since the fork
 
@@ -241,8 +239,9 @@ def _noting_exit(prefixes: tuple[str, ...], send: Send) -> Callable[[int], None]
     return noting_exit
 
 
-def pipe_sender(fd: int) -> Send:
-    """`send` that writes each event to `fd` as one JSON line."""
+def sender(fd: int) -> Send:
+    """`send` that writes each event to `fd` (a pipe, or a file opened to append) as one JSON
+    line, at once: the grader reads as it goes."""
 
     def send(event: dict) -> None:
         data = (_dumps(event) + "\n").encode()

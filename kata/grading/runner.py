@@ -41,6 +41,8 @@ STACK_DUMP_WAIT = 0.5
 PATIENCE = 1.0
 # What is kept of the learner's printing, per test; the rest is counted, not kept.
 KEEP_OUTPUT = 500
+SIGNALS = {"SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGKILL": "killed", "SIGBUS": "bus error",
+           "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction"}
 
 
 @dataclass
@@ -68,21 +70,22 @@ class Outcome:
 
 @dataclass
 class _Active:
+    """A running exercise's process, and what it has printed and reported so far."""
+
     job: Job
     pid: int
-    started: float
-    fd: int | None = None  # events (fork)
-    out: int | None = None  # what the learner's code prints
-    proc: subprocess.Popen | None = None
-    buffer: bytes = b""
+    started: float  # when its time limit started
+    out: int  # what the learner's code prints
+    fd: int  # its events: a pipe from a fork, the file that a fresh Python appends them to
+    proc: subprocess.Popen | None = None  # a fresh Python
+    buffer: bytes = b""  # the start of an event not yet complete
     events: list[dict] = field(default_factory=list)
     printed: bytearray = field(default_factory=bytearray)  # the current test's output, its start
     printed_size: int = 0
     unread: bytes = b""  # output that may be the start of END_OF_TEST
     outputs: list[tuple[str, int]] = field(default_factory=list)  # each ended test's (output kept, size)
-    status: int | None = None
-    offset: int = 0  # how far the events file of a fresh process has been read
-    ready: bool = False  # a fresh process has started; its time limit runs from then
+    status: int | None = None  # its exit code once it has ended, minus the signal that ended it
+    ready: bool = False  # a fresh Python has started; its time limit runs from then
 
     @property
     def finished(self) -> bool:
@@ -94,11 +97,7 @@ def _signal_name(number: int) -> str:
         name = signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-    meaning = {
-        "SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGKILL": "killed",
-        "SIGBUS": "bus error", "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction",
-    }.get(name)
-    return f"{name} ({meaning})" if meaning else name
+    return f"{name} ({SIGNALS[name]})" if name in SIGNALS else name
 
 
 def _become_subreaper() -> None:
@@ -124,14 +123,6 @@ def child_processes() -> list[int]:
     except (OSError, ValueError):
         return []
     return found
-
-
-def learner_line(fault: str, prefixes: tuple[str, ...]) -> Location | None:
-    """The learner's innermost line in a faulthandler dump (most recent call first)."""
-    for m in re.finditer(r'File "([^"]+)", line (\d+)', fault):
-        if m.group(1).startswith(prefixes):
-            return Location(Path(m.group(1)).name, int(m.group(2)))
-    return None
 
 
 class Runner:
@@ -180,7 +171,7 @@ class Runner:
             while pending or active:
                 self._reap()
                 while pending and self._room(active):
-                    a = self._start(pending.popleft())
+                    a = (self._start_fork if self.fork else self._start_fresh)(pending.popleft())
                     active[a.job.key] = a
                 self._wait(active)
                 for key in list(active):
@@ -188,7 +179,8 @@ class Runner:
                     if outcome is None:
                         continue
                     a = active.pop(key)
-                    self._cleanup(a, active)
+                    self._close(a)
+                    self._sweep({x.pid for x in active.values()})
                     results[key] = outcome
                     if on_done:
                         on_done(a.job, outcome)
@@ -197,12 +189,15 @@ class Runner:
         finally:
             for a in active.values():
                 self._kill(a)
-                self._cleanup(a, {})
+                self._close(a)
             self._reap(block=True)
             self._sweep(set())
             if collecting:
                 gc.enable()
         return results
+
+    def _file(self, job: Job, suffix: str) -> Path:
+        return self.workdir / f"{job.key}{suffix}"
 
     # --- starting ----------------------------------------------------------------
 
@@ -214,9 +209,6 @@ class Runner:
         patience = min(PATIENCE, self.timeout / 2)
         young = sum(1 for a in active.values() if (a.proc is not None and not a.ready) or now - a.started < patience)
         return young < self.parallel and len(active) < 2 * self.parallel
-
-    def _start(self, job: Job) -> _Active:
-        return self._start_fork(job) if self.fork else self._start_fresh(job)
 
     def _start_fork(self, job: Job) -> _Active:
         from ..exercise_process import example, run
@@ -233,7 +225,7 @@ class Runner:
                 sys.stderr.flush()
                 os.dup2(out_write, 1)
                 os.dup2(out_write, 2)
-                run.isolate(self.workdir / f"{job.key}.fault", self.user)
+                run.isolate(self._file(job, ".fault"), self.user)
                 send = run.pipe_sender(events_write)
                 if job.example is not None:
                     example.run(job.exercise, job.folders, job.example, send)
@@ -249,21 +241,19 @@ class Runner:
             os.setpgid(pid, pid)
         except OSError:
             pass  # the child already did it, or has already ended
-        return _Active(job, pid, time.monotonic(), fd=events_read, out=out_read)
+        return _Active(job, pid, time.monotonic(), out_read, events_read)
 
     def _start_fresh(self, job: Job) -> _Active:
-        events = self.workdir / f"{job.key}.events"
+        events = self._file(job, ".events")
         events.write_text("")
         args = [
             sys.executable, "-P", "-m", "kata.grading.worker",  # -P: the current folder is not importable
             "--tests", str(self.tests_dir), "--exercise", job.exercise.id,
             "--folders", json.dumps({k: str(v) for k, v in job.folders.items()}),
-            "--reset-hint", job.reset_hint, "--events", str(events),
-            "--fault", str(self.workdir / f"{job.key}.fault"),
+            "--reset-hint", job.reset_hint, "--events", str(events), "--fault", str(self._file(job, ".fault")),
             *(["--example", str(job.example)] if job.example is not None else []),
+            *(["--user", f"{self.user[0]}:{self.user[1]}"] if self.user is not None else []),
         ]
-        if self.user is not None:
-            args += ["--user", f"{self.user[0]}:{self.user[1]}"]
         kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
         if sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
@@ -272,45 +262,42 @@ class Runner:
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
         proc = subprocess.Popen(args, env=env, **kwargs)
-        out = proc.stdout.fileno()
-        os.set_blocking(out, False)
-        return _Active(job, proc.pid, time.monotonic(), proc=proc, out=out)
+        os.set_blocking(proc.stdout.fileno(), False)
+        return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc)
 
     # --- watching ----------------------------------------------------------------
 
     def _wait(self, active: dict[str, _Active]) -> None:
-        fds = [fd for a in active.values() for fd in (a.fd, a.out) if fd is not None]
-        if fds and sys.platform != "win32":
+        """Wait a little for news from any process, then take it in."""
+        # A fresh Python's events file is always ready to read: only pipes are waited for.
+        fds = [a.out for a in active.values()] + [a.fd for a in active.values() if a.proc is None]
+        if sys.platform != "win32":
             select.select(fds, [], [], 0.02)
         else:
             time.sleep(0.02)
         for a in active.values():
-            self._read_output(a)
-            if a.fd is not None:
-                self._read_events(a)
-            elif a.proc is not None:
-                self._read_file(a)
+            self._read(a)
 
     @staticmethod
-    def _available(fd: int | None) -> bytes:
+    def _available(fd: int) -> bytes:
         """What can be read from `fd` now, without waiting: at most 4 MiB, so that a process
         that prints without end cannot keep the runner from the others and from the clock."""
         data = b""
-        for _ in range(64 if fd is not None else 0):
+        for _ in range(64):
             try:
                 chunk = os.read(fd, 1 << 16)
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # nothing more for now (BlockingIOError), or the pipe is gone
                 break
-            except OSError:
-                chunk = b""
             if not chunk:
                 break
             data += chunk
         return data
 
-    def _read_output(self, a: _Active) -> None:
-        """Keep the start of what the learner's code prints in each test, and count the rest."""
-        *ended, rest = (a.unread + self._available(a.out)).split(END_OF_TEST)
+    def _read_output(self, a: _Active) -> bool:
+        """Keep the start of what the learner's code prints in each test, and count the rest;
+        whether anything new came."""
+        data = self._available(a.out)
+        *ended, rest = (a.unread + data).split(END_OF_TEST)
         keep = len(END_OF_TEST) - 1  # the end of a chunk may be the start of the mark
         rest, a.unread = (rest[:-keep], rest[-keep:]) if len(rest) > keep else (b"", rest)
         for n, part in enumerate([*ended, rest]):
@@ -319,26 +306,12 @@ class Runner:
             if n < len(ended):
                 a.outputs.append((a.printed.decode("utf-8", errors="replace")[:KEEP_OUTPUT], a.printed_size))
                 a.printed, a.printed_size = bytearray(), 0
+        return bool(data)
 
-    def _read_events(self, a: _Active) -> None:
-        a.buffer += self._available(a.fd)
-        *lines, a.buffer = a.buffer.split(b"\n")
-        self._take(a, lines)
-
-    def _read_file(self, a: _Active) -> None:
-        """New complete lines of a fresh process's events file."""
-        try:
-            with open(self.workdir / f"{a.job.key}.events", "rb") as f:
-                f.seek(a.offset)
-                data = f.read()
-        except OSError:
-            return
-        end = data.rfind(b"\n") + 1
-        a.offset += end
-        self._take(a, data[:end].splitlines())
-
-    def _take(self, a: _Active, lines: list[bytes]) -> None:
-        """Add the events in `lines` (one JSON object each) to what `a` has reported."""
+    def _read(self, a: _Active) -> None:
+        """Take in what the process has printed and reported (a JSON object a line) since the last look."""
+        self._read_output(a)
+        *lines, a.buffer = (a.buffer + self._available(a.fd)).split(b"\n")
         for line in lines:
             try:
                 event = json.loads(line)
@@ -351,123 +324,104 @@ class Runner:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
                 a.started = time.monotonic()
 
-    def _exited(self, a: _Active) -> bool:
-        if a.status is not None:
-            return True
-        if a.proc is not None:
-            code = a.proc.poll()
-            if code is None:
-                return False
-            a.status = code
-            return True
-        pid, status = os.waitpid(a.pid, os.WNOHANG)
-        if pid == 0:
-            return False
-        a.status = status
-        return True
-
-    def _drain(self, a: _Active) -> None:
-        self._read_output(a)
-        if a.fd is not None:
-            self._read_events(a)
-        elif a.proc is not None:
-            self._read_file(a)
-
     def _check(self, a: _Active) -> Outcome | None:
         """The job's outcome once the process has reported everything, ended, or run out of
-        time; None while it is still at work."""
+        time (it is ended then); None while it is still at work."""
+        timeout = ""
         if a.finished:
             tests = sum(1 for e in a.events if e.get("event") == "test")
-            while len(a.outputs) < tests and a.out is not None:  # the marks came before the reports
-                before = len(a.outputs), a.printed_size
-                self._read_output(a)
-                if (len(a.outputs), a.printed_size) == before:
-                    break
-            self._end(a)
-            return self._outcome(a, timed_out=False)
-        if self._exited(a):
-            self._drain(a)
-            return self._outcome(a, timed_out=False)
-        starting = a.proc is not None and not a.ready
-        if time.monotonic() - a.started > (STARTUP_LIMIT if starting else self.timeout):
-            if not starting:
+            while len(a.outputs) < tests and self._read_output(a):
+                pass  # each test's mark was written before its report, but is read apart
+        elif not self._exited(a):
+            starting = a.proc is not None and not a.ready
+            if time.monotonic() - a.started <= (STARTUP_LIMIT if starting else self.timeout):
+                return None
+            if starting:
+                timeout = f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s"
+            else:
                 self._dump_stack(a)
-            self._kill(a)
-            self._drain(a)
-            return self._outcome(a, timed_out=not a.finished, starting=starting)
-        return None
+                timeout = f"it was still running after {self.timeout:g} s"
+        self._kill(a, reap_later=a.finished)
+        self._read(a)
+        return self._outcome(a, timeout)
 
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (run.isolate registered faulthandler for it)."""
-        if not hasattr(signal, "SIGUSR1"):
-            return
-        fault = self.workdir / f"{a.job.key}.fault"
+        fault = self._file(a.job, ".fault")
         try:
             os.kill(a.pid, signal.SIGUSR1)
-        except OSError:
-            return
-        deadline = time.monotonic() + STACK_DUMP_WAIT
-        while time.monotonic() < deadline:
-            try:
-                if fault.stat().st_size > 0:
-                    time.sleep(0.02)  # let the dump finish
-                    return
-            except OSError:
-                return
-            time.sleep(0.01)
+            deadline = time.monotonic() + STACK_DUMP_WAIT
+            while fault.stat().st_size == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.02)  # let the dump finish
+        except (AttributeError, OSError):  # no SIGUSR1 (Windows), or the process is gone
+            pass
 
-    def _outcome(self, a: _Active, timed_out: bool, starting: bool = False) -> Outcome:
+    def _outcome(self, a: _Active, timeout: str) -> Outcome:
         records = [TestRecord.from_event(e) for e in a.events if e.get("event") == "test"]
         for record, (output, size) in zip(records, a.outputs):  # each test marked its output's end
             record.output, record.output_size = output, size
-        started = [e["name"] for e in a.events if e.get("event") == "start"]
         reported = {r.name for r in records}
-        running = next((n for n in reversed(started) if n not in reported), None)
+        running = next((e["name"] for e in reversed(a.events)
+                        if e.get("event") == "start" and e["name"] not in reported), None)
         seconds = round(time.monotonic() - a.started, 3)
+        first = {e.get("event"): e for e in reversed(a.events)}  # the first event of each kind
+        if "stopped" in first:
+            return Outcome(records, running, "stopped", first["stopped"].get("reason", ""), None, seconds)
+        if "done" in first:
+            return Outcome(records, None, "done", "", None, seconds, float(first["done"].get("cpu", 0.0)))
+        if timeout:
+            ended, detail = "timeout", timeout
+        elif a.status < 0:
+            ended, detail = "crash", f"the process was ended by {_signal_name(-a.status)}"
+        else:
+            ended, detail = "exit", f"the process exited with status {a.status}"
+        where = Location(**first["exit"]["location"]) if "exit" in first else self._learner_line(a)
+        return Outcome(records, running, ended, detail, where, seconds)
+
+    def _learner_line(self, a: _Active) -> Location | None:
+        """The learner's innermost line in the process's faulthandler dump (most recent call first)."""
         try:
-            fault = (self.workdir / f"{a.job.key}.fault").read_text(errors="replace")
+            fault = self._file(a.job, ".fault").read_text(errors="replace")
         except OSError:
-            fault = ""
+            return None
         prefixes = tuple(f"{Path(f).resolve()}{os.sep}" for f in a.job.folders.values())
-        exit_call = next((e for e in a.events if e.get("event") == "exit"), None)
-        where = Location(**exit_call["location"]) if exit_call else learner_line(fault, prefixes)
-        stop = next((e for e in a.events if e.get("event") == "stopped"), None)
-        if stop is not None:
-            return Outcome(records, running, "stopped", stop.get("reason", ""), None, seconds)
-        done = next((e for e in a.events if e.get("event") == "done"), None)
-        if done is not None:
-            return Outcome(records, None, "done", "", None, seconds, float(done.get("cpu", 0.0)))
-        if timed_out and starting:
-            return Outcome(records, None, "timeout",
-                           f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s",
-                           None, seconds)
-        if timed_out:
-            return Outcome(records, running, "timeout", f"it was still running after {self.timeout:g} s", where,
-                           seconds)
-        status = a.status if a.status is not None else 0
-        if a.proc is not None:
-            if status < 0:
-                return Outcome(records, running, "crash", f"the process was ended by {_signal_name(-status)}", where,
-                               seconds)
-            return Outcome(records, running, "exit", f"the process exited with status {status}", where, seconds)
-        if os.WIFSIGNALED(status):
-            return Outcome(records, running, "crash",
-                           f"the process was ended by {_signal_name(os.WTERMSIG(status))}", where, seconds)
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        return Outcome(records, running, "exit", f"the process exited with status {code}", where, seconds)
+        for m in re.finditer(r'File "([^"]+)", line (\d+)', fault):
+            if m.group(1).startswith(prefixes):
+                return Location(Path(m.group(1)).name, int(m.group(2)))
+        return None
 
     # --- ending ------------------------------------------------------------------
 
-    def _end(self, a: _Active) -> None:
-        """End a process that has reported everything; reap it later (see self.dying)."""
-        if a.proc is not None or a.status is not None:
-            self._kill(a)
-            return
-        try:
-            os.killpg(a.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.dying.add(a.pid)
+    def _exited(self, a: _Active, wait: bool = False) -> bool:
+        """Whether the process has ended (with `wait`, once it has); its status is kept in `a`."""
+        if a.status is None:
+            try:
+                if a.proc is not None:
+                    a.status = a.proc.wait(timeout=5) if wait else a.proc.poll()
+                else:
+                    pid, status = os.waitpid(a.pid, 0 if wait else os.WNOHANG)
+                    a.status = os.waitstatus_to_exitcode(status) if pid else None
+            except subprocess.TimeoutExpired:
+                pass
+            except ChildProcessError:
+                a.status = 0
+        return a.status is not None
+
+    def _kill(self, a: _Active, reap_later: bool = False) -> None:
+        """End the process and its group, and wait for it; with `reap_later`, a fork is reaped
+        later (see self.dying)."""
+        if a.proc is not None and sys.platform == "win32":
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(a.pid)], capture_output=True)
+        else:
+            try:
+                os.killpg(a.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if reap_later and a.proc is None and a.status is None:
+            self.dying.add(a.pid)
+        else:
+            self._exited(a, wait=True)
 
     def _reap(self, block: bool = False) -> None:
         for pid in list(self.dying):
@@ -478,53 +432,21 @@ class Runner:
             if done:
                 self.dying.discard(pid)
 
-    def _kill(self, a: _Active) -> None:
+    def _close(self, a: _Active) -> None:
+        """Close the process's pipes and remove its files."""
+        os.close(a.fd)
         if a.proc is not None:
-            if sys.platform == "win32":
-                subprocess.run(["taskkill", "/F", "/T", "/PID", str(a.pid)], capture_output=True)
-            else:
-                try:
-                    os.killpg(a.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                a.status = a.proc.wait(timeout=5) if a.status is None else a.status
-            except subprocess.TimeoutExpired:
-                pass
-            return
-        try:
-            os.killpg(a.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        if a.status is None:
-            try:
-                _, a.status = os.waitpid(a.pid, 0)
-            except ChildProcessError:
-                a.status = 0
-
-    def _cleanup(self, a: _Active, active: dict[str, _Active]) -> None:
-        try:
-            os.killpg(a.pid, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-        for fd in (a.fd, a.out if a.proc is None else None):
-            if fd is not None:
-                os.close(fd)
-        if a.proc is not None and a.proc.stdout is not None:
             a.proc.stdout.close()
-        a.fd = a.out = None
+        else:
+            os.close(a.out)
         for suffix in (".fault", ".events"):
-            (self.workdir / f"{a.job.key}{suffix}").unlink(missing_ok=True)
-        self._sweep({x.pid for x in active.values()} | self.dying)
+            self._file(a.job, suffix).unlink(missing_ok=True)
 
     def _sweep(self, keep: set[int]) -> None:
-        """End processes that learner code started and that escaped their process group.
-
-        They were adopted by the grader (a subreaper, see _become_subreaper) when the
-        process that started them ended.
-        """
+        """End processes that learner code started and that escaped their process group: the
+        grader adopted them (a subreaper, see _become_subreaper) when their parent ended."""
         for _ in range(10):
-            strays = [pid for pid in child_processes() if pid not in keep | self.earlier]
+            strays = [pid for pid in child_processes() if pid not in keep | self.dying | self.earlier]
             if not strays:
                 return
             for pid in strays:

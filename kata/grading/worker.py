@@ -18,24 +18,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
 from pathlib import Path
-
-# Taken now, before learner code can replace them.
-_write = os.write
-_dumps = json.dumps
-
-
-def file_sender(path: Path) -> Callable[[dict], None]:
-    """Append each event to `path` as one line, written at once (the runner reads as it goes)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-
-    def send(event: dict) -> None:
-        data = (_dumps(event) + "\n").encode()
-        while data:
-            data = data[_write(fd, data):]
-
-    return send
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -62,7 +45,7 @@ def main(argv: list[str]) -> int:
     if ex is None:
         print(f"kata.grading.worker: unknown exercise '{args.exercise}'", file=sys.stderr)
         return 2
-    send = file_sender(args.events)
+    send = run.sender(os.open(args.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     warm_up()
 
     def body(collection) -> None:

@@ -10,11 +10,11 @@ hint, and the others are done when the check ends.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 from ..catalogue.course import Exercise, course
 from ..catalogue.hints import hint, hint_lines
@@ -96,79 +96,51 @@ class Watch:
 
     # --- grading -----------------------------------------------------------------
 
-    def _check(self, exercises: list[Exercise]) -> list[ExerciseResult]:
+    def _check(self, exercises: list[Exercise]) -> None:
         started, shown = time.monotonic(), self.extra
         self.checking = exercises
         self.draw()
         try:
-            results = self.check_exercises(exercises, self._during_check)
+            self.results.update((r.exercise.id, r) for r in self.check_exercises(exercises, self._during_check))
         finally:
             self.checking = []
-        for r in results:
-            self.results[r.exercise.id] = r
         self.checked = (time.strftime("%H:%M:%S"), time.monotonic() - started)
         if self.extra is shown:  # a hint asked for during the check stays
             self.extra = []
-        return results
 
     def _during_check(self) -> None:
-        """Answer the keys pressed while a check runs: q at once, h at once, the rest after it."""
-        if self.keys is None:
-            return
-        key = self.keys.read(0)
-        if key == "q":
-            raise Quit
-        if key == "h":
-            self._hint()
+        """Answer the keys pressed while a check runs: q and h at once, the others after it."""
+        key = self.keys.read(0) if self.keys is not None else None
+        if key in ("q", "h"):
+            self.press(key)
         elif key in ("l", "n", "r") and key not in self.later:
             self.later.append(key)
             self.draw()
 
-    def _first_unpassed(self) -> Exercise | None:
-        return next((e for e in self.exercises if not self.results[e.id].passed), None)
-
-    def start(self) -> None:
-        self._check(self.exercises)
-        self.current = self._first_unpassed()
-        self.draw()
-
     def recheck(self) -> None:
-        """Check the current exercise again; when it passes, move on to the first not passed."""
-        self.news = ""
-        if self.current is None:
-            self._check(self.exercises)
-            self.current = self._first_unpassed()
-        elif self._check([self.current])[0].passed:
-            done = self.current
-            self._check([e for e in self.exercises if e.id != done.id])
-            self.current = self._first_unpassed()
-            onward = f" On to exercise {self.current.id}." if self.current else ""
-            self.news = self.s(f"{self.s.symbol('pass')} Exercise {done.id} ({done.name}) passes.{onward}",
-                               "bold", "green")
+        """Check the current exercise again, and once it passes (or at the start) every other:
+        the first one that does not pass becomes the current one."""
+        done, self.news = self.current, ""
+        if done is not None:
+            self._check([done])
+        if done is None or self.results[done.id].passed:
+            self._check([e for e in self.exercises if e != done])
+            self.current = next((e for e in self.exercises if not self.results[e.id].passed), None)
+            if done is not None:
+                onward = f" On to exercise {self.current.id}." if self.current else ""
+                self.news = self.s(f"{self.s.symbol('pass')} Exercise {done.id} ({done.name}) passes.{onward}",
+                                   "bold", "green")
         self.draw()
 
     # --- keys --------------------------------------------------------------------
 
-    def press(self, key: str) -> bool:
-        """Act on a key; False when it asks to stop watching."""
+    def press(self, key: str | None) -> None:
+        """Act on a key (None for none); q raises Quit."""
         if key == "q":
-            return False
-        if key == "r":
-            self.recheck()
-        elif key == "n":
-            self._next()
-        elif key == "l":
-            self._list()
-        elif key == "h":
-            self._hint()
-        return True
-
-    def pressed_during_check(self) -> bool:
-        """Do what was asked during the last check; False when that was to stop."""
-        while self.later:
-            if not self.press(self.later.pop(0)):
-                return False
-        return True
+            raise Quit
+        action = {"r": self.recheck, "n": self._next, "l": self._list, "h": self._hint}.get(key)
+        if action is not None:
+            action()
 
     def _next(self) -> None:
         at = self.exercises.index(self.current) + 1 if self.current else 0
@@ -180,28 +152,29 @@ class Watch:
     def _list(self) -> None:
         self._check(self.exercises)
         self.news = ""
-        run = RunResult(self.target_name, tuple(self.results[e.id] for e in self.exercises))
         current = self.results.get(self.current.id) if self.current else None
-        self.extra = ["", *chapter_lines(run, self.s, current, self.screen.size()[0] - 1)]
+        self.extra = chapter_lines(self._run(), self.s, current, self.screen.size()[0] - 1)
         self.draw()
 
     def _hint(self) -> None:
         if self.current is None:
-            self.extra = ["", "Every exercise passes: no hint needed."]
+            self.extra = ["Every exercise passes: no hint needed."]
         else:
             ex = self.current
             number, text = hint(ex)
             more = "Press h again for the next one." if number < len(ex.hints) else "That was the last hint."
             width = self.screen.size()[0] - 1
-            self.extra = ["", *(part for line in [*hint_lines(ex, number, text), more] for part in wrap(line, width))]
+            self.extra = [part for line in [*hint_lines(ex, number, text), more] for part in wrap(line, width)]
         self.draw()
 
     # --- showing -----------------------------------------------------------------
 
+    def _run(self) -> RunResult:
+        return RunResult(self.target_name, tuple(self.results[e.id] for e in self.exercises))
+
     def _verdict(self, width: int) -> list[str]:
         if self.current is None:
-            run = RunResult(self.target_name, tuple(self.results[e.id] for e in self.exercises))
-            done = finished_lines(run, self.s, width)[1:]
+            done = finished_lines(self._run(), self.s, width)[1:]
             # A redrawn screen always says what comes next; plain lines say it once.
             if self.told_finished and not self.screen.redraw:
                 return done[:1]
@@ -213,7 +186,8 @@ class Watch:
         head = self.s(f"Exercise {ex.id}, {ex.name} ({ex.title}): {LABELS[r.status]}", "bold", COLORS[r.status])
         if r.passed:
             return [head, *wrap(f"It passes. Press n for the next exercise, or keep improving {path}.", width, "  ")]
-        return [head, *explain(r, WATCH if self.help_line else WATCH_WITHOUT_KEYS, self.s, every=self.verbose, width=width, folder=self.target_name),
+        voice = WATCH if self.help_line else WATCH_WITHOUT_KEYS
+        return [head, *explain(r, voice, self.s, every=self.verbose, width=width, folder=self.target_name),
                 *wrap(f"Your file: {path}.", width, "  ")]
 
     def _status(self) -> str:
@@ -226,12 +200,11 @@ class Watch:
         return f"Checked at {when} in {seconds:.2f} s. Save a file in {self.target_name}/ to check again."
 
     def draw(self) -> None:
-        width, _ = self.screen.size()
-        width -= 1
+        width = self.screen.size()[0] - 1
         done = sum(1 for e in self.exercises if e.id in self.results and self.results[e.id].passed)
         progress = f"{done}/{len(self.exercises)} exercises pass"
         # What was asked for (a hint, the list) comes first: on a small screen the verdict is cut.
-        body = [*([self.news, ""] if self.news else []), *(self.extra[1:] + [""] if self.extra else [])]
+        body = [*([self.news, ""] if self.news else []), *([*self.extra, ""] if self.extra else [])]
         if self.results and all(e.id in self.results for e in self.exercises):
             body += self._verdict(width)
         if not self.screen.redraw:
@@ -252,13 +225,13 @@ class Watch:
 
 
 def watch_loop(w: Watch, keys: Keys, folders: list[Path]) -> None:
-    """Re-check on every save and act on keys, until q."""
+    """Re-check on every save and act on keys, until q (Quit)."""
     seen = signature(folders)
-    w.start()
-    while w.pressed_during_check():
-        key = keys.read(POLL)
-        if key is not None and not w.press(key):
-            return
+    w.recheck()
+    while True:
+        while w.later:  # keys pressed during the last check
+            w.press(w.later.pop(0))
+        w.press(keys.read(POLL))
         now = signature(folders)
         if now != seen:
             seen = settled(folders, now)
@@ -271,8 +244,6 @@ def _interrupt_on(signals: list[int]) -> dict[int, object]:
     Processes forked for checks inherit the handler; in them it does what the signal
     would have done.
     """
-    import signal
-
     owner = os.getpid()
 
     def handler(number, frame):
@@ -285,35 +256,29 @@ def _interrupt_on(signals: list[int]) -> dict[int, object]:
     return {n: signal.signal(n, handler) for n in signals}
 
 
-def watch(grader: Grader, target: Target, exercises: list[Exercise], *, verbose: bool = False, note: str = "",
-          stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def watch(grader: Grader, target: Target, exercises: list[Exercise], *, verbose: bool = False, note: str = "") -> int:
     """Watch mode in a warm session: 0 after q, 130 after Ctrl-C."""
-    import signal
-
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
 
     def check(chosen: list[Exercise], on_wait: Callable[[], None]) -> list[ExerciseResult]:
         return list(grader.grade([target], chosen, on_wait=on_wait)[0].exercises)
 
-    keys = Keys(stdin)
-    redraw = stdout.isatty() and os.environ.get("TERM") != "dumb"
+    keys = Keys(sys.stdin)
+    redraw = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     help_line = "" if keys.fd is None else KEYS if keys.tty else f"Keys (a letter, then Enter): {KEYS}"
-    w = Watch(check, target.name, exercises, Screen(stdout, redraw), Style(stdout), keys=keys, help_line=help_line,
-              verbose=verbose, note=note)
-    signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-    previous = _interrupt_on(signals)
+    w = Watch(check, target.name, exercises, Screen(sys.stdout, redraw), Style(sys.stdout), keys=keys,
+              help_line=help_line, verbose=verbose, note=note)
+    previous = _interrupt_on([getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)])
     code = 0
     try:
         watch_loop(w, keys, list(target.folders.values()))
     except Quit:
-        code = 0
+        pass
     except KeyboardInterrupt:
         code = 130
     finally:
         keys.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
-    stdout.write("\nStopped watching.\n" if code else "Stopped watching.\n")
-    stdout.flush()
+    sys.stdout.write("\nStopped watching.\n" if code else "Stopped watching.\n")
+    sys.stdout.flush()
     return code

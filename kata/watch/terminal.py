@@ -57,37 +57,27 @@ class Keys:
         return key.lower()
 
     def _fill(self, timeout: float) -> None:
+        if sys.platform == "win32" and not self.tty:
+            self.fd = None  # a pipe cannot be waited on there
         if self.fd is None:
             time.sleep(timeout)
-            return
-        if sys.platform == "win32":
-            self._fill_console(timeout)
-            return
-        if not select.select([self.fd], [], [], timeout)[0]:
-            return
-        data = os.read(self.fd, 1024).decode(errors="ignore")
-        if not data:  # end of input: no more keys, but keep watching
-            self.fd = None
-            data = "\n"
-        if self.tty:
-            self.pending += data
-            return
-        *lines, self.partial = (self.partial + data).split("\n")
-        self.pending += "".join(line.strip()[:1] for line in lines)
+        elif sys.platform == "win32":
+            import msvcrt
 
-    def _fill_console(self, timeout: float) -> None:
-        if not self.tty:
-            self.fd = None
-            time.sleep(timeout)
-            return
-        import msvcrt
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+            deadline = time.monotonic() + timeout
+            while not msvcrt.kbhit() and time.monotonic() < deadline:
+                time.sleep(0.02)
             if msvcrt.kbhit():
                 self.pending += msvcrt.getwch()
-                return
-            time.sleep(0.02)
+        elif select.select([self.fd], [], [], timeout)[0]:
+            data = os.read(self.fd, 1024).decode(errors="ignore")
+            if not data:  # end of input: no more keys, but keep watching
+                self.fd, data = None, "\n"
+            if self.tty:
+                self.pending += data
+            else:
+                *lines, self.partial = (self.partial + data).split("\n")
+                self.pending += "".join(line.strip()[:1] for line in lines)
 
 
 class Screen:
