@@ -44,19 +44,20 @@ class Capped(io.TextIOBase):
         return len(text)
 
 
-def output_path(cell: Path) -> Path:
-    return cell.with_suffix(".out")
-
-
-def figure_paths(cell: Path) -> list[Path]:
-    """The figures the cell drew, in the order it drew them."""
-    return sorted(cell.parent.glob(f"{cell.stem}-figure-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+def results(cell: Path) -> tuple[str, list[bytes]]:
+    """What the cell printed (as much as was kept), and the figures it drew, in order, as PNG."""
+    try:
+        printed = cell.with_suffix(".out").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        printed = ""
+    figures = sorted(cell.parent.glob(f"{cell.stem}-figure-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    return printed, [p.read_bytes() for p in figures]
 
 
 def run(ex: Exercise, folders: dict[str, Path], cell: Path, send: Send) -> None:
     """Run the code in the file `cell` against the learner's module for `ex`; report how it ended."""
     learner = Learner(folders)
-    out = Capped(output_path(cell), KEEP)
+    out = Capped(cell.with_suffix(".out"), KEEP)
     sys.stdout = sys.stderr = out
     # Figures are drawn into files here; plt.show() has nothing to show, and need not say so.
     warnings.filterwarnings("ignore", message=".*non-interactive, and thus cannot be shown")

@@ -50,6 +50,12 @@ START_SECONDS = 180
 # A checker that was just started listens within a second; this allows for a busy machine.
 CONNECT_SECONDS = 30
 
+try:
+    from IPython import get_ipython
+
+    SHELL = get_ipython()  # None outside Jupyter: the learner's code is then looked for in __main__
+except ImportError:
+    SHELL = None
 _scratch = tempfile.TemporaryDirectory(prefix="kata-kernel-")  # for the kernel's life
 _loads = itertools.count(1)
 _ids = itertools.count(1)
@@ -86,9 +92,9 @@ def _why_absent(ex: Exercise, here: Path, problems: dict[str, str]) -> str:
 
 
 def _start(args: list[str], **streams) -> subprocess.Popen:
+    """A checker, in a session of its own: interrupting or killing the kernel's process group
+    leaves it to finish its work and end in its own time."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    # A session of its own: interrupting or killing the kernel's process group leaves the
-    # checker to finish its work and end in its own time.
     return subprocess.Popen([sys.executable, "-m", "kata.notebooks.server", *args], env=env,
                             start_new_session=True, **streams)
 
@@ -230,49 +236,31 @@ def _defines(source: str, name: str) -> bool:
     return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body)
 
 
-def _shell():
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
-
-
 def code_in_kernel(ex: Exercise) -> str | None:
     """The last cell run in this kernel that defines the exercise's function."""
-    shell = _shell()
-    if shell is not None:
-        for source in reversed(shell.history_manager.input_hist_raw):
+    if SHELL is not None:
+        for source in reversed(SHELL.history_manager.input_hist_raw):
             if _defines(source, ex.name):
                 return source
-    fn = (shell.user_ns if shell is not None else vars(sys.modules["__main__"])).get(ex.name)
+    fn = (SHELL.user_ns if SHELL is not None else vars(sys.modules["__main__"])).get(ex.name)
     try:
         return inspect.getsource(fn) if callable(fn) else None
     except (OSError, TypeError):
         return None
 
 
-def this_notebook(ex: Exercise) -> Path:
-    """The notebook this kernel runs: JupyterLab and Notebook name it (JPY_SESSION_NAME, which
-    ipykernel passes on as `__session__`), and so does VS Code (`__vsc_ipynb_file__`);
-    elsewhere it is taken to be the exercise's notebook in this folder."""
-    names = _shell().user_ns if _shell() is not None else {}
-    for key in ("__session__", "__vsc_ipynb_file__"):
-        given = names.get(key)
-        if isinstance(given, str) and given.endswith(".ipynb"):
-            return Path(given) if Path(given).is_absolute() else Path.cwd() / Path(given).name
-    return Path.cwd() / f"{ex.stem}.ipynb"
-
-
 def changed_since_run(ex: Exercise, code: str) -> bool:
     """Whether the notebook, saved after `code` last ran here, no longer holds `code` in any
-    cell: the learner changed the cell, and saved it, without running it again.
-
-    The kernel sees only what is run; the notebook as saved is what it can know of the rest.
-    A save from before the run says nothing (the run may be of newer, unsaved text).
-    """
+    cell: the learner changed the cell, and saved it, without running it again. (The kernel
+    sees only what is run; a save from before the run says nothing, as the run may be of
+    newer, unsaved text.) JupyterLab and Notebook name the notebook (JPY_SESSION_NAME, which
+    ipykernel passes on as `__session__`), and so does VS Code (`__vsc_ipynb_file__`);
+    elsewhere it is taken to be the exercise's notebook in this folder."""
+    names = SHELL.user_ns if SHELL is not None else {}
+    given = [names.get(key) for key in ("__session__", "__vsc_ipynb_file__")]
+    name = next((g for g in given if isinstance(g, str) and g.endswith(".ipynb")), f"{ex.stem}.ipynb")
+    path = Path(name) if Path(name).is_absolute() else Path.cwd() / Path(name).name
     ran = _ran.get(code.rstrip("\n"))
-    path = this_notebook(ex)
     try:
         if ran is None or path.stat().st_mtime <= ran:
             return False
@@ -418,6 +406,6 @@ def earlier(*names: str):
     return found[0] if len(found) == 1 else tuple(found)
 
 
-if _shell() is not None:
-    _shell().register_magic_function(_try_it_magic, "cell", "try_it")
-    _shell().events.register("pre_run_cell", _note_run)
+if SHELL is not None:
+    SHELL.register_magic_function(_try_it_magic, "cell", "try_it")
+    SHELL.events.register("pre_run_cell", _note_run)

@@ -17,7 +17,6 @@ answers on stdout, and ends when its stdin closes with the kernel.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import hashlib
@@ -36,11 +35,11 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from .. import ROOT
-from ..catalogue.course import Exercise, course
+from ..catalogue.course import course
 from ..feedback.notebook import check_text, try_text
 from ..feedback.render import where
 from ..feedback.style import Style
-from ..grading.runner import DEFAULT_TIMEOUT, Job, Runner
+from ..grading.runner import DEFAULT_TIMEOUT, Job
 from ..grading.target import Origin, Target
 from ..outcomes import Location
 
@@ -95,8 +94,10 @@ def _request(line: bytes) -> dict | None:
 
 
 def respond(grader: Grader, request: dict) -> dict:
-    """Grade the exercise a request names, or run its Try-it cell, in the folder it names,
-    as the notebook it came from shows it."""
+    """Grade the exercise a request names, or run its Try-it cell (`code`), in the folder it
+    names, as the notebook it came from shows it; a Try-it's answer has the figures it drew."""
+    from ..exercise_process.example import results
+
     ex = course().find(str(request["exercise"]))
     folder = Path(request["folder"])
     os.chdir(request["cwd"])  # the learner's code runs in the notebook's folder, as in the kernel
@@ -107,35 +108,23 @@ def respond(grader: Grader, request: dict) -> dict:
     if "code" not in request:
         run = grader.grade([target], [ex])[0]
         return {"text": check_text(run, style, request["notebook"], bool(request.get("verbose")))}
-    return try_cell(grader.runner, ex, target, request["code"], style)
-
-
-def try_cell(runner: Runner, ex: Exercise, target: Target, code: str, style: Style) -> dict:
-    """Run a Try-it cell's code against the target's code for `ex`: what it printed, how it
-    ended, and the figures it drew (PNG, base64)."""
-    from ..exercise_process.example import figure_paths, output_path
-
-    # Inside the chapter's folder, so that the cell's lines count as the learner's.
+    # In the chapter's folder, so that the cell's lines count as the learner's.
     cell = target.folders[ex.folder] / f"try_{ex.stem}.py"
-    cell.write_text(code, encoding="utf-8")
-    if "matplotlib" in code:
+    cell.write_text(request["code"], encoding="utf-8")
+    if "matplotlib" in request["code"]:
         # Imported here, once, so that the forks find it loaded: its first import builds a
         # font cache, which can take longer than the learner's code has.
         with contextlib.suppress(ImportError):  # the cell says how to install it
             import matplotlib.pyplot  # noqa: F401
-    outcome = runner.run([Job("try", ex, target.folders, example=cell)])["try"]
-    try:
-        output = output_path(cell).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        output = ""
+    outcome = grader.runner.run([Job("try", ex, target.folders, example=cell)])["try"]
+    printed, figures = results(cell)
 
     def place(loc: Location) -> str:
         if loc.file == cell.name:
             return f"this cell, line {loc.line}" + (f": {loc.code}" if loc.code else "")
         return where(target.place(ex, loc), here=target.file(ex))
 
-    return {"text": try_text(outcome, output, place, style),
-            "figures": [base64.b64encode(p.read_bytes()).decode() for p in figure_paths(cell)]}
+    return {"text": try_text(outcome, printed, place, style), "figures": [base64.b64encode(f).decode() for f in figures]}
 
 
 def serve(requests: Requests) -> None:
@@ -226,42 +215,27 @@ def pipe_requests() -> Requests:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # answers go to the original stdout only; anything else printed, nowhere
     os.close(devnull)
+    stdin = sys.stdin.buffer.raw  # unbuffered: select() then sees every line not yet read
 
     def reply(answer: dict) -> None:
         replies.write(encode(answer))
         replies.flush()
 
-    for request in filter(None, map(_request, _lines())):
-        yield request, reply
-
-
-def _lines() -> Iterator[bytes]:
-    if sys.platform == "win32":
-        yield from sys.stdin.buffer
-        return
-    buffer = b""
-    while True:
-        while b"\n" not in buffer:
-            if not select.select([0], [], [], IDLE_SECONDS)[0]:
-                return
-            chunk = os.read(0, 1 << 16)
-            if not chunk:
-                return
-            buffer += chunk
-        line, buffer = buffer.split(b"\n", 1)
-        yield line
+    while sys.platform == "win32" or select.select([stdin], [], [], IDLE_SECONDS)[0]:
+        line = stdin.readline()
+        if not line:
+            return
+        if (request := _request(line)) is not None:
+            yield request, reply
 
 
 def main(argv: list[str]) -> None:
-    p = argparse.ArgumentParser(prog="python -m kata.notebooks.server", description=__doc__.splitlines()[0])
-    how = p.add_mutually_exclusive_group(required=True)
-    how.add_argument("--socket", type=Path, help="serve every kernel that connects to this Unix socket")
-    how.add_argument("--pipe", action="store_true", help="serve one kernel on stdin and stdout")
-    args = p.parse_args(argv)
-    if args.pipe:
+    if argv == ["--pipe"]:
         serve(pipe_requests())
+    elif len(argv) == 2 and argv[0] == "--socket":
+        serve_socket(Path(argv[1]))
     else:
-        serve_socket(args.socket)
+        sys.exit("usage: python -m kata.notebooks.server --socket PATH | --pipe")
 
 
 if __name__ == "__main__":
