@@ -13,11 +13,9 @@ BACKUPS = ".kata-backups"
 
 
 def write_atomically(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` in one step, so that a reader never sees half a file.
-
-    The new file gets the permissions a plain new file would get (mkstemp's are private).
-    OSError when it cannot be written; nothing is left behind then.
-    """
+    """Replace `path` with `data` in one step, so that a reader never sees half a file. The new
+    file gets the permissions a plain new file would get (mkstemp's are private). OSError when
+    it cannot be written; nothing is left behind then."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:

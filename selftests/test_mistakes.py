@@ -1,8 +1,11 @@
-"""Every known wrong implementation in mistakes.toml fails its exercise, with a message that
+"""Every known wrong implementation in mistakes*.toml fails its exercise, with a message that
 names the mistake, and leaves every exercise that does not use it passing.
 
-All the mistakes are graded in one batch (`grader.py grade`), one folder each: a copy of
-solutions/ with one function replaced.
+Each mistake is a copy of its chapter's reference solutions with one function replaced,
+graded on the exercises that use that function (directly or through others): each exercise
+runs in a process of its own and imports only the files it uses, so the rest of the chapter
+cannot see the mistake. That the rest still passes is shown end to end for the first mistake
+of every function, graded on its whole chapter. All of them are graded in one warm session.
 """
 
 from __future__ import annotations
@@ -10,17 +13,43 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_solutions, course, replace_function, run_grader
+from conftest import ROOT, course, replace_function
 
 from kata.catalogue import depends
 
 CATALOGUE = [m for path in sorted(Path(__file__).parent.glob("mistakes*.toml"))
              for m in tomllib.loads(path.read_text(encoding="utf-8"))["mistake"]]
 FIELDS = {"function", "id", "what", "code", "expect"}
+FIRST_OF_EACH = [m for n, m in enumerate(CATALOGUE) if all(o["function"] != m["function"] for o in CATALOGUE[:n])]
+
+# Grades each folder on its exercises, in one warm session; prints {folder name: the grader's JSON}.
+GRADE = """
+import json, sys
+from pathlib import Path
+from kata.catalogue.course import course
+from kata.feedback.json_report import run_json
+from kata.grading.engine import in_session
+from kata.grading.target import folder_target
+
+groups = {}
+for folder, ids in json.loads(sys.stdin.read()):
+    groups.setdefault(tuple(ids), []).append(folder)
+
+def work(grader):
+    reports = {}
+    for ids, folders in groups.items():
+        runs = grader.grade([folder_target(Path(f)) for f in folders], [course().find(i) for i in ids])
+        reports.update({Path(f).name: run_json(run) for f, run in zip(folders, runs)})
+    return reports
+
+print(json.dumps(in_session(work, list(course().exercises), timeout=10)))
+"""
 
 
 def _folder_name(mistake: dict) -> str:
@@ -30,22 +59,27 @@ def _folder_name(mistake: dict) -> str:
 def users_of(exercise_id: str) -> set[str]:
     """The exercise itself and every exercise built on it, directly or through others."""
     ex = course().find(exercise_id)
-    return depends.users(ROOT / "solutions" / ex.folder, course().chapter_of(ex), ex.id)
+    needs = depends.needs(ROOT / "solutions" / ex.folder, course().chapter_of(ex))
+    return {ex.id} | {other for other, deps in needs.items() if ex.id in deps}
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, dict]:
-    """Grade every mistake's folder in one batch; the JSON report of each, by folder name."""
+    """Every mistake's folder graded; the JSON report of each, by folder name."""
     root = tmp_path_factory.mktemp("mistakes")
-    folders = []
+    plan = []
     for mistake in CATALOGUE:
-        folder = copy_solutions(root / "submissions" / _folder_name(mistake))
+        ex = course().find(mistake["function"])
+        folder = root / _folder_name(mistake)
+        shutil.copytree(ROOT / "solutions" / ex.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
         replace_function(folder, mistake["function"], mistake["code"])
-        folders.append(folder)
-    out = root / "graded"
-    run = run_grader("grade", *[str(f) for f in folders], "--out", str(out))
-    assert run.returncode == 0 and not run.stderr, run.stdout + run.stderr
-    return {f.name: json.loads((out / f.name / "report.json").read_text(encoding="utf-8")) for f in folders}
+        chapter = course().chapter_of(ex).exercises
+        ids = [e.id for e in chapter] if mistake in FIRST_OF_EACH else sorted(users_of(ex.id))
+        plan.append((str(folder), ids))
+    run = subprocess.run([sys.executable, "-c", GRADE], input=json.dumps(plan), capture_output=True, text=True,
+                         cwd=root, timeout=600, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.splitlines()[-1])
 
 
 def test_catalogue_is_complete_and_well_formed():
@@ -71,10 +105,11 @@ def test_mistake_fails_its_exercise_with_its_message(reports, mistake):
     assert not missing, f"{mistake['what']}: {missing} not in the message:\n{result['message']}"
 
 
-@pytest.mark.parametrize("mistake", CATALOGUE, ids=_folder_name)
+@pytest.mark.parametrize("mistake", FIRST_OF_EACH, ids=_folder_name)
 def test_mistake_leaves_unrelated_exercises_passing(reports, mistake):
     may_fail = users_of(course().find(mistake["function"]).id)
     graded = reports[_folder_name(mistake)]["exercises"]
+    assert [e["id"] for e in graded] == [e.id for e in course().chapter_of(course().find(mistake["function"])).exercises]
     broken = {e["id"]: e["message"] for e in graded if e["id"] not in may_fail and e["status"] != "pass"}
     assert not broken, f"{mistake['what']}: exercises that do not use {mistake['function']} failed: {broken}"
 

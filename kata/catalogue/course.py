@@ -81,9 +81,7 @@ class Course:
         """The exercise named by its number (`3`, `03`), its name (any case), or its file name."""
         key = key.strip()
         for ex in self.exercises:
-            if key.isdigit() and int(key) == ex.number:
-                return ex
-            if key in (ex.name, ex.file, ex.stem, ex.path):
+            if (key.isdigit() and int(key) == ex.number) or key in (ex.name, ex.file, ex.stem, ex.path):
                 return ex
         lowered = [e for e in self.exercises if e.name.lower() == key.lower()]
         return lowered[0] if len(lowered) == 1 else None
@@ -118,14 +116,11 @@ def parse(text: str) -> Course:
     data = tomllib.loads(text)
     chapters = []
     for c in data["chapter"]:
-        exercises = tuple(
-            Exercise(
-                id=e["id"], name=e["name"], file=e["file"], chapter=int(c["number"]), folder=c["folder"],
-                title=e["title"], points=float(e["points"]), concept=e["concept"],
-                docs=tuple(e.get("docs", ())), forbidden=tuple(e.get("forbidden", ())), hints=tuple(e["hints"]),
-            )
-            for e in c.get("exercise", ())
-        )
+        exercises = tuple(Exercise(
+            id=e["id"], name=e["name"], file=e["file"], chapter=int(c["number"]), folder=c["folder"],
+            title=e["title"], points=float(e["points"]), concept=e["concept"],
+            docs=tuple(e.get("docs", ())), forbidden=tuple(e.get("forbidden", ())), hints=tuple(e["hints"]),
+        ) for e in c.get("exercise", ()))
         chapters.append(Chapter(int(c["number"]), c["folder"], c["title"], c["finished"].strip(), exercises))
     return Course(data["course"]["title"], tuple(chapters), dict(data.get("shortcuts", {})))
 

@@ -40,22 +40,15 @@ def imports(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
 def needs(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
     """Exercise id -> every exercise it uses, directly or through others."""
     direct = imports(folder, chapter)
-    closed: dict[str, set[str]] = {}
-    for ex_id in direct:
-        seen: set[str] = set()
-        queue = list(direct[ex_id])
-        while queue:
-            dep = queue.pop()
+
+    def reach(ex_id: str, seen: set[str]) -> set[str]:
+        for dep in direct.get(ex_id, ()):
             if dep not in seen:
                 seen.add(dep)
-                queue += direct.get(dep, ())
-        closed[ex_id] = seen
-    return closed
+                reach(dep, seen)
+        return seen
 
-
-def users(folder: Path, chapter: Chapter, ex_id: str) -> set[str]:
-    """The exercise `ex_id` itself and every exercise that uses it."""
-    return {ex_id} | {other for other, deps in needs(folder, chapter).items() if ex_id in deps}
+    return {ex_id: reach(ex_id, set()) for ex_id in direct}
 
 
 def uses(ex: Exercise) -> list[Exercise]:

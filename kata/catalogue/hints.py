@@ -12,26 +12,25 @@ from .course import Exercise
 STATE = ROOT / ".kata-state.json"
 
 
-def shown(ex: Exercise, path: Path = STATE) -> int:
-    """How many of the exercise's hints the learner has seen."""
+def _state(path: Path) -> tuple[dict, dict]:
+    """The state file's data, and in it the hints shown per exercise id (empty if it is odd)."""
     data = read_json(path)
-    count = data.get("hints", {}).get(ex.id, 0) if isinstance(data, dict) and isinstance(data.get("hints"), dict) else 0
-    return count if isinstance(count, int) else 0
+    data = data if isinstance(data, dict) else {}
+    if not isinstance(data.get("hints"), dict):
+        data["hints"] = {}
+    return data, data["hints"]
 
 
 def hint(ex: Exercise, again: int | None = None, path: Path = STATE) -> tuple[int, str]:
     """(number, text) of the next hint for `ex`, counting from 1 (the last one repeats); or,
     with `again`, of that hint once more, if it has been shown (else of the next one)."""
-    seen = shown(ex, path)
+    data, hints = _state(path)
+    seen = hints.get(ex.id)
+    seen = seen if isinstance(seen, int) else 0
     if again is not None and 1 <= again <= max(seen, 1):
         number = min(again, len(ex.hints))
         return number, ex.hints[number - 1]
-    number = min(seen + 1, len(ex.hints))
-    data = read_json(path)
-    data = data if isinstance(data, dict) else {}
-    hints = data["hints"] if isinstance(data.get("hints"), dict) else {}
-    hints[ex.id] = number
-    data["hints"] = hints
+    number = hints[ex.id] = min(seen + 1, len(ex.hints))
     try:
         write_json(path, data)
     except OSError:

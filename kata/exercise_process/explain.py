@@ -118,36 +118,30 @@ def raised_in(exc: BaseException, prefixes: tuple[str, ...]) -> str | None:
     return Path(filename).name if filename.startswith(prefixes) else None
 
 
-SKIPS = {  # what the learner's code did, and what that does to the test
-    XFailed: ("called pytest.xfail()", "which marks the test as expected to fail"),
-    Skipped: ("called pytest.skip()", "which skips the test"),
-    unittest.SkipTest: ("raised unittest.SkipTest", "which skips the test"),
+SKIPS = (XFailed, Skipped, unittest.SkipTest)
+_TAKE_IT_OUT = "Such a test never counts as passed: take the call out."
+_NEVER = "A test that does not run to the end never counts as passed."
+ENDINGS = {  # what the learner's code did to end the test or the program, instead of returning
+    XFailed: f"Your code called pytest.xfail(), which marks the test as expected to fail. {_TAKE_IT_OUT}",
+    Skipped: f"Your code called pytest.skip(), which skips the test. {_TAKE_IT_OUT}",
+    unittest.SkipTest: f"Your code raised unittest.SkipTest, which skips the test. {_TAKE_IT_OUT}",
+    Exit: f"Your code called pytest.exit(). {_NEVER}",
+    SystemExit: ("Your code called sys.exit() (or raised SystemExit). Ending the program is never part of an "
+                 f"exercise: return the result instead. {_NEVER}"),
+    KeyboardInterrupt: ("Your code raised KeyboardInterrupt, as if Ctrl-C had been pressed, so the grader "
+                        f"stopped this exercise. {_NEVER}"),
 }
 
 
 def is_skip(exc: BaseException) -> bool:
     """Whether `exc` asks pytest to skip the test (or to call its failure expected)."""
-    return isinstance(exc, tuple(SKIPS))
+    return isinstance(exc, SKIPS)
 
 
 def behaviour(exc: BaseException) -> str | None:
     """What the learner's code did, in a sentence, when `exc` is not an ordinary mistake
-    but an attempt to end the program or the test (sys.exit(), Ctrl-C, pytest.skip(), ...);
-    None for ordinary exceptions."""
-    never = "A test that does not run to the end never counts as passed."
-    skip = next((what for kind, what in SKIPS.items() if isinstance(exc, kind)), None)
-    if skip is not None:
-        what, effect = skip
-        return f"Your code {what}, {effect}. Such a test never counts as passed: take the call out."
-    if isinstance(exc, Exit):
-        return f"Your code called pytest.exit(). {never}"
-    if isinstance(exc, SystemExit):
-        return ("Your code called sys.exit() (or raised SystemExit). Ending the program is "
-                f"never part of an exercise: return the result instead. {never}")
-    if isinstance(exc, KeyboardInterrupt):
-        return ("Your code raised KeyboardInterrupt, as if Ctrl-C had been pressed, so the "
-                f"grader stopped this exercise. {never}")
-    return None
+    but an attempt to end the program or the test; None for ordinary exceptions."""
+    return next((text for kind, text in ENDINGS.items() if isinstance(exc, kind)), None)
 
 
 def exception_summary(exc: BaseException) -> str:
@@ -158,8 +152,7 @@ def exception_summary(exc: BaseException) -> str:
         return "RecursionError: a function kept calling itself and never stopped."
     if isinstance(exc, MemoryError):
         return "MemoryError: your code asked for more memory than there is."
-    first_line = text.splitlines()[0] if text else ""
-    summary = f"{name}: {first_line}" if first_line else name
+    summary = f"{name}: {text.splitlines()[0]}" if text else name
     for note in getattr(exc, "__notes__", ()):
         summary += f"\n  {note}"
     hint = next((advice for pattern, advice in KNOWN_ERRORS if re.search(pattern, text)), None)

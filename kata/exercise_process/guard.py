@@ -15,9 +15,9 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import importlib
 import importlib.abc
 import math
+import pkgutil
 import sys
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -88,9 +88,8 @@ def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> No
 # --- at run time -------------------------------------------------------------------
 
 
-# The guards are installed once, in the warm grader before it forks (so no fork pays for
-# wrapping functions), and do nothing until a process that grades one exercise activates
-# them for it.
+# The guards are installed once, in the warm grader before it forks (no fork pays for wrapping
+# functions), and do nothing until the process that grades one exercise activates them for it.
 _active: tuple[Exercise, tuple[str, ...]] | None = None
 _installed = False
 
@@ -120,21 +119,6 @@ class _BlockSolutions(importlib.abc.MetaPathFinder):
         return None
 
 
-def _owner(dotted: str) -> tuple[object, str]:
-    """(the module or class that holds it, its last name) for a dotted name such as
-    `torch.nn.functional.relu` or `torch.Tensor.relu`."""
-    parts = dotted.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            owner: object = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for part in parts[cut:-1]:
-            owner = getattr(owner, part)
-        return owner, parts[-1]
-    raise ImportError(f"forbidden name {dotted!r} names nothing importable")
-
-
 def install_runtime_guards() -> None:
     """Wrap every call that some exercise forbids; inert until activate() (once per process).
 
@@ -147,7 +131,8 @@ def install_runtime_guards() -> None:
     _installed = True
     sys.meta_path.insert(0, _BlockSolutions())
     for banned in sorted({name for ex in course().exercises for name in ex.forbidden}):
-        owner, attr = _owner(banned)
+        holder, _, attr = banned.rpartition(".")  # a module, or a class such as torch.Tensor
+        owner = pkgutil.resolve_name(holder)
         value = getattr(owner, attr)
         if banned == "torch.optim":
             value.Optimizer.__init__ = _guarded(value.Optimizer.__init__, banned)
@@ -208,19 +193,13 @@ class Tripwire:
         self._spaces = [(label, space, dict(space)) for label, space in _watched()]
 
     def changes(self) -> list[str]:
-        """What was replaced, removed or added since the note was taken.
-
-        An added module is not a change: importing a submodule (torch.fx, say) adds it
-        to its package.
-        """
+        """What was replaced, removed or added since the note was taken. An added module is not a
+        change: importing a submodule (torch.fx, say) adds it to its package."""
         changed = []
         for label, space, before in self._spaces:
-            for key, value in before.items():
-                if space.get(key, _MISSING) is not value:
-                    changed.append(f"{label}.{key}")
-            for key in space.keys() - before.keys():
-                if not isinstance(space[key], ModuleType):
-                    changed.append(f"{label}.{key}")
+            changed += [f"{label}.{key}" for key, value in before.items() if space.get(key, _MISSING) is not value]
+            changed += [f"{label}.{key}" for key in space.keys() - before.keys()
+                        if not isinstance(space[key], ModuleType)]
         return changed
 
 

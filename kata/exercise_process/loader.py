@@ -31,10 +31,8 @@ PACKAGE = "kata_target"
 
 
 class Learner:
-    """The learner's code: for each chapter folder name, the folder that holds its files.
-
-    Made once per process; it installs the import hook that finds the files.
-    """
+    """The learner's code: for each chapter folder name, the folder that holds its files. Made
+    once per process; it installs the import hook that finds the files."""
 
     def __init__(self, folders: dict[str, Path], reset_hint: str = ""):
         self.folders = {name: Path(folder).resolve() for name, folder in folders.items()}
@@ -86,11 +84,8 @@ class Learner:
         ex = course().named(name)
         found = getattr(self.load(ex), name, None)
         if not callable(found):
-            raise LoadError(
-                f"{ex.file} has no function or class named `{name}`. Keep the name and the "
-                f"signature of the stub: the tests use `{name}` by that name.",
-                Location(ex.file),
-            )
+            raise LoadError(f"{ex.file} has no function or class named `{name}`. Keep the name and the "
+                            f"signature of the stub: the tests use `{name}` by that name.", Location(ex.file))
         return found
 
     def reset_command(self, ex: Exercise) -> str:
@@ -104,31 +99,23 @@ class Learner:
         try:
             return path.read_bytes()
         except OSError as e:
-            raise LoadError(
-                f"{ex.file} cannot be read ({e.strerror or e}). Check that the file is yours and "
-                f"readable, or restore the exercise with `{self.reset_command(ex)}`.",
-                Location(ex.file),
-            ) from None
+            raise LoadError(f"{ex.file} cannot be read ({e.strerror or e}). Check that the file is yours and "
+                            f"readable, or restore the exercise with `{self.reset_command(ex)}`.",
+                            Location(ex.file)) from None
 
     def _import_failure(self, ex: Exercise, exc: BaseException, source: bytes) -> LoadError:
         if isinstance(exc, SyntaxError):
             file = Path(exc.filename).name if exc.filename else ex.file
             bad = _first_bad_line(source) if file == ex.file else None
             if bad is not None and "utf-8" in str(exc).lower():
-                return LoadError(
-                    f"{file} is not valid UTF-8 text: it has a character Python cannot read. Save "
-                    f"the file as UTF-8 in your editor, or restore the exercise with "
-                    f"`{self.reset_command(ex)}`.",
-                    Location(file, bad),
-                )
+                return LoadError(f"{file} is not valid UTF-8 text: it has a character Python cannot read. Save "
+                                 f"the file as UTF-8 in your editor, or restore the exercise with "
+                                 f"`{self.reset_command(ex)}`.", Location(file, bad))
             return LoadError(f"Python could not read {file}: {type(exc).__name__}: {exc.msg}",
                              Location(file, exc.lineno or 0, (exc.text or "").strip()))
         if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("ex"):
-            return LoadError(
-                f"{ex.file} imports `{exc.name}`, which Python looks for outside the exercises. "
-                f"Import earlier exercises relatively: `from .{exc.name} import ...`.",
-                Location(ex.file),
-            )
+            return LoadError(f"{ex.file} imports `{exc.name}`, which Python looks for outside the exercises. "
+                             f"Import earlier exercises relatively: `from .{exc.name} import ...`.", Location(ex.file))
         where = learner_frame(exc, self.prefixes) or Location(ex.file)
         special = behaviour(exc)
         if special is not None:

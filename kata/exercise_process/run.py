@@ -123,24 +123,18 @@ def _describe(exc: BaseException, ex: Exercise, learner: Learner) -> tuple[TestS
                     Kind.NOT_STARTED, where)
         other = course().by_file(ex.folder, origin) if origin else None
         if other is not None:
-            return TestStatus.ERROR, (
-                f"{ex.name} uses your {other.name} (exercise {other.id}), which is not done yet. "
-                f"Finish exercise {other.id} first."
-            ), Kind.ORDINARY, where
+            return (TestStatus.ERROR, f"{ex.name} uses your {other.name} (exercise {other.id}), which is not "
+                    f"done yet. Finish exercise {other.id} first.", Kind.ORDINARY, where)
     if isinstance(exc, (AssertionError, Failed)) and where is None:
         return TestStatus.FAIL, str(exc).strip(), Kind.ORDINARY, None
     return TestStatus.ERROR, f"Your code raised {explain.exception_summary(exc)}", Kind.ORDINARY, where
 
 
 def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
-    seen: list[str] = []
-    for w in caught:
-        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ResourceWarning)):
-            continue
-        text = str(w.message).strip().splitlines()[0]
-        if text and text not in seen:
-            seen.append(text)
-    return "".join(f"\n  PyTorch warned: {t}" for t in seen[:2])
+    quiet = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ResourceWarning)
+    texts = dict.fromkeys((str(w.message).strip().splitlines() or [""])[0] for w in caught
+                          if not issubclass(w.category, quiet))
+    return "".join(f"\n  PyTorch warned: {t}" for t in [t for t in texts if t][:2])
 
 
 def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord, bool]:
@@ -162,14 +156,8 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     record = TestRecord(item.name, TestStatus.ERROR)
     # Read from the reports' plain fields: learner code can replace a property, and the
     # tripwire would only notice after this test.
-    passed = (
-        len(reports) == 3
-        and set(phases) == {"setup", "call", "teardown"}
-        and all(r.outcome == "passed" for r in reports)
-        and not getattr(phases["call"], "wasxfail", None)
-        and not checks
-        and exc is None
-    )
+    passed = (len(reports) == 3 and set(phases) == {"setup", "call", "teardown"} and not checks and exc is None
+              and all(r.outcome == "passed" for r in reports) and not getattr(phases["call"], "wasxfail", None))
     if passed:
         record.status = TestStatus.PASS
     elif checks:

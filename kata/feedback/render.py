@@ -58,9 +58,8 @@ def note(r: ExerciseResult) -> str:
     names = [f"{e.name} (exercise {e.id})" for e in r.waiting_for]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     verb = "does" if len(names) == 1 else "do"
-    first = r.waiting_for[0]
     return (f"Note: {r.exercise.name} uses your {listed}, which {verb} not pass yet. "
-            f"Fix exercise {first.id} first: its mistakes show up here too.")
+            f"Fix exercise {r.waiting_for[0].id} first: its mistakes show up here too.")
 
 
 def shows_note(r: ExerciseResult) -> bool:
@@ -70,10 +69,7 @@ def shows_note(r: ExerciseResult) -> bool:
 
 def message(r: ExerciseResult) -> str:
     """The first failure as the learner reads it, in one text: for JSON and one-line reports."""
-    parts = [note(r)] if shows_note(r) else []
-    parts.append(r.message)
-    if r.location is not None:
-        parts.append(f"  at {where(r.location)}")
+    parts = [note(r) if shows_note(r) else "", r.message, f"  at {where(r.location)}" if r.location else ""]
     return "\n".join(p for p in parts if p)
 
 
@@ -106,12 +102,11 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
     if shows_note(r):
         lines += [s(line, "yellow") for line in wrap(note(r), width, "  ")]
     if r.status == Status.NOT_STARTED:
-        lines += wrap(ex.concept, width, "  ")
         path = f"{folder}/{r.file}" if folder else r.file
         todo = ("Write your code in the cell under Your code, in place of the two lines marked EXERCISE."
                 if r.file == voice.here else f"Open {path}, read the docstring, and replace the stub with your code.")
-        lines += wrap(todo, width, "  ")
-        lines += wrap(f"Read: {', '.join(ex.docs)}.", width, "  ")
+        for text in (ex.concept, todo, f"Read: {', '.join(ex.docs)}."):
+            lines += wrap(text, width, "  ")
     elif r.status == Status.FAIL:
         failing = r.failing
         for t in failing if every else failing[:1]:
@@ -144,12 +139,9 @@ def status_line(r: ExerciseResult, s: Style, width: int, columns: int = NO_WRAP,
 def chapter_lines(run: RunResult, s: Style, current: ExerciseResult | None = None,
                   columns: int = NO_WRAP) -> list[str]:
     """Progress per chapter, then one line per exercise; `current` is marked."""
-    from ..catalogue.course import course
-
     width = max((len(r.exercise.name) for r in run.exercises), default=10)
     lines = []
-    for number, results in run.chapters():
-        chapter = course().chapter(number)
+    for chapter, results in run.chapters():
         done = sum(r.passed for r in results)
         got = sum(r.score for r in results)
         top = sum(r.exercise.points for r in results)

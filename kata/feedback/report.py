@@ -3,7 +3,6 @@ the first exercise of the course that does not pass and what to do about it."""
 
 from __future__ import annotations
 
-from ..catalogue.course import course
 from ..grading.results import RunResult
 from .render import LABELS, TERMINAL, chapter_lines, explain, wrap
 from .style import Style
@@ -20,10 +19,9 @@ def changed_note(run: RunResult) -> str:
 def finished_lines(run: RunResult, s: Style, width: int) -> list[str]:
     """What to say when everything graded passes: each finished chapter's closing text."""
     lines = []
-    for number, results in run.chapters():
-        chapter = course().chapter(number)
+    for chapter, results in run.chapters():
         if len(results) == len(chapter.exercises):
-            lines += ["", s(f"Chapter {number} complete: every exercise passes. Well done!", "bold", "green"), "",
+            lines += ["", s(f"Chapter {chapter.number} complete: every exercise passes. Well done!", "bold", "green"), "",
                       *wrap(chapter.finished, width)]
     return lines or ["", s("Every exercise you asked for passes.", "green")]
 

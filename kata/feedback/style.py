@@ -15,13 +15,9 @@ class Style:
 
     def __init__(self, stream: TextIO | None = None, color: bool | None = None):
         stream = stream or sys.stdout
-        if color is None:
-            color = (
-                hasattr(stream, "isatty") and stream.isatty()
-                and "NO_COLOR" not in os.environ
-                and os.environ.get("TERM") != "dumb"
-            )
-        self.color = color
+        self.color = color if color is not None else (
+            hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb")
         encoding = getattr(stream, "encoding", None) or "ascii"
         try:
             "█░✔✘·⏱…▁▂▃▄▅▆▇█".encode(encoding)
@@ -36,9 +32,8 @@ class Style:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
     def symbol(self, status: str) -> str:
-        fancy = {"pass": "✔", "fail": "✘", "error": "✘", "timeout": "⏱", "not_started": "·"}
-        plain = {"pass": "+", "fail": "x", "error": "!", "timeout": "T", "not_started": "."}
-        return (fancy if self.unicode else plain).get(status, "?")
+        symbols = {"pass": "✔+", "fail": "✘x", "error": "✘!", "timeout": "⏱T", "not_started": "·."}
+        return symbols.get(status, "??")[0 if self.unicode else 1]
 
     def bar(self, done: float, total: float, width: int = 24) -> str:
         filled = round(width * done / total) if total else 0

@@ -53,56 +53,48 @@ class Grader:
               on_result: Callable[[int, ExerciseResult], None] | None = None,
               on_target: Callable[[int, RunResult], None] | None = None,
               on_wait: Callable[[], None] | None = None) -> list[RunResult]:
-        """Grade the exercises of every target that it holds, several processes at once.
-
-        on_result(n, result) follows each exercise of targets[n]; on_target(n, run) follows
-        its last one, while the other targets may still be graded.
-        """
+        """Grade the exercises of every target that it holds, several processes at once. on_result(n,
+        result) follows each exercise of targets[n]; on_target(n, run) follows its last one, while
+        the other targets may still be graded."""
         started = time.monotonic()
+        wanted = [[ex for ex in exercises if t.holds(ex)] for t in targets]
+        results: list[dict[str, ExerciseResult]] = [{} for _ in targets]
+        runs: dict[int, RunResult] = {}
+
+        def graded(n: int, result: ExerciseResult | None = None) -> None:
+            """Note a result of targets[n] (none if it holds nothing to grade); finish it once complete."""
+            if result is not None:
+                results[n][result.exercise.id] = result
+                if on_result:
+                    on_result(n, result)
+            if len(results[n]) == len(wanted[n]):
+                mine = [results[n][ex.id] for ex in wanted[n]]
+                runs[n] = RunResult(targets[n].name, tuple(blame_earlier(mine, targets[n])), self.changed_files,
+                                    time.monotonic() - started)
+                if on_target:
+                    on_target(n, runs[n])
+
         jobs: list[Job] = []
         owner: dict[str, int] = {}
-        wanted = [[ex for ex in exercises if t.holds(ex)] for t in targets]
-        results: dict[str, ExerciseResult] = {}
-        for n, (target, mine) in enumerate(zip(targets, wanted)):
-            for ex in mine:
-                lacking = absent(ex, target, [item.name for item in self.collection.for_exercise(ex)])
+        for n, target in enumerate(targets):
+            if not wanted[n]:
+                graded(n)
+            for ex in wanted[n]:
+                items = self.collection.for_exercise(ex)
+                lacking = absent(ex, target, [item.name for item in items])
                 if lacking is not None:
-                    results[f"t{n}-{ex.id}"] = lacking
-                    if on_result:
-                        on_result(n, lacking)
+                    graded(n, lacking)
                     continue
-                job = Job(f"t{n}-{ex.id}", ex, target.folders, self.collection.for_exercise(ex), target.reset_hint)
-                jobs.append(job)
-                owner[job.key] = n
-        runs: dict[int, RunResult] = {}
-        left = [sum(1 for j in jobs if owner[j.key] == n) for n in range(len(targets))]
+                jobs.append(Job(f"t{n}-{ex.id}", ex, target.folders, items, target.reset_hint))
+                owner[jobs[-1].key] = n
 
         def done(job: Job, outcome: Outcome) -> None:
             n = owner[job.key]
-            results[job.key] = self._judge(job, outcome, targets[n])
-            if on_result:
-                on_result(n, results[job.key])
-            left[n] -= 1
-            if not left[n]:
-                finish(n)
+            graded(n, judge(job.exercise, [item.name for item in job.items], outcome, targets[n],
+                            self.collection.errors.get(job.exercise.id)))
 
-        def finish(n: int) -> None:
-            graded = [results[f"t{n}-{ex.id}"] for ex in wanted[n]]
-            runs[n] = RunResult(targets[n].name, tuple(blame_earlier(graded, targets[n])), self.changed_files,
-                                time.monotonic() - started)
-            if on_target:
-                on_target(n, runs[n])
-
-        for n in range(len(targets)):
-            if not left[n]:
-                finish(n)
         self.runner.run(jobs, on_done=done, on_wait=on_wait)
         return [runs[n] for n in range(len(targets))]
-
-    def _judge(self, job: Job, outcome: Outcome, target: Target) -> ExerciseResult:
-        items = self.collection.for_exercise(job.exercise)
-        return judge(job.exercise, [item.name for item in items], outcome, target,
-                     self.collection.errors.get(job.exercise.id))
 
 
 def absent(ex: Exercise, target: Target, test_names: list[str]) -> ExerciseResult | None:

@@ -47,9 +47,7 @@ def changed_files(root: Path = ROOT) -> list[str]:
     if expected is None:
         return [MANIFEST]
     actual = compute(root)
-    return sorted(
-        name for name in set(expected) | set(actual) if expected.get(name) != actual.get(name)
-    )
+    return sorted(name for name in set(expected) | set(actual) if expected.get(name) != actual.get(name))
 
 
 def write(root: Path = ROOT) -> None:

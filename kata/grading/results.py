@@ -1,15 +1,12 @@
-"""What grading found, as data: each test's and each exercise's result, and the run's.
-
-Results are made once, by the grader (kata.grading.verdict and .engine), with every place
-in them already named as the learner knows it; the front ends only turn them into words
-(kata.feedback).
-"""
+"""What grading found, as data: each test's and each exercise's result, and the run's. They are
+made once, by kata.grading.verdict and .engine, with every place already named as the learner
+knows it; the front ends only turn them into words (kata.feedback)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalogue.course import Exercise
+from ..catalogue.course import Chapter, Exercise, course
 from ..outcomes import Location, Status, TestStatus
 
 
@@ -70,9 +67,9 @@ class RunResult:
     def first_unfinished(self) -> ExerciseResult | None:
         return next((r for r in self.exercises if not r.passed), None)
 
-    def chapters(self) -> list[tuple[int, list[ExerciseResult]]]:
+    def chapters(self) -> list[tuple[Chapter, list[ExerciseResult]]]:
         """The results grouped by chapter, in course order."""
         groups: dict[int, list[ExerciseResult]] = {}
         for r in self.exercises:
             groups.setdefault(r.exercise.chapter, []).append(r)
-        return list(groups.items())
+        return [(course().chapter(number), results) for number, results in groups.items()]

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -147,24 +148,18 @@ class Runner:
         self.dying: set[int] = set()
 
     def close(self) -> None:
-        for path in self.workdir.iterdir():
-            path.unlink(missing_ok=True)
-        self.workdir.rmdir()
+        shutil.rmtree(self.workdir)
 
     def run(self, jobs: list[Job], on_done: Callable[[Job, Outcome], None] | None = None,
             on_wait: Callable[[], None] | None = None) -> dict[str, Outcome]:
-        """Run every job; return (and pass to on_done) each one's outcome as it comes.
-
-        on_wait() is called about fifty times a second while jobs run: a front end answers
-        its keys there.
-        """
+        """Run every job; return (and pass to on_done) each one's outcome as it comes. on_wait() is
+        called about fifty times a second while jobs run: a front end answers its keys there."""
         pending = deque(jobs)
         active: dict[str, _Active] = {}
         results: dict[str, Outcome] = {}
-        # While forks share the grader's memory, every page it writes is copied, and a
-        # garbage collection writes to every object it examines. The grader's own
-        # bookkeeping makes no reference cycles worth collecting meanwhile; each exercise's
-        # process collects its own garbage (run.isolate turns collection back on).
+        # While forks share the grader's memory, every page it writes is copied, and a garbage
+        # collection writes to every object it examines. The grader's bookkeeping makes no cycles
+        # worth collecting meanwhile; each exercise's process collects its own (run.isolate).
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -226,7 +221,7 @@ class Runner:
                 os.dup2(out_write, 1)
                 os.dup2(out_write, 2)
                 run.isolate(self._file(job, ".fault"), self.user)
-                send = run.pipe_sender(events_write)
+                send = run.sender(events_write)
                 if job.example is not None:
                     example.run(job.exercise, job.folders, job.example, send)
                 else:
@@ -246,22 +241,18 @@ class Runner:
     def _start_fresh(self, job: Job) -> _Active:
         events = self._file(job, ".events")
         events.write_text("")
-        args = [
-            sys.executable, "-P", "-m", "kata.grading.worker",  # -P: the current folder is not importable
-            "--tests", str(self.tests_dir), "--exercise", job.exercise.id,
-            "--folders", json.dumps({k: str(v) for k, v in job.folders.items()}),
-            "--reset-hint", job.reset_hint, "--events", str(events), "--fault", str(self._file(job, ".fault")),
-            *(["--example", str(job.example)] if job.example is not None else []),
-            *(["--user", f"{self.user[0]}:{self.user[1]}"] if self.user is not None else []),
-        ]
-        kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
-        if sys.platform == "win32":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        else:
-            kwargs["start_new_session"] = True
+        spec = {"tests": str(self.tests_dir), "exercise": job.exercise.id, "reset_hint": job.reset_hint,
+                "folders": {name: str(folder) for name, folder in job.folders.items()}, "events": str(events),
+                "fault": str(self._file(job, ".fault")), "user": self.user,
+                "example": str(job.example) if job.example is not None else None}
+        # -P: the current folder is not importable.
+        args = [sys.executable, "-P", "-m", "kata.grading.worker", json.dumps(spec)]
+        group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32"
+                 else {"start_new_session": True})
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        proc = subprocess.Popen(args, env=env, **kwargs)
+        proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, **group)
         os.set_blocking(proc.stdout.fileno(), False)
         return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc)
 

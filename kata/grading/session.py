@@ -3,10 +3,6 @@
 pytest starts, imports the tests and collects them once, in the grader's own process
 (no learner code runs there). The grader's work then happens inside the session, where
 every exercise is run in a separate process that starts from this warm state.
-
-Before that work starts, the session gets ready to be forked many times: the objects
-made so far are set aside from the garbage collector, and pytest is told not to format
-tracebacks that nobody reads (the grader explains exceptions itself).
 """
 
 from __future__ import annotations
@@ -39,9 +35,8 @@ UNUSED_PLUGINS = [
 
 @dataclass
 class Collection:
-    """The tests, collected once: each exercise's items in file order."""
+    """The tests, collected once: each exercise's items in file order, and why a file did not load."""
 
-    tests_dir: Path
     items: dict[str, list] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -52,20 +47,21 @@ class Collection:
 class _Session:
     def __init__(self, body: Callable[[Collection], T], tests_dir: Path):
         self.body = body
-        self.collection = Collection(tests_dir=tests_dir)
+        self.tests_dir = tests_dir
+        self.collection = Collection()
         self.result: T | None = None
         self.error: BaseException | None = None
         self.ran = False
 
     def pytest_collectreport(self, report):
         if report.failed:
-            ex = _exercise_of(Path(str(report.fspath)), self.collection.tests_dir)
+            ex = _exercise_of(Path(str(report.fspath)), self.tests_dir)
             if ex is not None:
                 self.collection.errors[ex.id] = str(report.longrepr)
 
     def pytest_runtestloop(self, session):
         for item in session.items:
-            ex = _exercise_of(item.path, self.collection.tests_dir)
+            ex = _exercise_of(item.path, self.tests_dir)
             if ex is not None:
                 self.collection.items.setdefault(ex.id, []).append(item)
         _ready_to_fork(session)
@@ -78,15 +74,10 @@ class _Session:
 
 
 def _ready_to_fork(session) -> None:
-    """Make the many forks that follow cheap.
-
-    A forked process copies every memory page it writes to. The garbage collector
-    writes to every object it examines, so the objects of torch, pytest and the tests
-    are frozen out of its reach; and the runtime guards are installed here, once, instead
-    of in every fork. Each failing test would otherwise have
-    pytest format a long traceback, reading source files, that the grader never shows
-    (it explains the exception itself): pytest keeps one line instead.
-    """
+    """Make the many forks that follow cheap. A fork copies every memory page it writes to, and
+    the garbage collector writes to every object it examines: the objects made so far are frozen
+    out of its reach. The runtime guards are installed once, here. pytest keeps one line of a
+    failure instead of formatting a long traceback that the grader never shows."""
     gc.freeze()
     guard.install_runtime_guards()
     session.config.option.tbstyle = "no"
@@ -107,35 +98,23 @@ def _exercise_of(path: Path, tests_dir: Path) -> Exercise | None:
     return next((e for e in course().exercises if e.test_path == relative), None)
 
 
-def pytest_args(paths: list[str], tests_dir: Path) -> list[str]:
-    args = [
-        *paths,
-        "-c", str(Path(__file__).with_name("pytest.ini")),
-        "--rootdir", str(tests_dir),
-        "--confcutdir", str(tests_dir),
-        "--continue-on-collection-errors",
-        "--check-max-tb=0",
-        "-p", "pytest_check.plugin",
-    ]
-    for plugin in UNUSED_PLUGINS:
-        args += ["-p", f"no:{plugin}"]
-    return args
-
-
 def run_session(body: Callable[[Collection], T], tests_dir: Path, exercises: list[Exercise]) -> T:
     """Collect the tests of `exercises` once, then return body(collection), run inside the session."""
     import pytest
 
     paths = [str(tests_dir / ex.test_path) for ex in exercises if (tests_dir / ex.test_path).is_file()]
     if not paths:  # pytest would collect the current folder instead
-        return body(Collection(tests_dir=tests_dir))
+        return body(Collection())
     # The grader decides which plugins load, not the environment.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
+    args = [*paths, "-c", str(Path(__file__).with_name("pytest.ini")), "--rootdir", str(tests_dir),
+            "--confcutdir", str(tests_dir), "--continue-on-collection-errors", "--check-max-tb=0",
+            "-p", "pytest_check.plugin", *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
     state = _Session(body, tests_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code = pytest.main(pytest_args(paths, tests_dir), plugins=[state, RECORDER])
+        code = pytest.main(args, plugins=[state, RECORDER])
     if state.error is not None:
         raise state.error
     if not state.ran and code == pytest.ExitCode.INTERRUPTED:

@@ -82,9 +82,8 @@ def folder_target(folder: Path, name: str | None = None) -> Target:
     A folder with neither is taken as one that should hold every chapter's files."""
     folder = folder.resolve()
     name = name if name is not None else display_name(folder)
-    hint = "" if folder in ((ROOT / "exercises").resolve(), *((ROOT / "exercises" / c.folder).resolve()
-                                                             for c in course().chapters)) \
-        else f" --target {display_name(folder)}"
+    home = [ROOT / "exercises", *(ROOT / "exercises" / c.folder for c in course().chapters)]
+    hint = "" if folder in [p.resolve() for p in home] else f" --target {display_name(folder)}"
     chapters = [c for c in course().chapters if (folder / c.folder).is_dir()]
     if chapters:
         return Target(name, {c.folder: folder / c.folder for c in chapters},

@@ -7,7 +7,7 @@ process hung, crashed or exited first) count as not passed, whatever the exit st
 from __future__ import annotations
 
 from ..catalogue.course import Exercise
-from ..outcomes import Kind, Status, TestStatus
+from ..outcomes import Kind, Status, TestRecord, TestStatus
 from .results import ExerciseResult, TestResult
 from .runner import Outcome
 from .target import Target
@@ -25,44 +25,35 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
     """The verdict on one exercise from its process's reports, with its places as the target names them."""
     file = target.file(ex)
     if collection_error is not None:
-        last = collection_error.strip().splitlines()[-1] if collection_error.strip() else ""
+        last = (collection_error.strip().splitlines() or [""])[-1]
         message = (f"The tests for exercise {ex.id} could not be loaded, so it cannot be graded. "
                    f"This is a problem with the kata's tests, not your code: {last}")
         return ExerciseResult(ex, Status.ERROR, 0.0, message, (), file)
     by_name = {r.name: r for r in outcome.records}
-    tests: list[TestResult] = []
-    kinds: dict[str, Kind] = {}
-    for name in test_names:
-        record = by_name.get(name)
-        if record is None:
-            tests.append(TestResult(name, TestStatus.ERROR, _missing_message(name, outcome),
-                                    target.place(ex, outcome.where)))
-            continue
-        cut = max(0, record.output_size - len(record.output.encode()))
-        tests.append(TestResult(name, record.status, record.message, target.place(ex, record.location),
-                                record.output, cut, record.properties or None))
-        kinds[name] = record.kind
+    records = [by_name.get(name) or TestRecord(name, TestStatus.ERROR, _missing_message(name, outcome),
+                                               location=outcome.where) for name in test_names]
+    tests = tuple(TestResult(r.name, r.status, r.message, target.place(ex, r.location), r.output,
+                             max(0, r.output_size - len(r.output.encode())), r.properties or None) for r in records)
     failing = [t for t in tests if t.status != TestStatus.PASS]
+    kind = next((r.kind for r in records if r.status != TestStatus.PASS), None)  # the first failing test's
     where = failing[0].location if failing else None
     if not tests:
         status, message = Status.ERROR, f"No tests were found for exercise {ex.id}."
     elif not failing:
         status, message = Status.PASS, ""
-    elif outcome.ended == "timeout":
-        status, message = Status.TIMEOUT, _missing_message(outcome.running or failing[0].name, outcome)
-        where = target.place(ex, outcome.where)
     elif outcome.ended in ("crash", "exit") and outcome.running is None and not outcome.records:
         status, message = Status.ERROR, BEFORE_FIRST_TEST.format(ex.id, outcome.detail)
-    elif outcome.ended in ("crash", "exit"):
-        status, message = Status.ERROR, _missing_message(outcome.running or failing[0].name, outcome)
+    elif outcome.ended in ("timeout", "crash", "exit"):
+        status = Status.TIMEOUT if outcome.ended == "timeout" else Status.ERROR
+        message = _missing_message(outcome.running or failing[0].name, outcome)
         where = target.place(ex, outcome.where)
-    elif kinds.get(failing[0].name) == Kind.NOT_STARTED and not any(t.status == TestStatus.PASS for t in tests):
+    elif kind == Kind.NOT_STARTED and not any(t.status == TestStatus.PASS for t in tests):
         status, message = Status.NOT_STARTED, failing[0].message
-    elif kinds.get(failing[0].name) == Kind.GRAVE:
+    elif kind == Kind.GRAVE:
         status, message = Status.ERROR, failing[0].message
     else:
         status, message = Status.FAIL, failing[0].message
-    return ExerciseResult(ex, status, ex.points if status == Status.PASS else 0.0, message, tuple(tests), file,
+    return ExerciseResult(ex, status, ex.points if status == Status.PASS else 0.0, message, tests, file,
                           where, outcome.seconds, outcome.cpu)
 
 

@@ -1,19 +1,17 @@
 """One exercise graded in a fresh Python: the fallback where the system cannot fork.
 
-    python -P -m kata.grading.worker --tests T --exercise ID --folders JSON --events FILE --fault F
-        [--example CELL] [--user UID:GID]
+    python -P -m kata.grading.worker JOB
 
-kata.grading.runner starts it. It collects only the exercise's test file, then grades
-exactly as a forked process does (kata.exercise_process.run: the same guards and
-tripwire), or runs a notebook's Try-it cell instead (kata.exercise_process.example), and
-appends one JSON line per event to FILE. Its first line, "ready", tells the runner that
-Python and torch have started, so the exercise's time limit runs from there. With --user,
-the learner's code runs as that user (FILE and F are opened before).
+kata.grading.runner starts it with JOB, a JSON object (see Runner._start_fresh). It collects
+only the exercise's test file, then grades exactly as a forked process does (the same guards
+and tripwire), or runs a notebook's Try-it cell instead, and appends one JSON line per event
+to the events file. The first, "ready", tells the runner that Python and torch have started:
+the exercise's time limit runs from there. The files are opened before the learner's code
+runs as the user given, if any.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -21,52 +19,33 @@ import traceback
 from pathlib import Path
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m kata.grading.worker", description=__doc__.splitlines()[0])
-    p.add_argument("--tests", required=True, type=Path)
-    p.add_argument("--exercise", required=True)
-    p.add_argument("--folders", required=True, type=json.loads)
-    p.add_argument("--reset-hint", default="")
-    p.add_argument("--events", required=True, type=Path)
-    p.add_argument("--fault", required=True, type=Path)
-    p.add_argument("--example", type=Path)
-    p.add_argument("--user", type=lambda text: tuple(int(n) for n in text.split(":")), default=None)
-    return p.parse_args(argv)
-
-
-def main(argv: list[str]) -> int:
-    args = parse(argv)
+def main(job: dict) -> int:
     from ..catalogue.course import course
     from ..exercise_process import example, run
     from .engine import warm_up
     from .session import run_session
 
-    ex = course().find(args.exercise)
-    if ex is None:
-        print(f"kata.grading.worker: unknown exercise '{args.exercise}'", file=sys.stderr)
-        return 2
-    send = run.sender(os.open(args.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    ex = course().find(job["exercise"])
+    send = run.sender(os.open(job["events"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    folders = {name: Path(folder) for name, folder in job["folders"].items()}
     warm_up()
 
     def body(collection) -> None:
-        run.isolate(args.fault, args.user)
+        run.isolate(Path(job["fault"]), tuple(job["user"]) if job["user"] else None)
         send({"event": "ready"})
-        folders = {name: Path(folder) for name, folder in args.folders.items()}
-        if args.example is not None:
-            example.run(ex, folders, args.example, send)
+        if job["example"] is not None:
+            example.run(ex, folders, Path(job["example"]), send)
         else:
-            run.grade(ex, collection.for_exercise(ex), folders, args.reset_hint, send)
+            run.grade(ex, collection.for_exercise(ex), folders, job["reset_hint"], send)
 
-    run_session(body, args.tests, [ex])
+    run_session(body, Path(job["tests"]), [ex])
     return 0
 
 
 if __name__ == "__main__":
     status = 1  # the grader itself failed: the runner reports that no test could run
     try:
-        status = main(sys.argv[1:])
-    except SystemExit as e:  # a bad command line
-        status = e.code if isinstance(e.code, int) else 1
+        status = main(json.loads(sys.argv[1]))
     except BaseException:
         traceback.print_exc()
     finally:

@@ -3,12 +3,12 @@
 The loop runs inside one warm session (kata.grading.engine.in_session), so every check is
 a fork of the warm grader, never a fresh Python. Saves are noticed by looking at the
 files' times and sizes ten times a second, which works where file events do not (network
-drives, WSL). Keys are answered while a check runs: q quits at once, h shows the next
-hint, and the others are done when the check ends.
+drives, WSL). Keys are answered while a check runs (see Watch._during_check).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import sys
@@ -38,18 +38,12 @@ def signature(folders: list[Path]) -> Signature:
     """Time, size and inode of every Python file in `folders`: any save changes one of them."""
     found: Signature = {}
     for folder in folders:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if not entry.name.endswith(".py") or entry.name.startswith("."):
-                continue
+        for path in glob.glob(os.path.join(glob.escape(str(folder)), "*.py")):  # not the hidden ones
             try:
-                st = entry.stat()
+                st = os.stat(path)
             except OSError:  # removed meanwhile, or a dangling link an editor left
                 continue
-            found[entry.path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+            found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
     return found
 
 
@@ -240,10 +234,7 @@ def watch_loop(w: Watch, keys: Keys, folders: list[Path]) -> None:
 
 def _interrupt_on(signals: list[int]) -> dict[int, object]:
     """Turn these signals into KeyboardInterrupt in this process, so the terminal is restored.
-
-    Processes forked for checks inherit the handler; in them it does what the signal
-    would have done.
-    """
+    Processes forked for checks inherit the handler: in them it does what the signal would have done."""
     owner = os.getpid()
 
     def handler(number, frame):
