@@ -32,9 +32,9 @@ python grader.py
 
 1. Open the first unfinished exercise in `exercises/` (the grader names it). Its docstrings
    explain the idea, the function or class to write, and which PyTorch documentation to read.
-2. Replace the stub (the two lines marked `EXERCISE`) with your code. Keep the function's
-   name and signature, and keep all of your code inside the exercise files: they are what
-   gets graded.
+2. Replace the stub (the lines marked `EXERCISE`: two in a function, two in each method of a
+   class) with your code. Keep the names and signatures, and keep all of your code inside
+   the exercise files: they are what gets graded.
 3. Run `python grader.py`. It grades every exercise in order and shows the first problem in
    plain words: which input, what came back, what was expected, and the likely mistake.
 4. Stuck? `python grader.py hint 4` gives a hint for exercise 04; ask again for a stronger one.

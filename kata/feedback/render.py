@@ -103,7 +103,7 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
         lines += [s(line, "yellow") for line in wrap(note(r), width, "  ")]
     if r.status == Status.NOT_STARTED:
         path = f"{folder}/{r.file}" if folder else r.file
-        todo = ("Write your code in the cell under Your code, in place of the two lines marked EXERCISE."
+        todo = ("Write your code in the cell under Your code, in place of the lines marked EXERCISE."
                 if r.file == voice.here else f"Open {path}, read the docstring, and replace the stub with your code.")
         for text in (ex.concept, todo, f"Read: {', '.join(ex.docs)}."):
             lines += wrap(text, width, "  ")
@@ -120,7 +120,7 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
         lines += wrap(r.message, width, "  ")
         if r.location is not None:
             lines += [s(line, "dim") for line in wrap(f"Look at {where(r.location, voice.here)}.", width, "  ")]
-    lines += ["    " + line for line in pictures(r, s)]
+    lines += ["    " + line for line in pictures(r, s, width - 4)]
     if voice.hint:
         lines += wrap(voice.hint.format(number=ex.number, id=ex.id), width, "  ")
     return lines

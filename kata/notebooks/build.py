@@ -62,7 +62,7 @@ def split(source: str, ex: Exercise) -> Parts:
             dropped.update(range(node.lineno - 1, node.end_lineno))
     answer = "\n".join(line for n, line in enumerate(lines) if n not in dropped)
     answer = re.sub(r"\n{3,}", "\n\n\n", answer).strip("\n")
-    func = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ex.name), None)
+    func = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == ex.name), None)
     if func is None:  # a learner's file that lost its function still gets a notebook
         return Parts(ast.get_docstring(tree) or "", f"{ex.name}(...)", "", answer, example)
     signature = " ".join(line.strip() for line in lines[func.lineno - 1: func.body[0].lineno - 1])
@@ -87,11 +87,11 @@ def lesson_markdown(ex: Exercise, lesson: str) -> str:
 def contract_markdown(ex: Exercise, parts: Parts) -> str:
     """What the function must do, from its docstring, with its example as code."""
     todo = (
-        "In the next cell, replace the two lines marked `EXERCISE` with your code."
+        "In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each method of a class)."
         if STUB_MARK in parts.answer else "The next cell holds the function."
     )
     out = [f"## Your code\n\n`{parts.signature}`\n\n{todo} Only this cell is graded (under the "
-           "imports of the first code cell), so keep everything your function needs in it."]
+           "imports of the first code cell), so keep everything your code needs in it."]
     for paragraph in re.split(r"\n\s*\n", parts.contract.strip()):
         label, _, rest = paragraph.partition(":")
         lines = rest.strip().splitlines()
@@ -164,14 +164,16 @@ def try_markdown(ex: Exercise) -> str:
             "of the first code cell, your functions), not the other variables of the notebook.")
 
 
-PLOT = '''\
+MATPLOTLIB = '''\
 try:
     import matplotlib.pyplot as plt
 except ImportError:
     plt = None
     print("To see the plots, install matplotlib: python -m pip install -e \\".[plot]\\" "
           "in the kata's folder, then run this cell again.")
+'''
 
+PLOT = MATPLOTLIB + '''
 x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
 y = 2 * x
 try:
@@ -191,12 +193,44 @@ else:
         right.legend()
         plt.show()'''
 
+BOUNDARY = MATPLOTLIB + '''
+from .ex20_two_moons import two_moons
+
+x, y = two_moons(200, 0.1, seed=0)
+try:
+    model, losses = train_classifier(x, y)
+except NotImplementedError as e:
+    print(e)
+else:
+    if plt is not None:
+        # The class the model gives every point of a fine grid over the data: the boundary
+        # is where the colour changes.
+        (x0, y0), (x1, y1) = (x.min(0).values - 0.5).tolist(), (x.max(0).values + 0.5).tolist()
+        gx, gy = torch.meshgrid(torch.linspace(x0, x1, 200), torch.linspace(y0, y1, 200), indexing="xy")
+        with torch.no_grad():
+            classes = model(torch.stack([gx.flatten(), gy.flatten()], dim=1)).argmax(dim=1)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        left.plot(range(1, len(losses) + 1), losses)
+        left.set(title="Loss per epoch", xlabel="epoch", ylabel="loss")
+        right.contourf(gx, gy, classes.reshape(gx.shape), levels=[-0.5, 0.5, 1.5],
+                       colors=["tab:blue", "tab:orange"], alpha=0.3)
+        for label, colour in ((0, "tab:blue"), (1, "tab:orange")):
+            right.scatter(*x[y == label].T.tolist(), s=12, color=colour, label=f"class {label}")
+        right.set(title="The boundary your network learned", xlabel="x[:, 0]", ylabel="x[:, 1]")
+        right.legend()
+        plt.show()'''
+
 # Cells that only one exercise has, keyed by the exercise's function: (role, what it
 # shows, in markdown; its code, run in the checker like Try it).
 EXTRAS = {
     "train": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the line your `train` "
                        "found against the data. Like *Try it*, this cell runs beside the notebook (it "
                        "needs matplotlib; the check does not).", PLOT)],
+    "train_classifier": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the boundary "
+                                  "your network draws between the two moons: a straight line means no "
+                                  "nonlinearity, one colour everywhere means nothing was learned. Like "
+                                  "*Try it*, this cell runs beside the notebook (it needs matplotlib; the "
+                                  "check does not).", BOUNDARY)],
 }
 
 

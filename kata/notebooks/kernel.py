@@ -227,17 +227,18 @@ def start_grader() -> None:
 
 
 def _defines(source: str, name: str) -> bool:
-    """Whether a cell defines `name`; a cell that does not parse counts if it looks like it
+    """Whether a cell defines `name` (a function or a class); a cell that does not parse counts if it looks like it
     tries to, so that the check reports its syntax error rather than grading older code."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return re.search(rf"^def\s+{name}\s*\(", source, re.MULTILINE) is not None
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body)
+        return re.search(rf"^(def|class)\s+{name}\b", source, re.MULTILINE) is not None
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name
+               for n in tree.body)
 
 
 def code_in_kernel(ex: Exercise) -> str | None:
-    """The last cell run in this kernel that defines the exercise's function."""
+    """The last cell run in this kernel that defines the exercise's function or class."""
     if SHELL is not None:
         for source in reversed(SHELL.history_manager.input_hist_raw):
             if _defines(source, ex.name):
