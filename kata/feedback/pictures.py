@@ -38,11 +38,11 @@ def loss_curves(r: ExerciseResult, s: Style, width: int = 40) -> list[str]:
     return []
 
 
-def boundary(data: dict, unicode: bool) -> list[str]:
+def boundary(data: dict, unicode: bool, width: int) -> list[str]:
     """Two grids of predicted classes over the data's box (a string of "0" and "1" per row, top
-    first), the learner's and a correct one, side by side with the training points: a line
-    straight across the moons is a model without a nonlinearity, one class only a model that
-    learned nothing."""
+    first), the learner's and a correct one, with the training points: a line straight across
+    the moons is a model without a nonlinearity, one class only a model that learned nothing.
+    Side by side where `width` allows, else one above the other."""
     cols, rows = data["cols"], data["rows"]
     x0, x1, y0, y1 = data["box"]
     area = {"0": "·" if unicode else ".", "1": " "}
@@ -57,11 +57,15 @@ def boundary(data: dict, unicode: bool) -> list[str]:
             cells[row][col] = mark[label]
         drawn.append([tl + top * cols + tr, *(side + "".join(r) + side for r in cells), bl + top * cols + br])
     titles = [f"your model: {data['accuracy']:.1%} of new moons right", f"a correct boundary: {data['correct_accuracy']:.1%}"]
-    lines = ["   ".join(t[:cols + 2].ljust(cols + 2) for t in titles), *("   ".join(parts) for parts in zip(*drawn))]
-    return lines + [f"{mark[0]} upper moon (class 0)   {mark[1]} lower moon (class 1)   {area['0']} where a model says class 0"]
+    titled = [[t[:cols + 2].ljust(cols + 2), *grid] for t, grid in zip(titles, drawn)]
+    if 2 * (cols + 2) + 3 <= width:
+        lines = ["   ".join(parts) for parts in zip(*titled)]
+    else:
+        lines = [*titled[0], "", *titled[1]]
+    return lines + [f"{mark[0]} upper moon (class 0)  {mark[1]} lower moon (class 1)  {area['0']} the model says 0"]
 
 
-def pictures(r: ExerciseResult, s: Style) -> list[str]:
-    """Every picture the exercise's tests recorded data for."""
+def pictures(r: ExerciseResult, s: Style, width: int) -> list[str]:
+    """Every picture the exercise's tests recorded data for, to fit in `width` columns."""
     found = next(((t.properties or {}).get("boundary") for t in r.tests if (t.properties or {}).get("boundary")), None)
-    return loss_curves(r, s) + (boundary(found, s.unicode) if found else [])
+    return loss_curves(r, s) + (boundary(found, s.unicode, width) if found else [])

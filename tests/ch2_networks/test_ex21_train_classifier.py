@@ -21,7 +21,7 @@ from torch import nn
 THRESHOLD = 0.97
 TRAIN_SEED, HELD_OUT_SEED = 21, 2021
 SIZES = [(16, 2), (16,), (16, 16), (16,), (2, 16), (2,)]
-GRID = (48, 16)  # columns and rows of the decision boundary's picture
+GRID = (34, 12)  # columns and rows of the decision boundary's picture
 # The pieces train_classifier uses, each with a correct one to put in its place, and its exercise.
 PIECES = {"MLP": ("14", CorrectMLP), "cross_entropy": ("15", F.cross_entropy), "make_loader": ("17", correct_loader),
           "train_epoch": ("18", correct_train_epoch), "SGD": ("12", torch.optim.SGD)}
