@@ -2,10 +2,10 @@
 names the mistake, and leaves every exercise that does not use it passing.
 
 Each mistake is a copy of its chapter's reference solutions with one function replaced,
-graded on the exercises that use that function (directly or through others): each exercise
-runs in a process of its own and imports only the files it uses, so the rest of the chapter
-cannot see the mistake. That the rest still passes is shown end to end for the first mistake
-of every function, graded on its whole chapter. All of them are graded in one warm session.
+graded on that function's exercise. Each exercise runs in a process of its own and imports
+only the files it uses, so an exercise that does not use the function cannot see the
+mistake; that it still passes is shown end to end for the first mistake of every function,
+graded on its whole chapter. All of them are graded in one warm session.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def reports(tmp_path_factory) -> dict[str, dict]:
         shutil.copytree(ROOT / "solutions" / ex.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
         replace_function(folder, mistake["function"], mistake["code"])
         chapter = course().chapter_of(ex).exercises
-        ids = [e.id for e in chapter] if mistake in FIRST_OF_EACH else sorted(users_of(ex.id))
+        ids = [e.id for e in chapter] if mistake in FIRST_OF_EACH else [ex.id]
         plan.append((str(folder), ids))
     run = subprocess.run([sys.executable, "-c", GRADE], input=json.dumps(plan), capture_output=True, text=True,
                          cwd=root, timeout=600, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})

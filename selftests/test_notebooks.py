@@ -122,22 +122,27 @@ def kernel_env(scratch: Path, **more: str) -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(scratch), **more)
 
 
-async def _execute(path: Path, scratch: Path, extra: tuple[str, ...] = (), **env: str) -> Executed:
-    """Run every cell of the notebook in its own kernel, then the `extra` cells; stop at any error.
-    The kernel is killed at the end, so its temporary files go to `scratch`."""
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_SECONDS, kernel_name="python3", shutdown_kernel="immediate",
-                            resources={"metadata": {"path": str(path.parent)}})
-    seconds = []
+async def _execute(paths: list[Path], scratch: Path, extra: tuple[str, ...] = (), **env: str) -> list[Executed]:
+    """Run every cell of each notebook in turn, in one kernel, then the `extra` cells after the
+    last one; stop at any error. (Solved notebooks of a folder share a kernel to save starting
+    one each: what a check grades is the code cell just run, in the checker, so nothing left
+    in the kernel by an earlier notebook counts.) The kernel is killed at the end, so its
+    temporary files go to `scratch`."""
+    notebooks = [nbformat.read(path, as_version=4) for path in paths]
+    notebooks[-1].cells += [v4.new_code_cell(source) for source in extra]
+    client = NotebookClient(notebooks[0], timeout=CELL_SECONDS, kernel_name="python3", shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(paths[0].parent)}})
+    done = []
     async with client.async_setup_kernel(env=kernel_env(scratch, **env)):
-        for source in extra:
-            nb.cells.append(v4.new_code_cell(source))
-        for index, cell in enumerate(nb.cells):
-            started = time.monotonic()
-            await client.async_execute_cell(cell, index, store_history=True)
-            seconds.append(time.monotonic() - started)
-        alive = await client.km.is_alive()
-    return Executed(nb, alive, seconds)
+        for nb in notebooks:
+            client.nb = nb  # the client writes each cell's outputs back into its notebook
+            seconds = []
+            for index, cell in enumerate(nb.cells):
+                started = time.monotonic()
+                await client.async_execute_cell(cell, index, store_history=True)
+                seconds.append(time.monotonic() - started)
+            done.append(Executed(nb, await client.km.is_alive(), seconds))
+    return done
 
 
 # Run after the unsolved training notebook, in its kernel: a mistake, a name that is no
@@ -185,37 +190,38 @@ AFTER_AN_EDIT = (
 
 @pytest.fixture(scope="session")
 def executed(made, tmp_path_factory) -> dict[str, Executed]:
-    """Every solved notebook; the unsolved training notebook, then AFTERWARDS in its kernel; the
+    """Every solved notebook, a chapter's in one kernel; the unsolved training notebook, then AFTERWARDS in its kernel; the
     notebook of an mse_loss that never returns; the training notebook beside an mse_loss that
     sums; and a solved, renamed mse_loss notebook, then AFTER_AN_EDIT in its kernel (its name
     given as JupyterLab gives it). Each in its own kernel, a few at once, all with one checker."""
-    jobs = {f"solved {p.name}": (p, (), {}) for p in sorted(made["solutions"].glob("*.ipynb"))}
+    jobs = {tuple(f"solved {p.name}" for p in paths): (paths, (), {})
+            for paths in (sorted((made["solutions"].parent / c.folder).glob("*.ipynb")) for c in course().chapters)}
     unsolved = shutil.copytree(made["exercises"], tmp_path_factory.mktemp("unsolved") / "notebooks")
-    jobs["unsolved ex09_train.ipynb"] = (unsolved / "ex09_train.ipynb", AFTERWARDS, {})
+    jobs["unsolved ex09_train.ipynb",] = ([unsolved / "ex09_train.ipynb"], AFTERWARDS, {})
     endless = made_with(tmp_path_factory.mktemp("endless"), "mse_loss", ENDLESS)
-    jobs["endless ex04_mse_loss.ipynb"] = (endless / "ex04_mse_loss.ipynb", (), {})
+    jobs["endless ex04_mse_loss.ipynb",] = ([endless / "ex04_mse_loss.ipynb"], (), {})
     sums = made_with(tmp_path_factory.mktemp("sums"), "mse_loss", SUMS)
-    jobs["sums ex09_train.ipynb"] = (sums / "ex09_train.ipynb", (), {})
+    jobs["sums ex09_train.ipynb",] = ([sums / "ex09_train.ipynb"], (), {})
     renamed = shutil.copytree(made["solutions"], tmp_path_factory.mktemp("renamed") / "notebooks")
     mine = (renamed / "ex04_mse_loss.ipynb").rename(renamed / "my loss.ipynb")
-    jobs["edited my loss.ipynb"] = (mine, AFTER_AN_EDIT, {"JPY_SESSION_NAME": str(mine)})
+    jobs["edited my loss.ipynb",] = ([mine], AFTER_AN_EDIT, {"JPY_SESSION_NAME": str(mine)})
     scratch = tmp_path_factory.mktemp("kernel-tmp")
 
     async def run_all() -> dict[str, Executed]:
         gate = asyncio.Semaphore(KERNELS_AT_ONCE)
 
-        async def one(path: Path, extra: tuple[str, ...], env: dict[str, str]) -> Executed:
+        async def one(paths: list[Path], extra: tuple[str, ...], env: dict[str, str]) -> list[Executed]:
             async with gate:
-                return await _execute(path, scratch, extra, **env)
+                return await _execute(paths, scratch, extra, **env)
 
         results = await asyncio.gather(*(one(*job) for job in jobs.values()))
-        return dict(zip(jobs, results))
+        return {name: run for names, runs in zip(jobs, results) for name, run in zip(names, runs)}
 
     return asyncio.run(run_all())
 
 
 def test_every_solved_notebook_runs_without_error_and_passes_its_check(executed):
-    for ex in CHAPTER.exercises:
+    for ex in course().exercises:
         run = executed[f"solved {ex.stem}.ipynb"]
         for cell in run.nb.cells:
             if cell.cell_type == "code":
@@ -234,6 +240,18 @@ def test_the_try_it_cells_show_what_the_example_prints(executed):
 
 def test_the_training_notebook_plots_the_loss_and_the_line(executed):
     plot = roles(executed["solved ex09_train.ipynb"].nb, "plot")[0]
+    assert any("image/png" in o.get("data", {}) for o in plot["outputs"]), plot["outputs"]
+
+
+def test_a_class_is_written_and_checked_in_its_notebook_as_a_function_is(executed):
+    nb = executed["solved ex11_linear.ipynb"].nb
+    assert "`class Linear(nn.Module)`" in roles(nb, "task")[0]["source"]
+    assert roles(nb, "answer")[0]["source"].startswith("class Linear(nn.Module):")
+    assert "Exercise 11 (Linear): passed" in printed(roles(nb, "check")[0])
+
+
+def test_the_last_notebook_plots_the_loss_and_the_boundary(executed):
+    plot = roles(executed["solved ex21_train_classifier.ipynb"].nb, "plot")[0]
     assert any("image/png" in o.get("data", {}) for o in plot["outputs"]), plot["outputs"]
 
 
