@@ -100,6 +100,16 @@ def show(x: object) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def names_shape(text: str, shape: tuple[int, ...]) -> bool:
+    """Whether a message shows `shape`, written in any of the usual ways: (4, 3), [4, 3], 4x3."""
+    flat = text.replace(" ", "")
+    dims = [str(d) for d in shape]
+    ways = {f"({','.join(dims)})", f"[{','.join(dims)}]", "x".join(dims), "×".join(dims)}
+    if len(dims) == 1:
+        ways.add(f"({dims[0]},)")
+    return any(w in flat for w in ways)
+
+
 def close(got: object, expected: object, tol: float = TOL) -> bool:
     """Equal within `tol` (relative and absolute), element by element; plain Python only."""
     if isinstance(expected, (list, tuple)):

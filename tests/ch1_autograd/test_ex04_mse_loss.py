@@ -3,7 +3,8 @@
 import torch
 import torch.nn.functional as F
 from support import (
-    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, facts, fmt, is_tensor, show, values,
+    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, facts, fmt, is_tensor, names_shape, show,
+    values,
 )
 
 # The tutorial's targets; before training the line predicts 0 everywhere.
@@ -87,16 +88,6 @@ def _describe(t: torch.Tensor, name: str) -> str:
     return f"{name} of shape {tuple(t.shape)} (random values)"
 
 
-def _names_shape(text: str, shape: tuple[int, ...]) -> bool:
-    """Whether an error message shows `shape`, written in any of the usual ways."""
-    flat = text.replace(" ", "")
-    dims = [str(d) for d in shape]
-    ways = {f"({','.join(dims)})", f"[{','.join(dims)}]", "x".join(dims), "×".join(dims)}
-    if len(dims) == 1:
-        ways.add(f"({dims[0]},)")
-    return any(w in flat for w in ways)
-
-
 def test_tutorial_targets_with_zero_predictions_give_30(mse_loss):
     _check_loss(mse_loss, torch.zeros(4, 1), TUTORIAL_Y, "mse_loss(zeros(4, 1), y = [[2], [4], [6], [8]])",
                 TUTORIAL_LOSS, TUTORIAL_WRONG)
@@ -145,7 +136,7 @@ def test_different_shapes_raise_value_error_naming_both(mse_loss):
                         "arithmetic (assert gives AssertionError, and PyTorch's own shape error "
                         "is a RuntimeError).")
         else:
-            ok = expect(_names_shape(str(exc), pred_shape) and _names_shape(str(exc), y_shape),
+            ok = expect(names_shape(str(exc), pred_shape) and names_shape(str(exc), y_shape),
                         what, f"ValueError: {exc}", expected,
                         "the message must show both shapes, for example "
                         "f\"shapes differ: {tuple(y_pred.shape)} vs {tuple(y.shape)}\".")

@@ -229,16 +229,6 @@ def order_mistake(log: Iterable[str], unit: str, count: int, stale_start: bool =
     return None
 
 
-def names_shape(text: str, shape: tuple[int, ...]) -> bool:
-    """Whether a message shows `shape`, written in any of the usual ways: (4, 3), [4, 3], 4x3."""
-    flat = text.replace(" ", "")
-    dims = [str(d) for d in shape]
-    ways = {f"({','.join(dims)})", f"[{','.join(dims)}]", "x".join(dims), "×".join(dims)}
-    if len(dims) == 1:
-        ways.add(f"({dims[0]},)")
-    return any(w in flat for w in ways)
-
-
 def only_one(got: object, wrong: list[tuple[object, str]], tol: float = 1e-5) -> str | None:
     """The explanation of the known wrong answer that `got` equals, when exactly one explanation fits."""
     fits = {explanation for value, explanation in wrong if close(got, value, tol)}

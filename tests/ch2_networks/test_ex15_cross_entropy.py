@@ -4,8 +4,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from nn_support import names_shape
-from support import attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, fmt, show, values
+from support import (
+    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, fmt, names_shape, show, values,
+)
 
 UNIFORM = [(4, 3), (5, 2), (3, 10)]  # all logits 0: the loss is ln C
 _gen = torch.Generator().manual_seed(15)
