@@ -36,7 +36,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def run(argv: list[str]) -> int:
     parser = Parser(
         prog="python grader.py",
         description="Grade your solutions to the PyTorch kata, and get hints.",
@@ -47,7 +47,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         COMMANDS[name].register(sub, name)
-    return parser, sub.choices
+    args, extra = parser.parse_known_args(normalise(argv))
+    if extra:
+        raise UsageError(f"{args.command} does not take {' '.join(extra)} ({usage(sub.choices[args.command])})")
+    return COMMANDS[args.command].run(args)
 
 
 def normalise(argv: list[str]) -> list[str]:
@@ -62,14 +65,6 @@ def normalise(argv: list[str]) -> list[str]:
     guess = f"did you mean {' or '.join(e.name for e in near)}? " if near else ""
     raise UsageError(f"unknown command or exercise '{argv[0]}': {guess}commands are {', '.join(COMMANDS)}; "
                      f"exercises are {course().valid_names()}")
-
-
-def run(argv: list[str]) -> int:
-    parser, subcommands = build_parser()
-    args, extra = parser.parse_known_args(normalise(argv))
-    if extra:
-        raise UsageError(f"{args.command} does not take {' '.join(extra)} ({usage(subcommands[args.command])})")
-    return COMMANDS[args.command].run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

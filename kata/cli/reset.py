@@ -27,26 +27,6 @@ def register(sub, name: str) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
-def _folder(text: str) -> Path:
-    folder = resolve(text)
-    if not folder.is_dir():
-        raise UsageError(f"target '{text}' is not a folder: give exercises or a folder laid out like exercises/")
-    if folder.is_relative_to((ROOT / "solutions").resolve()):
-        raise UsageError("reset restores exercises to their stubs; it never changes solutions/: "
-                         "give exercises or a folder laid out like exercises/")
-    return folder
-
-
-def _confirmed(shown: list[str]) -> bool:
-    what = shown[0] if len(shown) == 1 else f"{len(shown)} files ({', '.join(shown)})"
-    try:
-        answer = input(f"Replace {what} with the original stub? Your current work is kept in "
-                       f"{BACKUPS}/. [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def _reset(ex: Exercise, path: Path, shown: str, backups: Path) -> None:
     kept = None
     if path.exists():
@@ -69,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.exercises and not args.chapter:
         raise UsageError("name the exercises to reset (`python grader.py reset 4`), or a chapter "
                          "(`python grader.py reset --chapter 1`)")
-    root = _folder(args.target)
+    root = resolve(args.target)
+    if not root.is_dir():
+        raise UsageError(f"target '{args.target}' is not a folder: give exercises or a folder laid out like exercises/")
+    if root.is_relative_to((ROOT / "solutions").resolve()):
+        raise UsageError("reset restores exercises to their stubs; it never changes solutions/: "
+                         "give exercises or a folder laid out like exercises/")
     by_chapter = any((root / c.folder).is_dir() for c in course().chapters)  # laid out like exercises/
     todo = []
     for ex in select_exercises(args.exercises, args.chapter):
@@ -87,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
             names = " ".join(str(ex.number) for ex, _, _ in todo)
             raise UsageError(f"reset asks before it replaces {todo[0][2]}, and there is no terminal to ask on: "
                              f"add --yes (`python grader.py reset {names}{where} --yes`)")
-        if not _confirmed([shown for _, _, shown in todo]):
+        what = todo[0][2] if len(todo) == 1 else f"{len(todo)} files ({', '.join(shown for _, _, shown in todo)})"
+        try:
+            answer = input(f"Replace {what} with the original stub? Your current work is kept in {BACKUPS}/. [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
             print("Nothing changed.")
             return 1
     for ex, path, shown in todo:

@@ -9,6 +9,7 @@ What the learner's code prints goes to the grader through the process's standard
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import gc
 import json
@@ -81,12 +82,10 @@ def isolate(fault_path: Path, user: tuple[int, int] | None = None) -> None:
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, file=fault, all_threads=False)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    try:
+    with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):
-        pass
     if user is not None:
         uid, gid = user
         os.setgroups([])

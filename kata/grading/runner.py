@@ -10,6 +10,7 @@ part and never changes a verdict.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import ROOT
 from ..catalogue.course import Exercise
 from ..outcomes import END_OF_TEST, Location, TestRecord
 
@@ -105,12 +107,10 @@ def _become_subreaper() -> None:
     """Adopt orphans of learner code (Linux), so that none outlives the grader."""
     if not sys.platform.startswith("linux"):
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
 
 
 def child_processes() -> list[int]:
@@ -232,10 +232,8 @@ class Runner:
         os.close(out_write)
         for fd in (events_read, out_read):
             os.set_blocking(fd, False)
-        try:
+        with contextlib.suppress(OSError):  # the child already did it, or has already ended
             os.setpgid(pid, pid)
-        except OSError:
-            pass  # the child already did it, or has already ended
         return _Active(job, pid, time.monotonic(), out_read, events_read)
 
     def _start_fresh(self, job: Job) -> _Active:
@@ -249,8 +247,7 @@ class Runner:
         args = [sys.executable, "-P", "-m", "kata.grading.worker", json.dumps(spec)]
         group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32"
                  else {"start_new_session": True})
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, **group)
         os.set_blocking(proc.stdout.fileno(), False)
@@ -339,14 +336,12 @@ class Runner:
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (run.isolate registered faulthandler for it)."""
         fault = self._file(a.job, ".fault")
-        try:
+        with contextlib.suppress(AttributeError, OSError):  # no SIGUSR1 (Windows), or the process is gone
             os.kill(a.pid, signal.SIGUSR1)
             deadline = time.monotonic() + STACK_DUMP_WAIT
             while fault.stat().st_size == 0 and time.monotonic() < deadline:
                 time.sleep(0.01)
             time.sleep(0.02)  # let the dump finish
-        except (AttributeError, OSError):  # no SIGUSR1 (Windows), or the process is gone
-            pass
 
     def _outcome(self, a: _Active, timeout: str) -> Outcome:
         records = [TestRecord.from_event(e) for e in a.events if e.get("event") == "test"]
@@ -405,10 +400,8 @@ class Runner:
         if a.proc is not None and sys.platform == "win32":
             subprocess.run(["taskkill", "/F", "/T", "/PID", str(a.pid)], capture_output=True)
         else:
-            try:
+            with contextlib.suppress(OSError):
                 os.killpg(a.pid, signal.SIGKILL)
-            except OSError:
-                pass
         if reap_later and a.proc is None and a.status is None:
             self.dying.add(a.pid)
         else:
@@ -441,8 +434,6 @@ class Runner:
             if not strays:
                 return
             for pid in strays:
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
-                except OSError:
-                    pass
