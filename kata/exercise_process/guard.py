@@ -157,7 +157,11 @@ def activate(ex: Exercise, prefixes: tuple[str, ...]) -> None:
 # --- tampering ---------------------------------------------------------------------
 
 
-def _watched() -> list[tuple[str, dict]]:
+@functools.cache
+def watched_namespaces() -> list[tuple[str, dict]]:
+    """The namespaces the tripwire notes, found once per process: the warm grader finds them
+    before it forks, since looking through sys.modules in every fork would touch, and so copy,
+    a page of memory for each of its thousands of modules."""
     import _pytest.reports
     import _pytest.runner
     import pytest_check.check_log
@@ -190,7 +194,7 @@ class Tripwire:
     """A note of the watched namespaces, taken before learner code is imported."""
 
     def __init__(self) -> None:
-        self._spaces = [(label, space, dict(space)) for label, space in _watched()]
+        self._spaces = [(label, space, dict(space)) for label, space in watched_namespaces()]
 
     def changes(self) -> list[str]:
         """What was replaced, removed or added since the note was taken. An added module is not a

@@ -76,10 +76,12 @@ class _Session:
 def _ready_to_fork(session) -> None:
     """Make the many forks that follow cheap. A fork copies every memory page it writes to, and
     the garbage collector writes to every object it examines: the objects made so far are frozen
-    out of its reach. The runtime guards are installed once, here. pytest keeps one line of a
-    failure instead of formatting a long traceback that the grader never shows."""
-    gc.freeze()
+    out of its reach. The runtime guards are installed, and the namespaces that the tripwire
+    watches found, once, here. pytest keeps one line of a failure instead of formatting a long
+    traceback that the grader never shows."""
     guard.install_runtime_guards()
+    guard.watched_namespaces()
+    gc.freeze()
     session.config.option.tbstyle = "no"
     for item in session.items:
         item.repr_failure = _one_line
