@@ -4,6 +4,7 @@ files (`from .ex04_mse_loss import mse_loss`), without running anything."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -51,11 +52,12 @@ def needs(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
     return {ex_id: reach(ex_id, set()) for ex_id in direct}
 
 
-def uses(ex: Exercise) -> list[Exercise]:
+@functools.cache  # asked for each exercise of each submission in a batch
+def uses(ex: Exercise) -> tuple[Exercise, ...]:
     """The exercises of its chapter whose functions `ex` imports, as its untouched stub does."""
     chapter = course().chapter_of(ex)
     by_stem = {e.stem: e for e in chapter.exercises}
     tree = ast.parse(pristine_stub(ex))
     found = {by_stem[n.module].id for n in tree.body
              if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in by_stem}
-    return [e for e in chapter.exercises if e.id in found]
+    return tuple(e for e in chapter.exercises if e.id in found)
