@@ -172,6 +172,7 @@ def median_memory(cmd: list[str], rounds: int) -> Memory:
 WRONG = ["return ((y_pred - y) ** 2).sum()", "return (y_pred - y).abs().mean()"]
 RIGHT = "return ((y_pred - y) ** 2).mean()"
 FOOTER = "q quit".encode()
+CHECKED = "Checked at".encode()  # the status line once a check is done
 
 
 class Terminal:
@@ -184,18 +185,26 @@ class Terminal:
         os.close(slave)
         self.buffer = b""
 
-    def screen(self, timeout: float = 120) -> float:
-        """Wait for the end of the next full screen (its last line names the keys); when it came."""
+    def verdict(self, timeout: float = 120) -> float:
+        """Wait for the end of the next screen that shows a finished check (a check first draws a
+        screen that says "Checking...", then this one); when it came."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            end = self.buffer.find(FOOTER)
+            start = self.buffer.find(CHECKED)
+            end = self.buffer.find(FOOTER, start) if start >= 0 else -1
             if end >= 0 and self.buffer.find(b"\n", end) >= 0:
                 at = time.monotonic()
                 self.buffer = self.buffer[self.buffer.find(b"\n", end) + 1:]
                 return at
             if select.select([self.master], [], [], 0.005)[0]:
                 self.buffer += os.read(self.master, 1 << 16)
-        raise TimeoutError("watch mode drew no screen in time")
+        raise TimeoutError("watch mode showed no finished check in time")
+
+    def forget(self) -> None:
+        """Read and drop what was drawn so far, so that the next verdict is a new one."""
+        while select.select([self.master], [], [], 0.05)[0]:
+            os.read(self.master, 1 << 16)
+        self.buffer = b""
 
     def close(self) -> None:
         os.write(self.master, b"q")
@@ -212,7 +221,7 @@ def stubs(folder: Path) -> Path:
 
 
 def watch_latency(saves: int) -> list[float]:
-    """Seconds from writing a still-wrong ex04_mse_loss.py to the end of the redrawn screen."""
+    """Seconds from writing a still-wrong ex04_mse_loss.py to the end of the screen with its verdict."""
     with tempfile.TemporaryDirectory(prefix="kata-bench-") as tmp:
         folder = Path(tmp) / "work"
         shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
@@ -221,14 +230,15 @@ def watch_latency(saves: int) -> list[float]:
         path.write_text(solved.replace(RIGHT, WRONG[1]))
         term = Terminal(grader("watch", "--target", str(folder)))
         try:
-            term.screen()
+            term.verdict()
             latencies = []
             pauses = random.Random(4)  # saves fall at any moment of watch mode's polling cycle
             for n in range(saves):
                 time.sleep(0.3 + pauses.random() / 5)  # a learner types between saves
+                term.forget()
                 started = time.monotonic()
                 path.write_text(solved.replace(RIGHT, WRONG[n % 2]))
-                latencies.append(term.screen() - started)
+                latencies.append(term.verdict() - started)
         finally:
             term.close()
     return latencies
@@ -353,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"floor {m['floor'].processes}, exercises {m['exercises'].processes}, solutions {m['solutions'].processes}; "
           f"most threads in the grader process: {max(m['exercises'].threads, m['solutions'].threads)}.")
     print("Watch latency: a pseudo-terminal runs `grader.py watch` on a copy of solutions/ with a wrong")
-    print("ex04_mse_loss.py; each save writes another wrong version, timed until the screen's last line.")
+    print("ex04_mse_loss.py; each save writes another wrong version, timed until the last line of the screen")
+    print("that shows the finished check (not the \"Checking...\" screen drawn before it).")
     print(f"Batch: 20 copies of solutions/, submission k with the first round({len(course().exercises)}k/19) "
           "exercises of the course solved and")
     print("the rest left as stubs, every third one with exercise 04 solved summing instead of averaging")
