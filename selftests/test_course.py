@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -18,7 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_kata, copy_solutions, course, replace_function, run_grader, write_stubs
 
+from kata import UsageError
 from kata.catalogue import stubs
+from kata.cli import grade as grade_command
 from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
 from kata.course.intake import given_name, submission_ids
 from kata.course.results import HIDDEN_FAILED
@@ -295,6 +298,29 @@ def test_grade_as_another_user_needs_an_unprivileged_one(tmp_path):
         assert refused.returncode == 2 and refused.stdout == ""
         assert words in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can ask what another user can read")
+def test_grade_as_another_user_is_refused_when_that_user_cannot_read_what_the_code_needs(monkeypatch):
+    nobody = (65534, 65534)
+    folder = Path(tempfile.mkdtemp(prefix="kata-access-"))  # under /tmp: pytest's own folders are private
+    try:
+        (folder / "private").mkdir()
+        for path in (folder / "open.py", folder / "private" / "torch.py"):
+            path.write_text("")
+            path.chmod(0o644)
+        folder.chmod(0o755)
+        (folder / "private").chmod(0o700)  # as a fresh virtual environment made by mktemp -d is
+        needed = [folder / "open.py", folder / "private" / "torch.py"]
+        assert grade_command.unreadable_for(needed, *nobody) == folder / "private" / "torch.py"
+        assert grade_command.unreadable_for(needed[:1], *nobody) is None
+    finally:
+        shutil.rmtree(folder)
+    monkeypatch.setattr(grade_command, "unreadable_for", lambda paths, uid, gid: Path("/venv/lib/torch/__init__.py"))
+    with pytest.raises(UsageError) as refused:
+        grade_command.learner_account("nobody")
+    assert "nobody cannot read /venv/lib/torch/__init__.py" in str(refused.value)
+    assert "chmod a+rX" in str(refused.value) and "\n" not in str(refused.value)
 
 
 UID_TRACKED = '''

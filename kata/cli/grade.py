@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 from pathlib import Path
 
-from .. import UsageError
+from .. import ROOT, UsageError
 from .common import add_chapter_option, add_run_options, chapters, output_folder
 
 
@@ -44,7 +45,34 @@ def learner_account(name: str) -> tuple[int, int]:
     if os.geteuid() != 0:
         raise UsageError(f"--user {name}: only root can run code as another user; run the grader as root, "
                          "or leave --user out")
+    # What the submissions' code imports after the switch: the grader's modules, and torch's
+    # modules that load on first use (DataLoader's, say).
+    torch = importlib.util.find_spec("torch")
+    needed = [ROOT / "kata" / "__init__.py", *([Path(torch.origin)] if torch is not None and torch.origin else [])]
+    blocked = unreadable_for(needed, account.pw_uid, account.pw_gid)
+    if blocked is not None:
+        raise UsageError(f"--user {name}: {name} cannot read {blocked}, which the submissions' code needs to run. "
+                         "Make it, and each folder above it, readable by every user (chmod a+rX), "
+                         "or leave --user out")
     return account.pw_uid, account.pw_gid
+
+
+def unreadable_for(paths: list[Path], uid: int, gid: int) -> Path | None:
+    """The first of `paths` that the user (uid, gid) cannot read, if any: asked in a process
+    that has become that user, since the grader itself (root) can read everything."""
+    pid = os.fork()
+    if pid == 0:
+        code = 255  # could not become the user: nothing is known
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            code = next((n + 1 for n, path in enumerate(paths) if not os.access(path, os.R_OK)), 0)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    n = os.waitstatus_to_exitcode(status)
+    return paths[n - 1] if 0 < n <= len(paths) else None
 
 
 def run(args: argparse.Namespace) -> int:
