@@ -79,9 +79,6 @@ class Submission:
                       {c.folder: f"{c.folder}/" for c in chapters}, origins=self.origins, absent=absent)
 
 
-# --- names -------------------------------------------------------------------------
-
-
 def given_name(path: Path) -> str:
     """A submission's own name: its folder's, or its file's without the extension."""
     return path.name if path.is_dir() else path.stem
@@ -102,9 +99,6 @@ def submission_ids(paths: list[Path], reserved: set[str] = frozenset({"grades.cs
         taken.add(candidate.lower())
         ids[i] = candidate
     return ids
-
-
-# --- finding the files -------------------------------------------------------------
 
 
 def _wanted(name: str) -> bool:
@@ -180,9 +174,6 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
         return [Entry(PurePosixPath(source.name), source.lstat().st_size, partial(_open_no_link, source))], []
     raise IntakeError(f"{source.name} is not a folder, a notebook, an exercise file or a .zip file, "
                       "so there is nothing to grade.")
-
-
-# --- choosing what to grade --------------------------------------------------------
 
 
 def _best_folders(entries: list[Entry], notes: list[str]) -> list[Entry]:

@@ -90,9 +90,6 @@ def _request(line: bytes) -> dict | None:
     return request if isinstance(request, dict) else None
 
 
-# --- answering -----------------------------------------------------------------------
-
-
 def respond(grader: Grader, request: dict) -> dict:
     """Grade the exercise a request names, or run its Try-it cell (`code`), in the folder it
     names, as the notebook it came from shows it; a Try-it's answer has the figures it drew."""
@@ -143,9 +140,6 @@ def serve(requests: Requests) -> None:
                 reply({"id": request.get("id"), **answer})
 
     in_session(loop, list(course().exercises), timeout=DEFAULT_TIMEOUT)
-
-
-# --- one checker for every kernel (Unix sockets) -------------------------------------
 
 
 def connections(listener: socket.socket) -> Requests:
@@ -203,9 +197,6 @@ def serve_socket(path: Path) -> None:
                 serve(connections(listener))
             finally:
                 path.unlink(missing_ok=True)  # first: a kernel that finds no socket starts a checker
-
-
-# --- a checker of the kernel's own (no Unix sockets) ---------------------------------
 
 
 def pipe_requests() -> Requests:

@@ -88,8 +88,6 @@ class Watch:
         self.shown = False  # plain lines: the keys were explained
         self.told_finished = False  # plain lines: what comes after the chapter was said
 
-    # --- grading -----------------------------------------------------------------
-
     def _check(self, exercises: list[Exercise]) -> None:
         started, shown = time.monotonic(), self.extra
         self.checking = exercises
@@ -126,8 +124,6 @@ class Watch:
                                    "bold", "green")
         self.draw()
 
-    # --- keys --------------------------------------------------------------------
-
     def press(self, key: str | None) -> None:
         """Act on a key (None for none); q raises Quit."""
         if key == "q":
@@ -160,8 +156,6 @@ class Watch:
             width = self.screen.size()[0] - 1
             self.extra = [part for line in [*hint_lines(ex, number, text), more] for part in wrap(line, width)]
         self.draw()
-
-    # --- showing -----------------------------------------------------------------
 
     def _run(self) -> RunResult:
         return RunResult(self.target_name, tuple(self.results[e.id] for e in self.exercises))
