@@ -84,7 +84,7 @@ def lesson_markdown(ex: Exercise, lesson: str) -> str:
     return f"# {title}\n\n{body}\n\n**In one sentence:** {ex.concept}"
 
 
-def contract_markdown(ex: Exercise, parts: Parts) -> str:
+def contract_markdown(parts: Parts) -> str:
     """What the function must do, from its docstring, with its example as code."""
     todo = (
         "In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each method of a class)."
@@ -243,7 +243,7 @@ def build(ex: Exercise, source: str):
         _cell(ex, "lesson", lesson_markdown(ex, parts.lesson)),
         _cell(ex, "how", how_markdown(ex)),
         _cell(ex, "setup", setup_code(ex), code=True),
-        _cell(ex, "task", contract_markdown(ex, parts)),
+        _cell(ex, "task", contract_markdown(parts)),
         _cell(ex, "answer", parts.answer, code=True),
     ]
     extras = [("try", try_markdown(ex), parts.example)] if parts.example else []
