@@ -8,6 +8,7 @@ drives, WSL). Keys are answered while a check runs (see Watch._during_check).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import signal
@@ -255,9 +256,8 @@ def watch(grader: Grader, target: Target, exercises: list[Exercise], *, verbose:
     previous = _interrupt_on([getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)])
     code = 0
     try:
-        watch_loop(w, keys, list(target.folders.values()))
-    except Quit:
-        pass
+        with contextlib.suppress(Quit):
+            watch_loop(w, keys, list(target.folders.values()))
     except KeyboardInterrupt:
         code = 130
     finally:
