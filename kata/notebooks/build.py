@@ -33,9 +33,6 @@ from .convert import cell_source, header_imports
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
-# --- the parts of an exercise file ---------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Parts:
     lesson: str  # the module docstring
@@ -71,9 +68,6 @@ def split(source: str, ex: Exercise) -> Parts:
                  ast.get_docstring(func) or "", answer, example)
 
 
-# --- from docstrings to markdown -----------------------------------------------------
-
-
 def lesson_markdown(ex: Exercise, lesson: str) -> str:
     """The module docstring as a markdown lesson: its first line becomes the title."""
     first, _, rest = lesson.partition("\n")
@@ -104,9 +98,6 @@ def contract_markdown(parts: Parts) -> str:
         else:
             out.append(paragraph)
     return "\n\n".join(out)
-
-
-# --- cells ---------------------------------------------------------------------------
 
 
 def _cell(ex: Exercise, role: str, text: str, code: bool = False):
@@ -258,9 +249,6 @@ def build(ex: Exercise, source: str):
     nb.metadata["kata"] = {"exercise": ex.id, "fingerprint": fingerprint(nb)}
     nbformat.validate(nb)
     return nb
-
-
-# --- never losing a learner's notebook ----------------------------------------------
 
 
 def fingerprint(nb: dict) -> str:
