@@ -177,10 +177,8 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     return record, interrupted
 
 
-TAMPERED = (
-    "Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this "
-    "exercise cannot be graded honestly. Write the exercise without changing other modules."
-)
+TAMPERED = ("Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this exercise "
+            "cannot be graded honestly. Write the exercise without changing other modules.")
 
 
 def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, send: Send) -> None:

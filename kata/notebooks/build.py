@@ -80,10 +80,8 @@ def lesson_markdown(ex: Exercise, lesson: str) -> str:
 
 def contract_markdown(parts: Parts) -> str:
     """What the function must do, from its docstring, with its example as code."""
-    todo = (
-        "In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each method of a class)."
-        if STUB_MARK in parts.answer else "The next cell holds the function."
-    )
+    todo = ("In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each "
+            "method of a class)." if STUB_MARK in parts.answer else "The next cell holds the function.")
     out = [f"## Your code\n\n`{parts.signature}`\n\n{todo} Only this cell is graded (under the "
            "imports of the first code cell), so keep everything your code needs in it."]
     for paragraph in re.split(r"\n\s*\n", parts.contract.strip()):
@@ -140,11 +138,8 @@ def how_markdown(ex: Exercise) -> str:
                "as you last saved them. After changing one of them, save it")
             + " and run the first cell here again."
         )
-    text += (
-        "\n\nThis notebook needs the kata installed in the Python that runs it "
-        "(`python -m pip install -e \".[dev]\"` in the kata's folder)."
-    )
-    return text
+    return text + ("\n\nThis notebook needs the kata installed in the Python that runs it "
+                   "(`python -m pip install -e \".[dev]\"` in the kata's folder).")
 
 
 def try_markdown(ex: Exercise) -> str:
