@@ -194,8 +194,6 @@ class Runner:
     def _file(self, job: Job, suffix: str) -> Path:
         return self.workdir / f"{job.key}{suffix}"
 
-    # --- starting ----------------------------------------------------------------
-
     def _room(self, active: dict[str, _Active]) -> bool:
         """Whether another job may start: fewer than `parallel` jobs are young, and fewer
         than twice as many run. Stuck exercises (and those that use them) then wait for
@@ -252,8 +250,6 @@ class Runner:
                                 stderr=subprocess.STDOUT, **group)
         os.set_blocking(proc.stdout.fileno(), False)
         return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc)
-
-    # --- watching ----------------------------------------------------------------
 
     def _wait(self, active: dict[str, _Active]) -> None:
         """Wait a little for news from any process, then take it in."""
@@ -376,8 +372,6 @@ class Runner:
             if m.group(1).startswith(prefixes):
                 return Location(Path(m.group(1)).name, int(m.group(2)))
         return None
-
-    # --- ending ------------------------------------------------------------------
 
     def _exited(self, a: _Active, wait: bool = False) -> bool:
         """Whether the process has ended (with `wait`, once it has); its status is kept in `a`."""
