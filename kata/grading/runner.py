@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import ROOT
 from ..catalogue.course import Exercise
-from ..outcomes import END_OF_TEST, Location, TestRecord
+from ..outcomes import END_OF_TEST, Location, TestRecord, json_line
 
 DEFAULT_TIMEOUT = 10.0
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
@@ -296,13 +296,7 @@ class Runner:
         """Take in what the process has printed and reported (a JSON object a line) since the last look."""
         self._read_output(a)
         *lines, a.buffer = (a.buffer + self._available(a.fd)).split(b"\n")
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
+        for event in filter(None, map(json_line, lines)):
             a.events.append(event)
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready

@@ -41,7 +41,7 @@ from ..feedback.render import where
 from ..feedback.style import Style
 from ..grading.runner import DEFAULT_TIMEOUT, Job
 from ..grading.target import Origin, Target
-from ..outcomes import Location
+from ..outcomes import Location, json_line
 
 if TYPE_CHECKING:  # torch and pytest are imported once the checker holds the socket
     from ..grading.engine import Grader
@@ -80,14 +80,6 @@ def address() -> Path | None:
 
 def encode(message: dict) -> bytes:
     return (json.dumps(message) + "\n").encode()
-
-
-def _request(line: bytes) -> dict | None:
-    try:
-        request = json.loads(line)
-    except ValueError:
-        return None
-    return request if isinstance(request, dict) else None
 
 
 def respond(grader: Grader, request: dict) -> dict:
@@ -165,7 +157,7 @@ def connections(listener: socket.socket) -> Requests:
                 conn.close()
                 continue
             *lines, kernels[conn] = (kernels[conn] + data).split(b"\n")
-            for request in filter(None, map(_request, lines)):
+            for request in filter(None, map(json_line, lines)):
                 yield request, lambda answer, conn=conn: conn.sendall(encode(answer))
                 last = time.monotonic()
 
@@ -216,7 +208,7 @@ def pipe_requests() -> Requests:
         line = stdin.readline()
         if not line:
             return
-        if (request := _request(line)) is not None:
+        if (request := json_line(line)) is not None:
             yield request, reply
 
 
