@@ -206,17 +206,15 @@ else:
         right.legend()
         plt.show()'''
 
+SEE_IT = ("## See it learn\n\nThe loss falling epoch by epoch, and {}. Like *Try it*, this cell runs beside "
+          "the notebook (it needs matplotlib; the check does not).")
 # Cells that only one exercise has, keyed by the exercise's function: (role, what it
 # shows, in markdown; its code, run in the checker like Try it).
 EXTRAS = {
-    "train": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the line your `train` "
-                       "found against the data. Like *Try it*, this cell runs beside the notebook (it "
-                       "needs matplotlib; the check does not).", PLOT)],
-    "train_classifier": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the boundary "
-                                  "your network draws between the two moons: a straight line means no "
-                                  "nonlinearity, one colour everywhere means nothing was learned. Like "
-                                  "*Try it*, this cell runs beside the notebook (it needs matplotlib; the "
-                                  "check does not).", BOUNDARY)],
+    "train": [("plot", SEE_IT.format("the line your `train` found against the data"), PLOT)],
+    "train_classifier": [("plot", SEE_IT.format("the boundary your network draws between the two moons: a "
+                                                "straight line means no nonlinearity, one colour everywhere "
+                                                "means nothing was learned"), BOUNDARY)],
 }
 
 
@@ -247,11 +245,8 @@ def build(ex: Exercise, source: str):
 
 
 def fingerprint(nb: dict) -> str:
-    """A digest of what a learner could change: each cell's type, text and kata marks.
-
-    Outputs, execution counts and the metadata Jupyter adds are left out, so a notebook
-    that was only run, not edited, still counts as untouched.
-    """
+    """A digest of what a learner could change: each cell's type, text and kata marks. Outputs,
+    execution counts and Jupyter's own metadata are left out: a notebook only run is untouched."""
     cells = [[c.get("cell_type"), cell_source(c), (c.get("metadata") or {}).get("kata")]
              for c in nb.get("cells", []) if isinstance(c, dict)]
     return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
