@@ -7,12 +7,10 @@ warm one (a fresh Python where the system cannot fork), with the grader's time l
 A request is one JSON line and its answer another, carrying the request's id.
 
 Where there are Unix sockets, one checker serves every notebook that its user has open
-with this kata and this Python: it listens on a socket in a folder that only the user can
-enter (`address`). The first kernel that needs it starts it; each kernel keeps a
-connection to it for as long as the kernel runs, and the checker ends when the last of
-them has closed, or after a long idle time. Where there are no Unix sockets (Windows),
-each kernel starts a checker of its own (`--pipe`), which reads requests on stdin,
-answers on stdout, and ends when its stdin closes with the kernel.
+with this kata and this Python, on the socket `address` names. The first kernel that needs
+it starts it, and it ends when the last kernel has gone, or after a long idle time.
+Elsewhere (Windows) each kernel starts a checker of its own (`--pipe`), which answers on
+stdout the requests of its stdin, and ends when that closes with the kernel.
 """
 
 from __future__ import annotations
