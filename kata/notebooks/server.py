@@ -161,8 +161,7 @@ def connections(listener: socket.socket) -> Requests:
 
 
 def serve_socket(path: Path) -> None:
-    """Serve the kernels that connect to the socket at `path`, unless another checker
-    serves there."""
+    """Serve the kernels that connect to the socket at `path`, unless another checker serves there."""
     import fcntl
 
     with open(path.with_name("lock"), "w") as lock:
