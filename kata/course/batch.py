@@ -71,13 +71,11 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
     return [c for c in asked if c.folder in held] or asked
 
 
-def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, isolation: str | None = None,
-                tests_dir: Path = TESTS, progress: bool = False, user: tuple[int, int] | None = None,
-                started: float | None = None) -> list[tuple[Submission, RunResult]]:
-    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
-    write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`
-    (time.monotonic(), by default now)."""
-    started = time.monotonic() if started is None else started
+def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, started: float,
+                isolation: str | None = None, tests_dir: Path = TESTS, progress: bool = False,
+                user: tuple[int, int] | None = None) -> list[tuple[Submission, RunResult]]:
+    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given; write
+    out/grades.csv and out/<id>/ for each, each result timed from `started` (time.monotonic())."""
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
         subs = [take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
