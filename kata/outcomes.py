@@ -3,6 +3,7 @@ and the record of one test, which travels between them as one JSON line."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -39,6 +40,15 @@ class Kind(StrEnum):
 # Written to the process's output after each test, so that the grader knows which printing
 # belongs to which test: the output and the reports come through two pipes, read apart.
 END_OF_TEST = b"\x00kata: end of test\x00"
+
+
+def json_line(line: bytes) -> dict | None:
+    """The JSON object on one line (an event, a request); None for anything else."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)

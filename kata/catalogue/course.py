@@ -130,12 +130,11 @@ def course() -> Course:
     return parse(METADATA.read_text(encoding="utf-8"))
 
 
-def metadata_for(chapters: list[Chapter], text: str | None = None) -> str:
-    """course.toml with only `chapters` in it, for a copy of the kata that hands out just those.
+def metadata_for(chapters: list[Chapter], text: str) -> str:
+    """`text`, a course.toml, with only `chapters` in it, for a copy of the kata that hands out just those.
 
     Each chapter's part of the file begins at its `[[chapter]]` line and runs to the next one;
     everything before the first belongs to the whole course and is kept."""
-    text = METADATA.read_text(encoding="utf-8") if text is None else text
     head, *parts = text.split("\n[[chapter]]\n")
     keep = {c.number for c in chapters}
     kept = [part for part in parts if parse(f"{head}\n[[chapter]]\n{part}").chapters[0].number in keep]

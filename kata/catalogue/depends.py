@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from .course import Chapter, Exercise, course
@@ -16,9 +17,15 @@ from .stubs import pristine_stub
 _RELATIVE = re.compile(rb"\bfrom[\s\\]*\.")
 
 
+def _imported(nodes: Iterable[ast.AST], chapter: Chapter) -> set[str]:
+    """The ids of the chapter's exercises that the relative imports among `nodes` name."""
+    by_stem = {e.stem: e.id for e in chapter.exercises}
+    return {by_stem[n.module] for n in nodes
+            if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in by_stem}
+
+
 def imports(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
     """Exercise id -> the ids of the chapter's exercises that its file in `folder` imports directly."""
-    by_stem = {e.stem: e for e in chapter.exercises}
     found: dict[str, set[str]] = {}
     for ex in chapter.exercises:
         try:
@@ -29,12 +36,7 @@ def imports(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
             tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError):
             continue
-        found[ex.id] = {
-            by_stem[node.module].id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in by_stem
-            and by_stem[node.module].id != ex.id
-        }
+        found[ex.id] = _imported(ast.walk(tree), chapter) - {ex.id}
     return found
 
 
@@ -56,8 +58,5 @@ def needs(folder: Path, chapter: Chapter) -> dict[str, set[str]]:
 def uses(ex: Exercise) -> tuple[Exercise, ...]:
     """The exercises of its chapter whose functions `ex` imports, as its untouched stub does."""
     chapter = course().chapter_of(ex)
-    by_stem = {e.stem: e for e in chapter.exercises}
-    tree = ast.parse(pristine_stub(ex))
-    found = {by_stem[n.module].id for n in tree.body
-             if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in by_stem}
+    found = _imported(ast.parse(pristine_stub(ex)).body, chapter)
     return tuple(e for e in chapter.exercises if e.id in found)

@@ -3,6 +3,7 @@ already shown can be read again. Losing the file does no harm: the hints start a
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .. import ROOT
@@ -31,10 +32,8 @@ def hint(ex: Exercise, again: int | None = None, path: Path = STATE) -> tuple[in
         number = min(again, len(ex.hints))
         return number, ex.hints[number - 1]
     number = hints[ex.id] = min(seen + 1, len(ex.hints))
-    try:
+    with contextlib.suppress(OSError):  # a read-only checkout still gets its hints, from the first each time
         write_json(path, data)
-    except OSError:
-        pass  # a read-only checkout still gets its hints, from the first each time
     return number, ex.hints[number - 1]
 
 

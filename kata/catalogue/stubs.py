@@ -14,11 +14,9 @@ STUB_MARK = "write your code here"
 
 
 def stub_lines(ex: Exercise, indent: str) -> list[str]:
-    return [
-        f"{indent}# EXERCISE {ex.id} ({ex.name}): {STUB_MARK}.",
-        f'{indent}raise NotImplementedError("Exercise {ex.id} ({ex.name}) is not done yet: '
-        f'replace this line with your code.")',
-    ]
+    return [f"{indent}# EXERCISE {ex.id} ({ex.name}): {STUB_MARK}.",
+            f'{indent}raise NotImplementedError("Exercise {ex.id} ({ex.name}) is not done yet: '
+            'replace this line with your code.")']
 
 
 def _bodies(tree: ast.Module, ex: Exercise) -> list[ast.FunctionDef]:

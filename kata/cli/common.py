@@ -11,6 +11,7 @@ from .. import UsageError
 from ..catalogue.course import Chapter, Exercise, course
 from ..grading import runner
 from ..grading.runner import DEFAULT_TIMEOUT
+from ..grading.target import resolve
 
 
 def positive_seconds(text: str) -> float:
@@ -86,6 +87,14 @@ def select_exercises(keys: list[str], chapter_keys: list[str] | None = None) -> 
         if ex not in chosen:
             chosen.append(ex)
     return sorted(chosen, key=lambda e: e.number)
+
+
+def target_folder(text: str, advice: str) -> Path:
+    """The folder that `--target text` names; UsageError, with `advice`, when it is not a folder."""
+    path = resolve(text)
+    if not path.is_dir():
+        raise UsageError(f"target '{text}' is not a folder: {advice}")
+    return path
 
 
 def writable(text: str, what: str, folder: bool = False) -> Path:

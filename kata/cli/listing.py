@@ -16,10 +16,10 @@ def register(sub, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..feedback.report import render_list
+    from ..feedback.render import chapter_lines
     from ..feedback.style import Style
 
     args.exercises = []
     result = grade_from_args(args)
-    sys.stdout.write(render_list(result, Style()))
+    sys.stdout.write("\n".join(chapter_lines(result, Style())).rstrip("\n") + "\n")
     return 0 if result.passed else 1

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import UsageError
-from ..grading.target import display_name, exercises_of, folder_target, resolve
-from .common import add_exercise_selection, output_folder, select_exercises
+from ..grading.target import display_name, exercises_of, folder_target
+from .common import add_exercise_selection, output_folder, select_exercises, target_folder
 
 # How each action of generate() reads in the listing, where it is not the action's own name.
 SAYS = {"refreshed": "updated", "unchanged": "up to date", "failed": "not made"}
@@ -33,10 +32,7 @@ def register(sub, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = resolve(args.target)
-    if not path.is_dir():
-        raise UsageError(f"target '{args.target}' is not a folder: give exercises, solutions, "
-                         "or a folder laid out like exercises/")
+    path = target_folder(args.target, "give exercises, solutions, or a folder laid out like exercises/")
     target = folder_target(path)
     exercises = exercises_of(target, select_exercises(args.exercises, args.chapter))
     out = output_folder(args.out, "notebooks")

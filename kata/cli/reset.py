@@ -12,8 +12,8 @@ from .. import ROOT, UsageError
 from ..catalogue.course import Exercise, course
 from ..catalogue.stubs import pristine_stub
 from ..files import BACKUPS, backup, write_atomically
-from ..grading.target import display_name, resolve
-from .common import add_exercise_selection, select_exercises
+from ..grading.target import display_name
+from .common import add_exercise_selection, select_exercises, target_folder
 
 
 def register(sub, name: str) -> None:
@@ -49,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.exercises and not args.chapter:
         raise UsageError("name the exercises to reset (`python grader.py reset 4`), or a chapter "
                          "(`python grader.py reset --chapter 1`)")
-    root = resolve(args.target)
-    if not root.is_dir():
-        raise UsageError(f"target '{args.target}' is not a folder: give exercises or a folder laid out like exercises/")
+    root = target_folder(args.target, "give exercises or a folder laid out like exercises/")
     if root.is_relative_to((ROOT / "solutions").resolve()):
         raise UsageError("reset restores exercises to their stubs; it never changes solutions/: "
                          "give exercises or a folder laid out like exercises/")

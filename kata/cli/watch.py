@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import UsageError
-from ..grading.target import exercises_of, folder_target, resolve
-from .common import add_chapter_option, add_grading_options, fallback_note, select_exercises
+from ..grading.target import exercises_of, folder_target
+from .common import add_chapter_option, add_grading_options, fallback_note, select_exercises, target_folder
 
 
 def register(sub, name: str) -> None:
@@ -23,10 +22,8 @@ def register(sub, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = resolve(args.target)
-    if not folder.is_dir():
-        raise UsageError(f"target '{args.target}' is not a folder: watch mode follows a folder laid out "
-                         "like exercises/ (a notebook checks itself in its check cells)")
+    folder = target_folder(args.target, "watch mode follows a folder laid out like exercises/ (a notebook "
+                                        "checks itself in its check cells)")
     from ..grading.engine import in_session
     from ..watch.loop import watch
 

@@ -71,20 +71,18 @@ def graded_chapters(subs: list[Submission], asked: list[Chapter]) -> list[Chapte
     return [c for c in asked if c.folder in held] or asked
 
 
-def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, isolation: str | None = None,
-                tests_dir: Path = TESTS, progress: bool = False, user: tuple[int, int] | None = None,
-                started: float | None = None) -> list[tuple[Submission, RunResult]]:
-    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given;
-    write out/grades.csv and out/<id>/ for each. Each result's time is counted from `started`
-    (time.monotonic(), by default now)."""
-    started = time.monotonic() if started is None else started
+def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, timeout: float, started: float,
+                isolation: str | None = None, progress: bool = False,
+                user: tuple[int, int] | None = None) -> list[tuple[Submission, RunResult]]:
+    """Grade every submission in `sources`, learner code as `user` (uid, gid) if one is given; write
+    out/grades.csv and out/<id>/ for each, each result timed from `started` (time.monotonic())."""
     scratch = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     try:
         subs = [take_in(src, id, scratch) for src, id in zip(sources, submission_ids(sources))]
         graded = [s for s in subs if s.readable]
         chapters = graded_chapters(graded, chapters)
         exercises = [ex for c in chapters for ex in c.exercises]
-        hidden = hidden_tests(tests_dir)
+        hidden = hidden_tests(TESTS)
         runs: dict[str, RunResult] = {}
 
         def finish(sub: Submission, run: RunResult) -> None:
@@ -98,7 +96,7 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
                 try:
                     # Each submission's files are written as soon as it is graded, while the others still are.
                     grade([s.target(chapters) for s in graded], exercises, timeout=timeout, isolation=isolation,
-                          tests_dir=tests_dir, on_result=bar.advance if bar else None,
+                          on_result=bar.advance if bar else None,
                           on_target=lambda n, run: finish(graded[n], run), user=user)
                 finally:
                     if bar:

@@ -15,11 +15,8 @@ def _is_hidden_mark(node: ast.expr) -> bool:
 
 
 def _hidden_definitions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
-    return [
-        node for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        and any(_is_hidden_mark(d) for d in node.decorator_list)
-    ]
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [n for n in tree.body if isinstance(n, kinds) and any(map(_is_hidden_mark, n.decorator_list))]
 
 
 def hidden_names(source: str) -> set[str]:

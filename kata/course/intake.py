@@ -79,9 +79,6 @@ class Submission:
                       {c.folder: f"{c.folder}/" for c in chapters}, origins=self.origins, absent=absent)
 
 
-# --- names -------------------------------------------------------------------------
-
-
 def given_name(path: Path) -> str:
     """A submission's own name: its folder's, or its file's without the extension."""
     return path.name if path.is_dir() else path.stem
@@ -102,9 +99,6 @@ def submission_ids(paths: list[Path], reserved: set[str] = frozenset({"grades.cs
         taken.add(candidate.lower())
         ids[i] = candidate
     return ids
-
-
-# --- finding the files -------------------------------------------------------------
 
 
 def _wanted(name: str) -> bool:
@@ -182,9 +176,6 @@ def _entries(source: Path) -> tuple[list[Entry], list[str]]:
                       "so there is nothing to grade.")
 
 
-# --- choosing what to grade --------------------------------------------------------
-
-
 def _best_folders(entries: list[Entry], notes: list[str]) -> list[Entry]:
     """For each chapter, the entries in the folder that holds the most of its files (`exercises/`
     or a chapter's folder wins a tie, then the shallowest); a note names the folders left out."""
@@ -207,17 +198,12 @@ def _best_folders(entries: list[Entry], notes: list[str]) -> list[Entry]:
     return chosen
 
 
-@dataclass
-class Budget:
-    left: int = MAX_TOTAL_BYTES  # bytes still allowed to be read from one submission
-
-
-def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes | None:
-    """The entry's bytes, or None and a note why not."""
+def _read(entry: Entry, limit: int, left: int, notes: list[str]) -> bytes | None:
+    """The entry's bytes, or None and a note why not; `left`: how many more bytes the submission may use."""
     if entry.size > limit:
         notes.append(f"{entry.path} is larger than {limit >> 20} MB, so it was left out.")
         return None
-    allowed = min(limit, budget.left)
+    allowed = min(limit, left)
     try:
         with entry.open() as f:
             data = f.read(allowed + 1)  # whatever size was claimed: a zip bomb stops here
@@ -228,7 +214,6 @@ def _read(entry: Entry, limit: int, budget: Budget, notes: list[str]) -> bytes |
         too_big = "is larger than it claims" if allowed == limit else "goes over the size limit of a submission"
         notes.append(f"{entry.path} {too_big}, so it was left out.")
         return None
-    budget.left -= len(data)
     return data
 
 
@@ -250,15 +235,16 @@ def take_in(source: Path, id: str, scratch: Path) -> Submission:
     sub.folder.mkdir(parents=True)
     try:
         entries, sub.notes = _entries(source)
-        budget = Budget()
+        left = MAX_TOTAL_BYTES  # what may still be read from this submission
         files: dict[str, bytes] = {}
         for entry in _best_folders([e for e in entries if e.path.suffix != ".ipynb"], sub.notes):
-            data = _read(entry, MAX_SOURCE_BYTES, budget, sub.notes)
+            data = _read(entry, MAX_SOURCE_BYTES, left, sub.notes)
             if data is not None:
                 files[entry.path.name] = data
+                left -= len(data)
         notebooks = [e for e in entries if e.path.suffix == ".ipynb"]
         if notebooks and (not files or _pristine(files)):
-            _take_notebooks(sub, notebooks, scratch / "notebooks" / id, budget)
+            _take_notebooks(sub, notebooks, scratch / "notebooks" / id, left)
         else:
             for name, data in files.items():
                 (sub.folder / EXERCISES[name].folder).mkdir(exist_ok=True)
@@ -273,14 +259,15 @@ def take_in(source: Path, id: str, scratch: Path) -> Submission:
     return sub
 
 
-def _take_notebooks(sub: Submission, entries: list[Entry], holder: Path, budget: Budget) -> None:
+def _take_notebooks(sub: Submission, entries: list[Entry], holder: Path, left: int) -> None:
     """Write each notebook to a folder of its own in `holder` (two may share a name), then turn
     them into exercise files in the submission's folder; the first notebook of an exercise wins."""
     sub.notebooks = True
     folders = []
     for n, entry in enumerate(entries):
-        data = _read(entry, MAX_NOTEBOOK_BYTES, budget, sub.notes)
+        data = _read(entry, MAX_NOTEBOOK_BYTES, left, sub.notes)
         if data is not None:
+            left -= len(data)
             folders.append(holder / str(n))
             folders[-1].mkdir(parents=True)
             (folders[-1] / entry.path.name).write_bytes(data)

@@ -65,10 +65,8 @@ def copy_tests(dest: Path, chapters: list[Chapter], root: Path = ROOT, keep_hidd
 
 
 def build_release(out: Path, chapters: list[Chapter], root: Path = ROOT) -> tuple[int, int]:
-    """Write the student release of `chapters` to `out`, a missing or empty folder, all or nothing:
-    the stubs, the tests without the hidden ones, the grader, the metadata of `chapters`, a README
-    for students, pyproject.toml, the Classroom workflow and the tests' checksums for this copy.
-    Returns (test modules, hidden tests left out)."""
+    """Write the student release of `chapters` to `out`, a missing or empty folder, all or nothing;
+    (test modules, hidden tests left out)."""
     work = Path(tempfile.mkdtemp(prefix=".kata-release-", dir=out.parent))
     try:
         copy_grader(work, chapters, root)

@@ -109,9 +109,8 @@ def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], 
 
 
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
-    """grades.csv: one row per submission, with its id (its folder's name) and its own name,
-    the points of each exercise, the total and the maximum. UTF-8 with a byte-order mark,
-    without which Excel reads `Zoë` as `ZoÃ«`."""
+    """grades.csv: a row per submission (its id, which names its folder, and its own name), with its
+    points. UTF-8 with a byte-order mark, without which Excel reads `Zoë` as `ZoÃ«`."""
     out = io.StringIO()
     writer = csv.writer(out)
     # `ex04`, which a spreadsheet keeps as it is (`04` would become 4).

@@ -23,78 +23,48 @@ class LoadError(Exception):
 
 # What PyTorch and Python say, and what it usually means in this chapter.
 KNOWN_ERRORS: list[tuple[str, str]] = [
-    (
-        r"does not require grad and does not have a grad_fn",
-        "backward() was called on a value that autograd never recorded: the graph was "
-        "cut (.item(), float(), .detach() or torch.tensor(...) around a result), its "
-        "tensors were made without requires_grad=True, or autograd was off (torch.no_grad()).",
-    ),
-    (
-        r"leaf Variable that requires grad is being used in an in-place operation",
-        "a parameter was changed in place while autograd was recording. Put the update "
-        "inside `with torch.no_grad():`.",
-    ),
-    (
-        r"backward through the graph a second time",
-        "backward() ran twice over the same graph. Compute a fresh loss (a new forward "
-        "pass) before each backward().",
-    ),
-    (
-        r"grad can be implicitly created only for scalar outputs",
-        "backward() needs a single number (a 0-dim tensor). Reduce the result first, "
-        "for example with .mean().",
-    ),
-    (
-        r"Only Tensors of floating point",
-        "only floating-point tensors can require gradients. Use a float value or "
-        "dtype=torch.float32.",
-    ),
-    (
-        r"'float' object has no attribute 'backward'",
-        "backward() was called on a plain Python number, which autograd cannot "
-        "differentiate: one computed from numbers rather than tensors, or turned into a "
-        "number by .item() or float(). Keep it a tensor, made from tracked tensors.",
-    ),
-    (
-        r"unsupported operand type\(s\) for .*'NoneType'",
-        "something in the calculation was None, often a .grad: it stays None until "
-        "backward() reaches the tensor, and only leaves (created with requires_grad=True, "
-        "not computed from other tensors) keep one.",
-    ),
-    (
-        r"'NoneType' object has no attribute",
-        "something was None where an object was expected: a .grad is None until "
-        "backward() reaches its tensor, and a function without a `return` gives None.",
-    ),
-    (
-        r"arguments to matmul need to be at least 1D",
-        "torch.matmul (and @) multiplies matrices, and one of its arguments is a 0-dim "
-        "tensor, a single number: multiply by a number with * instead.",
-    ),
-    (
-        r"must match the size of tensor",
-        "two tensors' shapes do not fit together. Print their .shape to see why.",
-    ),
-    (
-        r"can't call numpy\(\) on Tensor that requires grad",
-        "a tensor that requires grad was turned into numpy. Use .item() for one "
-        "number, or .detach() first.",
-    ),
-    (
-        r"a view of a leaf Variable that requires grad",
-        "a parameter was changed in place while autograd was recording. Put the update "
-        "inside `with torch.no_grad():`.",
-    ),
-    (
-        r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
-        "a function was called with a different number of arguments than its `def` line "
-        "takes. Compare the two; each exercise's `def` line stays as the stub has it.",
-    ),
-    (
-        r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",
-        "a generator has no len() and no [i], and gives its items only once. params can "
-        "be one: loop over it directly, once, with `for p in params:`.",
-    ),
+    (r"does not require grad and does not have a grad_fn",
+     "backward() was called on a value that autograd never recorded: the graph was "
+     "cut (.item(), float(), .detach() or torch.tensor(...) around a result), its "
+     "tensors were made without requires_grad=True, or autograd was off (torch.no_grad())."),
+    (r"leaf Variable that requires grad is being used in an in-place operation"
+     r"|a view of a leaf Variable that requires grad",
+     "a parameter was changed in place while autograd was recording. Put the update "
+     "inside `with torch.no_grad():`."),
+    (r"backward through the graph a second time",
+     "backward() ran twice over the same graph. Compute a fresh loss (a new forward "
+     "pass) before each backward()."),
+    (r"grad can be implicitly created only for scalar outputs",
+     "backward() needs a single number (a 0-dim tensor). Reduce the result first, "
+     "for example with .mean()."),
+    (r"Only Tensors of floating point",
+     "only floating-point tensors can require gradients. Use a float value or "
+     "dtype=torch.float32."),
+    (r"'float' object has no attribute 'backward'",
+     "backward() was called on a plain Python number, which autograd cannot "
+     "differentiate: one computed from numbers rather than tensors, or turned into a "
+     "number by .item() or float(). Keep it a tensor, made from tracked tensors."),
+    (r"unsupported operand type\(s\) for .*'NoneType'",
+     "something in the calculation was None, often a .grad: it stays None until "
+     "backward() reaches the tensor, and only leaves (created with requires_grad=True, "
+     "not computed from other tensors) keep one."),
+    (r"'NoneType' object has no attribute",
+     "something was None where an object was expected: a .grad is None until "
+     "backward() reaches its tensor, and a function without a `return` gives None."),
+    (r"arguments to matmul need to be at least 1D",
+     "torch.matmul (and @) multiplies matrices, and one of its arguments is a 0-dim "
+     "tensor, a single number: multiply by a number with * instead."),
+    (r"must match the size of tensor",
+     "two tensors' shapes do not fit together. Print their .shape to see why."),
+    (r"can't call numpy\(\) on Tensor that requires grad",
+     "a tensor that requires grad was turned into numpy. Use .item() for one "
+     "number, or .detach() first."),
+    (r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (?:were|was) given",
+     "a function was called with a different number of arguments than its `def` line "
+     "takes. Compare the two; each exercise's `def` line stays as the stub has it."),
+    (r"object of type 'generator' has no len\(\)|'generator' object is not subscriptable",
+     "a generator has no len() and no [i], and gives its items only once. params can "
+     "be one: loop over it directly, once, with `for p in params:`."),
 ]
 
 

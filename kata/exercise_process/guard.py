@@ -28,10 +28,8 @@ from .explain import LoadError
 
 ALWAYS_FORBIDDEN = ("solutions",)
 
-SOLUTIONS_WHY = (
-    "the reference solutions cannot be imported by graded code: the work has to be your own "
-    "(and a course copy has no solutions at all)."
-)
+SOLUTIONS_WHY = ("the reference solutions cannot be imported by graded code: the work has to be your own "
+                 "(and a course copy has no solutions at all).")
 
 
 class ShortcutError(LoadError):
@@ -83,9 +81,6 @@ def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> No
             base = base.value
         if isinstance(base, ast.Name) and isinstance(base.ctx, ast.Load) and base.id in aliases:
             check(".".join([aliases[base.id], *reversed(parts)]), node)
-
-
-# --- at run time -------------------------------------------------------------------
 
 
 # The guards are installed once, in the warm grader before it forks (no fork pays for wrapping
@@ -154,14 +149,11 @@ def activate(ex: Exercise, prefixes: tuple[str, ...]) -> None:
     _active = (ex, prefixes)
 
 
-# --- tampering ---------------------------------------------------------------------
-
-
 @functools.cache
 def watched_namespaces() -> list[tuple[str, dict]]:
-    """The namespaces the tripwire notes, found once per process: the warm grader finds them
-    before it forks, since looking through sys.modules in every fork would touch, and so copy,
-    a page of memory for each of its thousands of modules."""
+    """The namespaces whose replacement is tampering, labelled: those the tests and the grader rely on.
+    Found once per process: the warm grader finds them before it forks, since looking through
+    sys.modules in every fork would touch, and so copy, a page of memory for each module."""
     import _pytest.reports
     import _pytest.runner
     import pytest_check.check_log

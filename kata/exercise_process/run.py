@@ -97,10 +97,8 @@ def _flush_output() -> None:
     # print() keeps what it writes in a buffer while the output is a pipe; it goes out before
     # the test's report, so that each test shows what the learner's code printed during it.
     for stream in _streams:
-        try:
+        with contextlib.suppress(Exception):  # closed or broken by learner code
             stream.flush()
-        except Exception:  # closed or broken by learner code
-            pass
 
 
 def _describe(exc: BaseException, ex: Exercise, learner: Learner) -> tuple[TestStatus, str, Kind, Location | None]:
@@ -179,10 +177,8 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     return record, interrupted
 
 
-TAMPERED = (
-    "Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this "
-    "exercise cannot be graded honestly. Write the exercise without changing other modules."
-)
+TAMPERED = ("Your code replaced part of PyTorch or of the grader while the tests ran ({}), so this exercise "
+            "cannot be graded honestly. Write the exercise without changing other modules.")
 
 
 def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, send: Send) -> None:

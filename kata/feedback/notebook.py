@@ -8,6 +8,7 @@ from collections.abc import Callable
 from ..catalogue.course import course
 from ..grading.results import RunResult
 from ..grading.runner import Outcome
+from ..grading.verdict import STUCK
 from ..outcomes import Location, TestStatus
 from .render import COLORS, LABELS, Voice, explain, points, wrap
 from .report import changed_note
@@ -46,9 +47,7 @@ def try_text(outcome: Outcome, output: str, place: Callable[[Location], str], s:
     if cut > 0:
         lines.append(s(f"[... {cut} more characters of output cut]", "dim"))
     if outcome.ended == "timeout":
-        problem = (f"This cell was stopped: {outcome.detail}, the grader's time limit. Look for a loop "
-                   "that never ends, a computation far bigger than the exercise needs, or code that "
-                   "waits for ever.")
+        problem = f"This cell was stopped: {outcome.detail}, the grader's time limit. {STUCK}"
         at = outcome.where
     elif outcome.ended == "crash":
         problem, at = f"Python itself crashed while running this cell: {outcome.detail}.", outcome.where

@@ -35,7 +35,7 @@ def render(run: RunResult, style: Style, verbose: bool = False, width: int = 100
             if not r.passed:
                 lines += [style(f"{r.exercise.id} {r.exercise.name}: {LABELS[r.status]}", "bold"),
                           *explain(r, TERMINAL, style, every=True, width=width, folder=run.target), ""]
-    first = run.first_unfinished()
+    first = next((r for r in run.exercises if not r.passed), None)
     if first is not None:
         ex = first.exercise
         lines.append(style(f"Next: exercise {ex.id}, {ex.name} ({ex.title}) in {run.target}/{first.file}", "bold", "cyan"))
@@ -44,7 +44,3 @@ def render(run: RunResult, style: Style, verbose: bool = False, width: int = 100
     elif run.exercises:
         lines += finished_lines(run, style, width)
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def render_list(run: RunResult, style: Style) -> str:
-    return "\n".join(chapter_lines(run, style)).rstrip("\n") + "\n"

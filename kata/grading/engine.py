@@ -8,7 +8,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TypeVar
 
 from .. import ROOT
@@ -123,24 +122,23 @@ def blame_earlier(results: list[ExerciseResult], target: Target) -> list[Exercis
 
 
 def in_session(work: Callable[[Grader], T], exercises: list[Exercise], *, timeout: float,
-               isolation: str | None = None, tests_dir: Path = TESTS, parallel: int | None = None,
-               user: tuple[int, int] | None = None) -> T:
+               isolation: str | None = None, user: tuple[int, int] | None = None) -> T:
     """Start a warm session with the tests of `exercises`, return work(grader) from inside it, end it.
     Learner code runs as `user` (uid, gid) when one is given."""
     warm_up()
     fork = None if isolation is None else isolation == "fork"
-    runner = Runner(timeout=timeout, fork=fork, tests_dir=tests_dir, parallel=parallel, user=user)
+    runner = Runner(timeout=timeout, fork=fork, tests_dir=TESTS, user=user)
     changed = tuple(manifest.changed_files(ROOT))
     try:
-        return run_session(lambda collection: work(Grader(collection, runner, changed)), tests_dir, exercises)
+        return run_session(lambda collection: work(Grader(collection, runner, changed)), TESTS, exercises)
     finally:
         runner.close()
 
 
 def grade(targets: list[Target], exercises: list[Exercise], *, timeout: float, isolation: str | None = None,
-          tests_dir: Path = TESTS, on_result: Callable[[int, ExerciseResult], None] | None = None,
+          on_result: Callable[[int, ExerciseResult], None] | None = None,
           on_target: Callable[[int, RunResult], None] | None = None,
           user: tuple[int, int] | None = None) -> list[RunResult]:
     """Start a session, grade every target (learner code as `user`, if given), end the session."""
     return in_session(lambda grader: grader.grade(targets, exercises, on_result, on_target), exercises,
-                      timeout=timeout, isolation=isolation, tests_dir=tests_dir, user=user)
+                      timeout=timeout, isolation=isolation, user=user)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from .. import ROOT
+from ..files import read_json
 
 MANIFEST = "kata/manifest.json"
 COVERED = ("tests", "kata")
@@ -34,10 +35,7 @@ def compute(root: Path = ROOT) -> dict[str, str]:
 
 
 def recorded(root: Path = ROOT) -> dict[str, str] | None:
-    try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = read_json(root / MANIFEST)
     return data.get("files") if isinstance(data, dict) else None
 
 

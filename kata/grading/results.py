@@ -64,9 +64,6 @@ class RunResult:
     def passed(self) -> bool:
         return bool(self.exercises) and all(r.passed for r in self.exercises)
 
-    def first_unfinished(self) -> ExerciseResult | None:
-        return next((r for r in self.exercises if not r.passed), None)
-
     def chapters(self) -> list[tuple[Chapter, list[ExerciseResult]]]:
         """The results grouped by chapter, in course order."""
         groups: dict[int, list[ExerciseResult]] = {}

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import ROOT
 from ..catalogue.course import Exercise
-from ..outcomes import END_OF_TEST, Location, TestRecord
+from ..outcomes import END_OF_TEST, Location, TestRecord, json_line
 
 DEFAULT_TIMEOUT = 10.0
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
@@ -194,8 +194,6 @@ class Runner:
     def _file(self, job: Job, suffix: str) -> Path:
         return self.workdir / f"{job.key}{suffix}"
 
-    # --- starting ----------------------------------------------------------------
-
     def _room(self, active: dict[str, _Active]) -> bool:
         """Whether another job may start: fewer than `parallel` jobs are young, and fewer
         than twice as many run. Stuck exercises (and those that use them) then wait for
@@ -253,8 +251,6 @@ class Runner:
         os.set_blocking(proc.stdout.fileno(), False)
         return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc)
 
-    # --- watching ----------------------------------------------------------------
-
     def _wait(self, active: dict[str, _Active]) -> None:
         """Wait a little for news from any process, then take it in."""
         # A fresh Python's events file is always ready to read: only pipes are waited for.
@@ -300,13 +296,7 @@ class Runner:
         """Take in what the process has printed and reported (a JSON object a line) since the last look."""
         self._read_output(a)
         *lines, a.buffer = (a.buffer + self._available(a.fd)).split(b"\n")
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
+        for event in filter(None, map(json_line, lines)):
             a.events.append(event)
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
@@ -376,8 +366,6 @@ class Runner:
             if m.group(1).startswith(prefixes):
                 return Location(Path(m.group(1)).name, int(m.group(2)))
         return None
-
-    # --- ending ------------------------------------------------------------------
 
     def _exited(self, a: _Active, wait: bool = False) -> bool:
         """Whether the process has ended (with `wait`, once it has); its status is kept in `a`."""

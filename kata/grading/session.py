@@ -1,9 +1,5 @@
-"""One pytest session for the grader's whole run.
-
-pytest starts, imports the tests and collects them once, in the grader's own process
-(no learner code runs there). The grader's work then happens inside the session, where
-every exercise is run in a separate process that starts from this warm state.
-"""
+"""One pytest session for the grader's whole run: it imports and collects the tests once, in the
+grader's own process (no learner code runs there), and the grader works inside it."""
 
 from __future__ import annotations
 

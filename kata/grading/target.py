@@ -76,14 +76,14 @@ def resolve(name: str) -> Path:
     raise UsageError(f"target '{name}' does not exist: give exercises, solutions, or a folder laid out like exercises/")
 
 
-def folder_target(folder: Path, name: str | None = None) -> Target:
+def folder_target(folder: Path) -> Target:
     """The target for a folder: laid out like exercises/ (a folder per chapter), or one
     chapter's folder (the exercise files themselves, as a submission of one chapter is).
     A folder with neither is taken as one that should hold every chapter's files."""
     folder = folder.resolve()
-    name = name if name is not None else display_name(folder)
+    name = display_name(folder)
     home = [ROOT / "exercises", *(ROOT / "exercises" / c.folder for c in course().chapters)]
-    hint = "" if folder in [p.resolve() for p in home] else f" --target {display_name(folder)}"
+    hint = "" if folder in [p.resolve() for p in home] else f" --target {name}"
     chapters = [c for c in course().chapters if (folder / c.folder).is_dir()]
     if chapters:
         return Target(name, {c.folder: folder / c.folder for c in chapters},

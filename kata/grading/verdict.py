@@ -13,11 +13,12 @@ from .runner import Outcome
 from .target import Target
 
 # No learner code runs before the first test starts.
-BEFORE_FIRST_TEST = (
-    "The grader could not run the tests of exercise {}: its process ended before the first "
-    "test ({}). This is not caused by your code; please report it (README.md, 'Reporting a "
-    "problem')."
-)
+BEFORE_FIRST_TEST = ("The grader could not run the tests of exercise {}: its process ended before the first "
+                     "test ({}). This is not caused by your code; please report it (README.md, 'Reporting "
+                     "a problem').")
+# Where to look when the learner's code did not end in time.
+STUCK = ("Look for a loop that never ends, a computation far bigger than the exercise needs, or code that "
+         "waits for ever.")
 
 
 def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
@@ -59,8 +60,7 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
 
 def _missing_message(name: str, outcome: Outcome) -> str:
     if outcome.ended == "timeout":
-        return (f"{name} did not finish: {outcome.detail}. Look for a loop that never ends, a computation "
-                "far bigger than the exercise needs, or code that waits for ever.")
+        return f"{name} did not finish: {outcome.detail}. {STUCK}"
     if outcome.ended == "crash":
         return f"Python itself crashed while running {name}: {outcome.detail}."
     if outcome.ended == "exit":

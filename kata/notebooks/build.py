@@ -33,9 +33,6 @@ from .convert import cell_source, header_imports
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
-# --- the parts of an exercise file ---------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Parts:
     lesson: str  # the module docstring
@@ -71,9 +68,6 @@ def split(source: str, ex: Exercise) -> Parts:
                  ast.get_docstring(func) or "", answer, example)
 
 
-# --- from docstrings to markdown -----------------------------------------------------
-
-
 def lesson_markdown(ex: Exercise, lesson: str) -> str:
     """The module docstring as a markdown lesson: its first line becomes the title."""
     first, _, rest = lesson.partition("\n")
@@ -84,12 +78,10 @@ def lesson_markdown(ex: Exercise, lesson: str) -> str:
     return f"# {title}\n\n{body}\n\n**In one sentence:** {ex.concept}"
 
 
-def contract_markdown(ex: Exercise, parts: Parts) -> str:
+def contract_markdown(parts: Parts) -> str:
     """What the function must do, from its docstring, with its example as code."""
-    todo = (
-        "In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each method of a class)."
-        if STUB_MARK in parts.answer else "The next cell holds the function."
-    )
+    todo = ("In the next cell, replace the lines marked `EXERCISE` with your code (two in a function, two in each "
+            "method of a class)." if STUB_MARK in parts.answer else "The next cell holds the function.")
     out = [f"## Your code\n\n`{parts.signature}`\n\n{todo} Only this cell is graded (under the "
            "imports of the first code cell), so keep everything your code needs in it."]
     for paragraph in re.split(r"\n\s*\n", parts.contract.strip()):
@@ -104,9 +96,6 @@ def contract_markdown(ex: Exercise, parts: Parts) -> str:
         else:
             out.append(paragraph)
     return "\n\n".join(out)
-
-
-# --- cells ---------------------------------------------------------------------------
 
 
 def _cell(ex: Exercise, role: str, text: str, code: bool = False):
@@ -149,11 +138,8 @@ def how_markdown(ex: Exercise) -> str:
                "as you last saved them. After changing one of them, save it")
             + " and run the first cell here again."
         )
-    text += (
-        "\n\nThis notebook needs the kata installed in the Python that runs it "
-        "(`python -m pip install -e \".[dev]\"` in the kata's folder)."
-    )
-    return text
+    return text + ("\n\nThis notebook needs the kata installed in the Python that runs it "
+                   "(`python -m pip install -e \".[dev]\"` in the kata's folder).")
 
 
 def try_markdown(ex: Exercise) -> str:
@@ -220,17 +206,15 @@ else:
         right.legend()
         plt.show()'''
 
+SEE_IT = ("## See it learn\n\nThe loss falling epoch by epoch, and {}. Like *Try it*, this cell runs beside "
+          "the notebook (it needs matplotlib; the check does not).")
 # Cells that only one exercise has, keyed by the exercise's function: (role, what it
 # shows, in markdown; its code, run in the checker like Try it).
 EXTRAS = {
-    "train": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the line your `train` "
-                       "found against the data. Like *Try it*, this cell runs beside the notebook (it "
-                       "needs matplotlib; the check does not).", PLOT)],
-    "train_classifier": [("plot", "## See it learn\n\nThe loss falling epoch by epoch, and the boundary "
-                                  "your network draws between the two moons: a straight line means no "
-                                  "nonlinearity, one colour everywhere means nothing was learned. Like "
-                                  "*Try it*, this cell runs beside the notebook (it needs matplotlib; the "
-                                  "check does not).", BOUNDARY)],
+    "train": [("plot", SEE_IT.format("the line your `train` found against the data"), PLOT)],
+    "train_classifier": [("plot", SEE_IT.format("the boundary your network draws between the two moons: a "
+                                                "straight line means no nonlinearity, one colour everywhere "
+                                                "means nothing was learned"), BOUNDARY)],
 }
 
 
@@ -243,7 +227,7 @@ def build(ex: Exercise, source: str):
         _cell(ex, "lesson", lesson_markdown(ex, parts.lesson)),
         _cell(ex, "how", how_markdown(ex)),
         _cell(ex, "setup", setup_code(ex), code=True),
-        _cell(ex, "task", contract_markdown(ex, parts)),
+        _cell(ex, "task", contract_markdown(parts)),
         _cell(ex, "answer", parts.answer, code=True),
     ]
     extras = [("try", try_markdown(ex), parts.example)] if parts.example else []
@@ -260,15 +244,9 @@ def build(ex: Exercise, source: str):
     return nb
 
 
-# --- never losing a learner's notebook ----------------------------------------------
-
-
 def fingerprint(nb: dict) -> str:
-    """A digest of what a learner could change: each cell's type, text and kata marks.
-
-    Outputs, execution counts and the metadata Jupyter adds are left out, so a notebook
-    that was only run, not edited, still counts as untouched.
-    """
+    """A digest of what a learner could change: each cell's type, text and kata marks. Outputs,
+    execution counts and Jupyter's own metadata are left out: a notebook only run is untouched."""
     cells = [[c.get("cell_type"), cell_source(c), (c.get("metadata") or {}).get("kata")]
              for c in nb.get("cells", []) if isinstance(c, dict)]
     return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()

@@ -1,12 +1,10 @@
 """Notebooks as something to grade: their marked answer cells become exercise files.
 
-A notebook made by `python grader.py notebooks` marks the cells the learner writes in
-(cell metadata `{"kata": {"exercise": "04", "role": "answer"}}`). To grade a notebook, or
-a folder of them (a chapter's, or one laid out like notebooks/ with a folder per chapter),
-each exercise's answer cells are written, under the imports of the untouched exercise
-file, to a scratch folder laid out like exercises/. That folder is graded like any other,
-with the same tests, isolation and time limit; the target records where each line came
-from, so reports name the notebook and the cell.
+To grade a notebook, or a folder of them (a chapter's, or one laid out like notebooks/ with a
+folder per chapter), the answer cells of each exercise (marked as kata.notebooks.build marks
+them) are written under the imports of the untouched exercise file to a scratch folder laid out
+like exercises/, graded like any other; the target records where each line came from, so
+reports name the notebook and the cell.
 """
 
 from __future__ import annotations

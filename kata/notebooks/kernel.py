@@ -88,9 +88,6 @@ def _why_absent(ex: Exercise, here: Path, problems: dict[str, str]) -> str:
     return why_absent(ex, str(here), problems)
 
 
-# --- the checker ---------------------------------------------------------------------
-
-
 def _start(args: list[str], **streams) -> subprocess.Popen:
     """A checker, in a session of its own: interrupting or killing the kernel's process group
     leaves it to finish its work and end in its own time."""
@@ -223,9 +220,6 @@ def start_grader() -> None:
         _linked()
 
 
-# --- the learner's code --------------------------------------------------------------
-
-
 def _defines(source: str, name: str) -> bool:
     """Whether a cell defines `name` (a function or a class); a cell that does not parse counts if it looks like it
     tries to, so that the check reports its syntax error rather than grading older code."""
@@ -275,9 +269,6 @@ def changed_since_run(ex: Exercise, code: str) -> bool:
 
 def _note_run(info) -> None:
     _ran[info.raw_cell.rstrip("\n")] = time.time()
-
-
-# --- what the notebook calls ---------------------------------------------------------
 
 
 def _ask_about(ex: Exercise, checking: bool, timeout: float, **fields) -> dict | None:

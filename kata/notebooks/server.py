@@ -7,12 +7,10 @@ warm one (a fresh Python where the system cannot fork), with the grader's time l
 A request is one JSON line and its answer another, carrying the request's id.
 
 Where there are Unix sockets, one checker serves every notebook that its user has open
-with this kata and this Python: it listens on a socket in a folder that only the user can
-enter (`address`). The first kernel that needs it starts it; each kernel keeps a
-connection to it for as long as the kernel runs, and the checker ends when the last of
-them has closed, or after a long idle time. Where there are no Unix sockets (Windows),
-each kernel starts a checker of its own (`--pipe`), which reads requests on stdin,
-answers on stdout, and ends when its stdin closes with the kernel.
+with this kata and this Python, on the socket `address` names. The first kernel that needs
+it starts it, and it ends when the last kernel has gone, or after a long idle time.
+Elsewhere (Windows) each kernel starts a checker of its own (`--pipe`), which answers on
+stdout the requests of its stdin, and ends when that closes with the kernel.
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ from ..feedback.render import where
 from ..feedback.style import Style
 from ..grading.runner import DEFAULT_TIMEOUT, Job
 from ..grading.target import Origin, Target
-from ..outcomes import Location
+from ..outcomes import Location, json_line
 
 if TYPE_CHECKING:  # torch and pytest are imported once the checker holds the socket
     from ..grading.engine import Grader
@@ -80,17 +78,6 @@ def address() -> Path | None:
 
 def encode(message: dict) -> bytes:
     return (json.dumps(message) + "\n").encode()
-
-
-def _request(line: bytes) -> dict | None:
-    try:
-        request = json.loads(line)
-    except ValueError:
-        return None
-    return request if isinstance(request, dict) else None
-
-
-# --- answering -----------------------------------------------------------------------
 
 
 def respond(grader: Grader, request: dict) -> dict:
@@ -145,9 +132,6 @@ def serve(requests: Requests) -> None:
     in_session(loop, list(course().exercises), timeout=DEFAULT_TIMEOUT)
 
 
-# --- one checker for every kernel (Unix sockets) -------------------------------------
-
-
 def connections(listener: socket.socket) -> Requests:
     """The requests of the kernels that connect to `listener`, until the last of them has
     gone or none has asked for IDLE_SECONDS."""
@@ -171,14 +155,13 @@ def connections(listener: socket.socket) -> Requests:
                 conn.close()
                 continue
             *lines, kernels[conn] = (kernels[conn] + data).split(b"\n")
-            for request in filter(None, map(_request, lines)):
+            for request in filter(None, map(json_line, lines)):
                 yield request, lambda answer, conn=conn: conn.sendall(encode(answer))
                 last = time.monotonic()
 
 
 def serve_socket(path: Path) -> None:
-    """Serve the kernels that connect to the socket at `path`, unless another checker
-    serves there."""
+    """Serve the kernels that connect to the socket at `path`, unless another checker serves there."""
     import fcntl
 
     with open(path.with_name("lock"), "w") as lock:
@@ -205,9 +188,6 @@ def serve_socket(path: Path) -> None:
                 path.unlink(missing_ok=True)  # first: a kernel that finds no socket starts a checker
 
 
-# --- a checker of the kernel's own (no Unix sockets) ---------------------------------
-
-
 def pipe_requests() -> Requests:
     """The requests on stdin, answered on stdout, until stdin closes or, where select() can
     wait on a pipe, none has come for IDLE_SECONDS."""
@@ -225,7 +205,7 @@ def pipe_requests() -> Requests:
         line = stdin.readline()
         if not line:
             return
-        if (request := _request(line)) is not None:
+        if (request := json_line(line)) is not None:
             yield request, reply
 
 

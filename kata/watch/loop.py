@@ -8,6 +8,7 @@ drives, WSL). Keys are answered while a check runs (see Watch._during_check).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import signal
@@ -88,8 +89,6 @@ class Watch:
         self.shown = False  # plain lines: the keys were explained
         self.told_finished = False  # plain lines: what comes after the chapter was said
 
-    # --- grading -----------------------------------------------------------------
-
     def _check(self, exercises: list[Exercise]) -> None:
         started, shown = time.monotonic(), self.extra
         self.checking = exercises
@@ -126,8 +125,6 @@ class Watch:
                                    "bold", "green")
         self.draw()
 
-    # --- keys --------------------------------------------------------------------
-
     def press(self, key: str | None) -> None:
         """Act on a key (None for none); q raises Quit."""
         if key == "q":
@@ -160,8 +157,6 @@ class Watch:
             width = self.screen.size()[0] - 1
             self.extra = [part for line in [*hint_lines(ex, number, text), more] for part in wrap(line, width)]
         self.draw()
-
-    # --- showing -----------------------------------------------------------------
 
     def _run(self) -> RunResult:
         return RunResult(self.target_name, tuple(self.results[e.id] for e in self.exercises))
@@ -261,9 +256,8 @@ def watch(grader: Grader, target: Target, exercises: list[Exercise], *, verbose:
     previous = _interrupt_on([getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)])
     code = 0
     try:
-        watch_loop(w, keys, list(target.folders.values()))
-    except Quit:
-        pass
+        with contextlib.suppress(Quit):
+            watch_loop(w, keys, list(target.folders.values()))
     except KeyboardInterrupt:
         code = 130
     finally:

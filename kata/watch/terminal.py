@@ -1,9 +1,5 @@
-"""The terminal of watch mode: keys as they are pressed, and a screen redrawn in place.
-
-On a terminal, keys arrive one by one (no Enter needed, not echoed) and the screen is
-redrawn to its size; from a pipe, each line's first letter is a key and each screen is
-written as plain lines. close() gives the terminal back exactly as it was.
-"""
+"""The terminal of watch mode: keys as they are pressed (no Enter needed, not echoed), and a
+screen redrawn in place to its size; from a pipe, plain lines both ways (see Keys and Screen)."""
 
 from __future__ import annotations
 
@@ -41,6 +37,7 @@ class Keys:
             tty.setcbreak(self.fd, termios.TCSANOW)  # Ctrl-C still interrupts
 
     def close(self) -> None:
+        """Give the terminal back exactly as it was."""
         if self.saved is not None:
             import termios
 
