@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import ROOT, UsageError
+from .. import UsageError
 from .common import add_chapter_option, add_run_options, chapters, output_folder
 
 
@@ -45,10 +45,10 @@ def learner_account(name: str) -> tuple[int, int]:
     if os.geteuid() != 0:
         raise UsageError(f"--user {name}: only root can run code as another user; run the grader as root, "
                          "or leave --user out")
-    # What the submissions' code imports after the switch: the grader's modules, and torch's
-    # modules that load on first use (DataLoader's, say).
+    # The submissions' code imports some of torch's modules after the switch, on first use
+    # (DataLoader's, say); the grader's own are all loaded before it.
     torch = importlib.util.find_spec("torch")
-    needed = [ROOT / "kata" / "__init__.py", *([Path(torch.origin)] if torch is not None and torch.origin else [])]
+    needed = [Path(torch.origin)] if torch is not None and torch.origin else []
     blocked = unreadable_for(needed, account.pw_uid, account.pw_gid)
     if blocked is not None:
         raise UsageError(f"--user {name}: {name} cannot read {blocked}, which the submissions' code needs to run. "
