@@ -38,6 +38,12 @@ def metadata_problems(c: Course) -> list[str]:
             problems.append(f"exercise {ex.label}: give at least two hints, from gentle to explicit")
         if not ex.concept or not ex.docs or not ex.title:
             problems.append(f"exercise {ex.label}: a title, a concept and docs are needed")
+        if bool(ex.plot) != bool(ex.plot_shows):
+            problems.append(f"exercise {ex.label}: give plot and plot_shows together, or neither")
+        try:
+            ast.parse(ex.plot)
+        except SyntaxError as e:
+            problems.append(f"exercise {ex.label}: its plot does not parse (line {e.lineno}: {e.msg})")
         problems += [f"exercise {ex.label}: forbidden {name} has no reason in [shortcuts]"
                      for name in ex.forbidden if name not in c.why]
     return problems

@@ -31,3 +31,16 @@ def test_every_test_of_a_stub_fails(graded_references):
 def test_the_maintainers_check_finds_nothing_out_of_date():
     problems, stale = dev.check(ROOT)
     assert problems == [] and stale == [], "run `python -m kata.dev check` and mend what it says"
+
+
+def test_the_maintainers_check_holds_a_plot_to_its_phrase_and_to_python():
+    from kata.catalogue.course import METADATA, parse
+
+    text = METADATA.read_text(encoding="utf-8")
+    assert text.count('plot_shows = "the line your `train`') == 1
+    no_phrase = parse(text.replace('plot_shows = "the line your `train`', 'plot_note = "', 1))
+    assert "exercise 09 (train): give plot and plot_shows together, or neither" in dev.metadata_problems(no_phrase)
+    broken = parse(text.replace("y = 2 * x\n", "y = 2 *\n", 1))
+    assert any(p.startswith("exercise 09 (train): its plot does not parse (line 2")
+               for p in dev.metadata_problems(broken))
+    assert dev.metadata_problems(parse(text)) == []

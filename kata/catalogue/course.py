@@ -24,6 +24,8 @@ class Exercise:
     docs: tuple[str, ...]
     forbidden: tuple[str, ...]
     hints: tuple[str, ...]
+    plot: str = ""  # the code of a "See it learn" notebook cell, if it has one
+    plot_shows: str = ""  # what that plot shows, in a phrase
 
     @property
     def number(self) -> int:
@@ -120,6 +122,7 @@ def parse(text: str) -> Course:
             id=e["id"], name=e["name"], file=e["file"], chapter=int(c["number"]), folder=c["folder"],
             title=e["title"], points=float(e["points"]), concept=e["concept"],
             docs=tuple(e.get("docs", ())), forbidden=tuple(e.get("forbidden", ())), hints=tuple(e["hints"]),
+            plot=e.get("plot", "").strip("\n"), plot_shows=e.get("plot_shows", ""),
         ) for e in c.get("exercise", ()))
         chapters.append(Chapter(int(c["number"]), c["folder"], c["title"], c["finished"].strip(), exercises))
     return Course(data["course"]["title"], tuple(chapters), dict(data.get("shortcuts", {})))

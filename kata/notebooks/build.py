@@ -159,63 +159,9 @@ except ImportError:
           "in the kata's folder, then run this cell again.")
 '''
 
-PLOT = MATPLOTLIB + '''
-x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
-y = 2 * x
-try:
-    w, b, losses = train(x, y)
-except NotImplementedError as e:
-    print(e)
-else:
-    if plt is not None:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        left.plot(range(1, len(losses) + 1), losses)
-        left.set(title="Loss per epoch", xlabel="epoch", ylabel="loss (log scale)", yscale="log")
-        right.scatter(x.flatten().tolist(), y.flatten().tolist(), label="data")
-        line = w.item() * x.flatten() + b.item()
-        right.plot(x.flatten().tolist(), line.tolist(), color="tab:orange",
-                   label=f"y = {w.item():.3f} x + {b.item():.3f}")
-        right.set(title="The line your training found", xlabel="x", ylabel="y")
-        right.legend()
-        plt.show()'''
-
-BOUNDARY = MATPLOTLIB + '''
-from .ex20_two_moons import two_moons
-
-x, y = two_moons(200, 0.1, seed=0)
-try:
-    model, losses = train_classifier(x, y)
-except NotImplementedError as e:
-    print(e)
-else:
-    if plt is not None:
-        # The class the model gives every point of a fine grid over the data: the boundary
-        # is where the colour changes.
-        (x0, y0), (x1, y1) = (x.min(0).values - 0.5).tolist(), (x.max(0).values + 0.5).tolist()
-        gx, gy = torch.meshgrid(torch.linspace(x0, x1, 200), torch.linspace(y0, y1, 200), indexing="xy")
-        with torch.no_grad():
-            classes = model(torch.stack([gx.flatten(), gy.flatten()], dim=1)).argmax(dim=1)
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        left.plot(range(1, len(losses) + 1), losses)
-        left.set(title="Loss per epoch", xlabel="epoch", ylabel="loss")
-        right.contourf(gx, gy, classes.reshape(gx.shape), levels=[-0.5, 0.5, 1.5],
-                       colors=["tab:blue", "tab:orange"], alpha=0.3)
-        for label, colour in ((0, "tab:blue"), (1, "tab:orange")):
-            right.scatter(*x[y == label].T.tolist(), s=12, color=colour, label=f"class {label}")
-        right.set(title="The boundary your network learned", xlabel="x[:, 0]", ylabel="x[:, 1]")
-        right.legend()
-        plt.show()'''
-
+# A "See it learn" cell: an exercise's `plot` in course.toml, after this start.
 SEE_IT = ("## See it learn\n\nThe loss falling epoch by epoch, and {}. Like *Try it*, this cell runs beside "
           "the notebook (it needs matplotlib; the check does not).")
-# Cells that only one exercise has, keyed by the exercise's function: (role, what it
-# shows, in markdown; its code, run in the checker like Try it).
-EXTRAS = {
-    "train": [("plot", SEE_IT.format("the line your `train` found against the data"), PLOT)],
-    "train_classifier": [("plot", SEE_IT.format("the boundary your network draws between the two moons: a "
-                                                "straight line means no nonlinearity, one colour everywhere "
-                                                "means nothing was learned"), BOUNDARY)],
-}
 
 
 def build(ex: Exercise, source: str):
@@ -231,7 +177,9 @@ def build(ex: Exercise, source: str):
         _cell(ex, "answer", parts.answer, code=True),
     ]
     extras = [("try", try_markdown(ex), parts.example)] if parts.example else []
-    for role, text, code in extras + EXTRAS.get(ex.name, []):
+    if ex.plot:
+        extras.append(("plot", SEE_IT.format(ex.plot_shows), f"{MATPLOTLIB}\n{ex.plot}"))
+    for role, text, code in extras:
         nb.cells += [_cell(ex, f"{role}-intro", text), _cell(ex, role, f"%%try_it {ex.id}\n{code}", code=True)]
     nb.cells += [
         _cell(ex, "check-intro", "## Check your work\n\nRun your code cell first, then this one. Stuck? "
