@@ -1,7 +1,7 @@
 """How fast the grader is, measured here and now, against the kata's speed targets.
 
-    python benchmarks/bench.py           about four minutes on two cores
-    python benchmarks/bench.py --quick   fewer repetitions, about two and a half
+    python benchmarks/bench.py           about seven minutes on two cores
+    python benchmarks/bench.py --quick   fewer repetitions, about four to five
 
 Every number comes from this one run on this machine: the import floor
 (`python -c "import torch, pytest"`) and the grader are timed in alternation, so a
