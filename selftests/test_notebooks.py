@@ -329,10 +329,15 @@ def test_messages_fit_the_notebook(executed):
             assert len(line) <= WIDTH, line
 
 
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name: its state, its parent, ...; OSError once it is gone."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def ended(pid: int) -> bool:
     """Whether the process has ended and let go of everything it held (gone, or a zombie)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return proc_stat(pid)[0] == "Z"
     except OSError:
         return True
 
@@ -345,7 +350,7 @@ def checkers(scratch: Path) -> list[int]:
         try:
             if (b"kata.notebooks.server" in (entry / "cmdline").read_bytes()
                     and f"TMPDIR={scratch}".encode() in (entry / "environ").read_bytes().split(b"\0")):
-                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                found[int(entry.name)] = int(proc_stat(int(entry.name))[1])
         except (OSError, ValueError):
             continue
     return sorted(pid for pid, parent in found.items() if parent not in found)
