@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -415,6 +416,32 @@ def test_every_forbidden_name_is_refused_with_its_reason(tmp_path, ex, banned):
 def test_the_references_use_no_shortcut():
     for ex in course().exercises:
         guard.check_source(ex, ROOT / "solutions" / ex.path)
+
+
+def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
+    """Every change since the note, however it was made; an added module, or a name removed and
+    put back as it was, is none."""
+
+    def first(): ...
+
+    def second(): ...
+
+    space = {"a": first, "b": second, "c": 3, "d": first}
+    monkeypatch.setattr(guard, "watched_namespaces", lambda: [("space", space)])
+    wire = guard.Tripwire()
+    assert wire.changes() == []
+    space["b"] = first  # replaced by another object that is already there
+    assert wire.changes() == ["space.b"]
+    space["b"] = second
+    value = space.pop("a")
+    space["a"] = value  # the same names and values, in another order
+    space["fx"] = types.ModuleType("fx")
+    assert wire.changes() == []
+    del space["fx"]
+    wire = guard.Tripwire()  # a note of b, c, d, a
+    for name in ("d", "a"):  # the last names renamed, their values kept in order
+        space[name.upper()] = space.pop(name)
+    assert sorted(wire.changes()) == ["space.A", "space.D", "space.a", "space.d"]
 
 
 def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():

@@ -17,6 +17,7 @@ import builtins
 import functools
 import importlib.abc
 import math
+import operator
 import pkgutil
 import sys
 from pathlib import Path
@@ -183,16 +184,23 @@ def _graders_own(module: ModuleType) -> bool:
 
 
 class Tripwire:
-    """A note of the watched namespaces, taken before learner code is imported."""
+    """A note of the watched namespaces, taken before learner code is imported: each one's
+    keys and values, in order."""
 
     def __init__(self) -> None:
-        self._spaces = [(label, space, dict(space)) for label, space in watched_namespaces()]
+        self._notes = [(label, space, tuple(space), tuple(space.values())) for label, space in watched_namespaces()]
 
     def changes(self) -> list[str]:
         """What was replaced, removed or added since the note was taken. An added module is not a
         change: importing a submodule (torch.fx, say) adds it to its package."""
         changed = []
-        for label, space, before in self._spaces:
+        for label, space, keys, values in self._notes:
+            # The usual case, seen without a Python loop over thousands of names (it runs after
+            # every test): the same keys with the same values, in the same order.
+            if (len(space) == len(keys) and all(map(operator.is_, space, keys))
+                    and all(map(operator.is_, space.values(), values))):
+                continue
+            before = dict(zip(keys, values))
             changed += [f"{label}.{key}" for key, value in before.items() if space.get(key, _MISSING) is not value]
             changed += [f"{label}.{key}" for key in space.keys() - before.keys()
                         if not isinstance(space[key], ModuleType)]
