@@ -426,19 +426,25 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
 
     def second(): ...
 
+    ex = course().find("mse_loss")
     space = {"a": first, "b": second, "c": 3, "d": first}
-    monkeypatch.setattr(guard, "watched_namespaces", lambda: [("space", space)])
-    wire = guard.Tripwire()
+    own, other = {"check": first}, {"check": first}  # this exercise's test module, and another's
+    monkeypatch.setattr(guard, "watched_namespaces", lambda: [
+        ("space", space), (Path(ex.test_path).stem, own), ("test_ex99_other", other)])
+    wire = guard.Tripwire(ex)
     assert wire.changes() == []
     space["b"] = first  # replaced by another object that is already there
     assert wire.changes() == ["space.b"]
+    own["check"] = other["check"] = second  # the other test module never runs in this process
+    assert wire.changes() == ["space.b", f"{Path(ex.test_path).stem}.check"]
+    own["check"] = first
     space["b"] = second
     value = space.pop("a")
     space["a"] = value  # the same names and values, in another order
     space["fx"] = types.ModuleType("fx")
     assert wire.changes() == []
     del space["fx"]
-    wire = guard.Tripwire()  # a note of b, c, d, a
+    wire = guard.Tripwire(ex)  # a note of b, c, d, a
     for name in ("d", "a"):  # the last names renamed, their values kept in order
         space[name.upper()] = space.pop(name)
     assert sorted(wire.changes()) == ["space.A", "space.D", "space.a", "space.d"]

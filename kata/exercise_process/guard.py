@@ -185,10 +185,12 @@ def _graders_own(module: ModuleType) -> bool:
 
 class Tripwire:
     """A note of the watched namespaces, taken before learner code is imported: each one's
-    keys and values, in order."""
+    keys and values, in order. Of the test modules, only `ex`'s: no other runs in this process."""
 
-    def __init__(self) -> None:
-        self._notes = [(label, space, tuple(space), tuple(space.values())) for label, space in watched_namespaces()]
+    def __init__(self, ex: Exercise) -> None:
+        tests = Path(ex.test_path).stem
+        self._notes = [(label, space, tuple(space), tuple(space.values())) for label, space in watched_namespaces()
+                       if not label.startswith("test_") or label == tests]
 
     def changes(self) -> list[str]:
         """What was replaced, removed or added since the note was taken. An added module is not a

@@ -188,7 +188,7 @@ def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, 
         items[0].config.stash[LEARNER] = learner
     os._exit = _noting_exit(learner.prefixes, send)
     guard.activate(ex, learner.prefixes)
-    wire = guard.Tripwire()
+    wire = guard.Tripwire(ex)
     RECORDER.active = True
     for i, item in enumerate(items):
         send({"event": "start", "name": item.name})
