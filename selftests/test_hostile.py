@@ -427,16 +427,17 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
     def second(): ...
 
     ex = course().find("mse_loss")
+    tests = Path(ex.test_path).stem  # the module of the exercise's tests
     space = {"a": first, "b": second, "c": 3, "d": first}
     own, other = {"check": first}, {"check": first}  # this exercise's test module, and another's
     monkeypatch.setattr(guard, "watched_namespaces", lambda: [
-        ("space", space), (Path(ex.test_path).stem, own), ("test_ex99_other", other)])
+        ("space", space), (tests, own), ("test_ex99_other", other)])
     wire = guard.Tripwire(ex)
     assert wire.changes() == []
     space["b"] = first  # replaced by another object that is already there
     assert wire.changes() == ["space.b"]
     own["check"] = other["check"] = second  # the other test module never runs in this process
-    assert wire.changes() == ["space.b", f"{Path(ex.test_path).stem}.check"]
+    assert wire.changes() == ["space.b", f"{tests}.check"]
     own["check"] = first
     space["b"] = second
     value = space.pop("a")
