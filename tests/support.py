@@ -96,7 +96,7 @@ def show(x: object) -> str:
         return str(facts(x))
     if isinstance(x, torch.Tensor):
         return f"a {type(x).__name__} (a subclass of torch.Tensor)"
-    text = repr(x)
+    text = " ".join(repr(x).split()).replace("( ", "(")  # on one line: some (torch.return_types) span several
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -4,6 +4,7 @@ classifier's decision boundary beside a correct one."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 from ..grading.results import ExerciseResult
 from .style import Style
@@ -56,8 +57,12 @@ def boundary(data: dict, unicode: bool, width: int) -> list[str]:
             row = min(rows - 1, max(0, int((y1 - y) / (y1 - y0) * rows)))
             cells[row][col] = mark[label]
         drawn.append([tl + top * cols + tr, *(side + "".join(r) + side for r in cells), bl + top * cols + br])
-    titles = [f"your model: {data['accuracy']:.1%} of new moons right", f"a correct boundary: {data['correct_accuracy']:.1%}"]
-    titled = [[t[:cols + 2].ljust(cols + 2), *grid] for t, grid in zip(titles, drawn)]
+    titles = [["your model:", f"{data['accuracy']:.1%} of new moons right"],
+              ["a correct boundary:", f"{data['correct_accuracy']:.1%} of new moons right"]]
+    # A title wider than its grid goes on over more lines, never cut: both grids start on the same row.
+    wrapped = [[part for line in t for part in textwrap.wrap(line, cols + 2)] for t in titles]
+    height = max(map(len, wrapped))
+    titled = [[line.ljust(cols + 2) for line in w + [""] * (height - len(w))] + grid for w, grid in zip(wrapped, drawn)]
     if 2 * (cols + 2) + 3 <= width:
         lines = ["   ".join(parts) for parts in zip(*titled)]
     else:

@@ -42,12 +42,14 @@ def points(x: float) -> str:
     return f"{x:g}"
 
 
-def where(loc: Location, here: str = "") -> str:
-    """A place in the learner's code, as they know it: file (or notebook and cell), line and code."""
+def where(loc: Location, here: str = "", folder: str = "") -> str:
+    """A place in the learner's code, as they know it: file (or notebook and cell), line and code; a
+    file of a graded `folder` is named with the folder, as the learner opens it."""
     if loc.file == here and loc.cell:
         text = f"your code cell, line {loc.line}" if loc.line else "your code cell"
     else:
-        text = loc.file + (f", {loc.cell}" if loc.cell else "") + (f", line {loc.line}" if loc.line else "")
+        file = f"{folder}/{loc.file}" if folder and not loc.cell else loc.file
+        text = file + (f", {loc.cell}" if loc.cell else "") + (f", line {loc.line}" if loc.line else "")
     return text + (f": {loc.code}" if loc.code else "")
 
 
@@ -84,10 +86,10 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     return out
 
 
-def _test(t: TestResult, s: Style, width: int, here: str) -> list[str]:
+def _test(t: TestResult, s: Style, width: int, here: str, folder: str) -> list[str]:
     lines = [f"  {s(t.name, 'bold')}", *wrap(t.message or "(no message)", width, "    ")]
     if t.location is not None:
-        lines += [s(line, "dim") for line in wrap(f"at {where(t.location, here)}", width, "    ")]
+        lines += [s(line, "dim") for line in wrap(f"at {where(t.location, here, folder)}", width, "    ")]
     if t.output:
         cut = f"\n[... {t.output_cut} more bytes of output cut]" if t.output_cut else ""
         lines += ["    Your code printed:", *wrap(t.output.rstrip() + cut, width, "      ")]
@@ -110,7 +112,7 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
     elif r.status == Status.FAIL:
         failing = r.failing
         for t in failing if every else failing[:1]:
-            lines += _test(t, s, width, voice.here)
+            lines += _test(t, s, width, voice.here, folder)
         if not every and len(failing) > 1 and voice.every:
             more = len(failing) - 1
             lines += [s(line, "dim") for line in wrap(
@@ -119,7 +121,7 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
     else:
         lines += wrap(r.message, width, "  ")
         if r.location is not None:
-            lines += [s(line, "dim") for line in wrap(f"Look at {where(r.location, voice.here)}.", width, "  ")]
+            lines += [s(line, "dim") for line in wrap(f"Look at {where(r.location, voice.here, folder)}.", width, "  ")]
     lines += ["    " + line for line in pictures(r, s, width - 4)]
     if voice.hint:
         lines += wrap(voice.hint.format(number=ex.number, id=ex.id), width, "  ")

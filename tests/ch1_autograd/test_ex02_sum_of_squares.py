@@ -39,6 +39,11 @@ def _wrong(a: float, b: float) -> list[tuple[list[float], str]]:
     return wrong
 
 
+def _pair(grads: list[float]) -> str:
+    """Two gradients written as the tuple of tensors that the function returns."""
+    return f"({', '.join(f'tensor({fmt(g)})' for g in grads)})"
+
+
 def _right(result: object, a: float, b: float) -> bool:
     """Whether `result` is the two gradients, as 0-dim float32 tensors."""
     if not (isinstance(result, tuple) and len(result) == 2 and all(is_tensor(g) for g in result)):
@@ -102,7 +107,7 @@ def _observed(run: Run, a: float, b: float) -> str | None:
 def _check(sum_of_squares_grads, record, a: float, b: float) -> bool:
     """One call, every check; True when all of them pass."""
     what = f"sum_of_squares_grads({a}, {b})"
-    expected = f"{fmt(_expected(a, b))} (2a and 2b)"
+    expected = f"{_pair(_expected(a, b))}, 2a and 2b"
     run = record(sum_of_squares_grads, a, b, describe=what, watch=["tracked"])
     if run.error is None and _right(run.result, a, b):
         return True
@@ -126,7 +131,7 @@ def _check(sum_of_squares_grads, record, a: float, b: float) -> bool:
     if da is None or db is None:
         return False
     got = [da.value, db.value]
-    return expect(close(got, _expected(a, b)), what, fmt(got), expected, diagnose(got, _wrong(a, b)))
+    return expect(close(got, _expected(a, b)), what, _pair(got), expected, diagnose(got, _wrong(a, b)))
 
 
 def test_gradients_at_a_2_b_3_are_4_and_6(sum_of_squares_grads, record):

@@ -20,6 +20,9 @@ CASES = [
     ("f(a, b, c, d) = exp(a) * b - c / d", lambda a, b, c, d: torch.exp(a) * b - c / d, (_a, _b, _c, _d)),
 ]
 IGNORES = ("f(a, b, c) = a * c, which ignores b", lambda a, b, c: a * c, (2.0, 5.0, -1.0))
+PLAIN_ZERO = ("the derivative of the unused b is right, 0, but as a Python number: every gradient is a 0-dim "
+              "tensor like the others, so that the caller can treat them all alike. Return torch.zeros_like(t) "
+              "for it.")
 
 
 def _oracle(f, values: tuple[float, ...]) -> list[float]:
@@ -187,9 +190,11 @@ def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
         return
     ignored = items[1]
     if ignored is None or isinstance(ignored, (int, float)):
-        expect(False, f"{what}[1], the gradient of the ignored b", show(ignored), "tensor(0.), a 0-dim tensor",
+        expect(False, f"the gradient of b, the second of the gradients from {what}", show(ignored),
+               "tensor(0.), a 0-dim tensor",
                "f never uses b, so autograd never reaches it and its .grad stays None. Its derivative "
-               "is still a number, 0: return torch.zeros_like(t) for it.")
+               "is still a number, 0: return torch.zeros_like(t) for it." if ignored is None else
+               PLAIN_ZERO if ignored == 0 else None)
         return
     scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
     if any(s is None for s in scalars):

@@ -1,5 +1,7 @@
 """Exercise 08: zero_grad(params) fills every existing .grad with zeros in place and leaves None alone."""
 
+import math
+
 import torch
 from support import (
     attempt, call, close, expect, facts, fmt, generator_mistake, handing_out, reraise, show, values,
@@ -88,6 +90,25 @@ def test_grads_that_are_none_stay_none(zero_grad):
                    "that one and clear the others." if name == "p2" else None)
         elif not _check_cleared(name, p, grad, start, old, 0.0, what):
             break
+
+
+NOT_FINITE = [math.nan, math.inf, -math.inf]
+ARITHMETIC = ("the gradient held NaN or infinity, and arithmetic on those stays NaN: NaN * 0, inf * 0 and "
+              "inf - inf are all NaN, so multiplying by zero (or subtracting the gradient from itself) does not "
+              "clear it. Write zeros into it: p.grad.zero_().")
+
+
+def test_nan_and_infinite_grads_become_zeros_too(zero_grad):
+    p = _param([1.0, 2.0, 3.0], NOT_FINITE)
+    grad = p.grad
+    what = "zero_grad([p]) where p.grad holds [nan, inf, -inf] (a step that diverged)"
+    call(zero_grad, [p], describe=what)
+    if p.grad is not grad:
+        _check_cleared("p", p, grad, [1.0, 2.0, 3.0], NOT_FINITE, [0.0] * 3, what)
+        return
+    now = facts(grad).value
+    expect(close(now, [0.0] * 3), f"p.grad after {what}", fmt(now), "[0.0, 0.0, 0.0]",
+           ARITHMETIC if all(math.isnan(v) for v in now) else None)
 
 
 def _grads(params: list[torch.Tensor]) -> list:

@@ -1,7 +1,7 @@
 """Exercise 12: SGD(params, lr) steps like torch.optim.SGD without momentum; zero_grad() clears every gradient."""
 
 import torch
-from nn_support import linear
+from nn_support import linear, quietly
 from support import attempt, call, close, diagnose, expect, facts, fmt, show, values
 from torch import nn
 
@@ -118,7 +118,8 @@ def test_step_skips_parameters_without_gradient(SGD):
         expect(close(facts(params[i]).value, values(twins[i])), f"p{i} after {what}", fmt(facts(params[i]).value),
                f"{fmt(values(twins[i]))} (torch.optim.SGD's)",
                "the loop stopped at the parameter without a gradient (break, or return): skip only that "
-               "one, with `continue`." if i == 2 and close(facts(params[i]).value, values(_params(122)[2])) else None)
+               "one, with `continue`." if i == 2 and close(facts(params[i]).value, values(_params(122)[2]))
+               and close(facts(params[0]).value, values(twins[0])) else None)
 
 
 def test_zero_grad_clears_so_the_next_backward_starts_fresh(SGD):
@@ -166,7 +167,8 @@ def test_params_can_be_a_generator_read_once(SGD):
         after[n] = values(twin.weight)
     got = facts(model.weight).value
     mistake = None
-    if close(got, after[1]) or close(got, after[0]):
+    if (close(got, after[1]) or close(got, after[0])) and close(quietly(_weight_with_a_list, SGD, x, y, steps),
+                                                                 after[steps]):
         mistake = (f"{'only the first step' if close(got, after[1]) else 'no step'} moved the weight. "
                    "model.parameters() is a generator, which can be read only once: the first loop over it "
                    "(in step, zero_grad, or a check in __init__) read it to the end, and every later loop found "
@@ -174,6 +176,17 @@ def test_params_can_be_a_generator_read_once(SGD):
                    "that list.")
     expect(close(got, after[steps]), f"model.weight after {what}", fmt(got),
            f"{fmt(after[steps])} (torch.optim.SGD's)", mistake)
+
+
+def _weight_with_a_list(SGD, x: torch.Tensor, y: torch.Tensor, steps: int) -> list:
+    """The weight of a fresh nn.Linear(3, 1) after `steps` rounds with SGD(list(model.parameters()), lr=0.1)."""
+    model = linear(3, 1, 124)
+    optimizer = SGD(list(model.parameters()), 0.1)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.MSELoss()(model(x), y).backward()
+        optimizer.step()
+    return values(model.weight)
 
 
 def test_no_parameters_raise_value_error(SGD):

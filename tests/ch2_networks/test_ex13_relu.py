@@ -15,6 +15,9 @@ GRAD_X = torch.randn(4, 3, generator=_gen) + 0.01
 GRAD_WEIGHTS = torch.randn(4, 3, generator=_gen)
 AMBIGUOUS = "Boolean value of Tensor with more than one value is ambiguous"
 IN_PLACE_ERROR = "leaf Variable that requires grad is being used in an in-place operation"
+MAX_ALONG_DIM = ("torch.max(x, 0) is not max(x, 0) element by element: its 0 names a dimension, and it returns the "
+                 "largest value along that dimension with its index (a torch.return_types.max). Compare with 0 "
+                 "element by element: torch.clamp(x, min=0), or torch.maximum(x, torch.zeros_like(x)).")
 
 
 def _wrong(x: torch.Tensor) -> list[tuple[object, str]]:
@@ -50,6 +53,14 @@ def _call(relu, x: torch.Tensor, what: str):
     return None
 
 
+def _tensor(result: object, what: str):
+    """The facts of relu's result if it is a tensor; otherwise None, after a failed check."""
+    if isinstance(result, torch.return_types.max):
+        expect(False, what, show(result), "a torch.Tensor", MAX_ALONG_DIM)
+        return None
+    return expect_tensor(result, what)
+
+
 def test_negatives_become_zero_and_the_rest_pass(relu):
     for label, x in CASES:
         what = f"relu(x) with {label}"
@@ -57,7 +68,7 @@ def test_negatives_become_zero_and_the_rest_pass(relu):
         result = _call(relu, x.clone(), what)
         if result is None:
             return
-        got = expect_tensor(result, what)
+        got = _tensor(result, what)
         if got is None:
             return
         if not expect(got.shape == tuple(x.shape), f"the shape of {what}", str(got.shape), str(tuple(x.shape)),
@@ -90,7 +101,7 @@ def test_is_differentiable(relu):
     result = _call(relu, x, what)
     if result is None:
         return
-    got = expect_tensor(result, what)
+    got = _tensor(result, what)
     if got is None:
         return
     if not expect(got.requires_grad, f"({what}).requires_grad", "False", "True",
@@ -112,7 +123,7 @@ def test_keeps_any_shape(relu):
         result = _call(relu, x.clone(), what)
         if result is None:
             return
-        got = expect_tensor(result, what)
+        got = _tensor(result, what)
         if got is None or not expect(got.shape == shape, f"the shape of {what}", str(got.shape), str(shape),
                                      "relu works element by element, so the result has x's shape, whatever it is."):
             return

@@ -9,6 +9,12 @@ SIZES = [2, 16, 16, 2]
 OTHER_SIZES = [[3, 5], [4, 8, 6, 3]]
 SEED = 140
 PIECES = (("Linear", "11", nn.Linear), ("relu", "13", correct_relu))
+PROBABILITIES = ("every row of the output is positive and sums to 1: forward ends in softmax, which turns the "
+                 "logits into probabilities. Return the last layer's output as it is; the loss (exercise 15) "
+                 "applies softmax itself.")
+TANH_LAST = ("tanh after every layer, the last too: the model needs relu between its layers, and none after the "
+             "last, whose outputs are logits, free to take any value.")
+TANH_BETWEEN = "tanh between the layers: this MLP uses relu there (your relu from exercise 13)."
 
 
 def _shapes(sizes: list[int]) -> list[tuple[int, ...]]:
@@ -36,15 +42,23 @@ def _hidden_layers(model: nn.Module) -> list[str]:
             if isinstance(value, (list, tuple)) and any(isinstance(v, nn.Module) for v in value)]
 
 
-def _chain(x: torch.Tensor, params: list[torch.Tensor], after: list[bool], before: bool = False) -> list:
-    """x through the layers (weight, bias pairs), with a relu after layer i where after[i]; on x first if before."""
+def _chain(x: torch.Tensor, params: list[torch.Tensor], after: list[bool], before: bool = False,
+           activation=correct_relu) -> list:
+    """x through the layers (weight, bias pairs), with `activation` (relu) after layer i where after[i]; on x
+    first if before."""
     with torch.no_grad():
-        h = correct_relu(x) if before else x
+        h = activation(x) if before else x
         for i in range(0, len(params), 2):
             h = h @ params[i].T + params[i + 1]
             if after[i // 2]:
-                h = correct_relu(h)
+                h = activation(h)
         return h.tolist()
+
+
+def _probabilities(got: object) -> bool:
+    """Whether `got` is rows of positive numbers that each sum to 1, as softmax gives."""
+    return (isinstance(got, list) and all(isinstance(row, list) and row for row in got)
+            and all(all(isinstance(v, float) and v > 0 for v in row) and close(sum(row), 1.0) for row in got))
 
 
 def _forward_check(MLP, sizes: list[int], x: torch.Tensor):
@@ -63,7 +77,9 @@ def _forward_check(MLP, sizes: list[int], x: torch.Tensor):
                                                    "function, however many layers it has. Apply relu after every "
                                                    "layer but the last."),
              (_chain(x, params, hidden + [True]), "a relu after the last layer too: the outputs are logits, which "
-                                                  "must be free to be negative. Leave the last layer's output as it is.")]
+                                                  "must be free to be negative. Leave the last layer's output as it is."),
+             (_chain(x, params, [True] * layers, activation=torch.tanh), TANH_LAST),
+             (_chain(x, params, hidden + [False], activation=torch.tanh), TANH_BETWEEN)]
     if layers > 1:
         wrong.append((_chain(x, params, hidden + [False], before=True),
                       "relu was applied to the input before the first layer: it goes after each layer but the last."))
@@ -137,6 +153,8 @@ def test_forward_is_the_layers_with_relu_between(MLP, monkeypatch, learner_modul
         if close(got, expected):
             continue
         mistake = next((why for value, why in wrong if close(got, value)), None)
+        if mistake is None and _probabilities(got):
+            mistake = PROBABILITIES
         if mistake is None:
             mistake = _whose_fault(monkeypatch, learner_module, MLP, sizes, x)
         expect(False, what, fmt(got), f"{fmt(expected)} (the layers in order, relu between them)", mistake)

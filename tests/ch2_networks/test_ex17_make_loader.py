@@ -4,6 +4,12 @@ import torch
 from support import call, expect, facts, is_tensor, show, values
 from torch.utils.data import DataLoader
 
+NO_GENERATOR_SHUFFLED = ("the shuffling drew from torch's global generator, as a DataLoader does when it has no "
+                         "generator of its own: pass generator=torch.Generator().manual_seed(seed).")
+NO_GENERATOR_IN_ORDER = ("even without shuffling, each pass over a DataLoader draws one number (a seed for worker "
+                         "processes) from its generator, and from torch's global one when it has none of its own: "
+                         "pass generator=torch.Generator().manual_seed(seed) whether or not it shuffles.")
+
 
 def _data(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Row i of x is (i, -i) and its label is i, so every batch shows whether its pairs stayed together."""
@@ -115,15 +121,22 @@ def test_shuffled_orders_are_new_each_pass_and_repeat_with_the_seed(make_loader)
 
 
 def test_torch_global_random_state_is_untouched(make_loader):
+    for shuffle in (True, False):
+        if not _leaves_global_state(make_loader, shuffle):
+            return
+
+
+def _leaves_global_state(make_loader, shuffle: bool) -> bool:
+    """Whether making the loader and two passes over it leave torch's global random state as it was."""
     x, y = _data(20)
-    what = "make_loader(x, y, batch_size=5, seed=5)"
+    what = f"make_loader(x, y, batch_size=5, shuffle={shuffle}, seed=5)"
     start, start_seed = torch.get_rng_state(), torch.initial_seed()
     try:
-        loader = call(make_loader, x.clone(), y.clone(), 5, True, 5, describe=what)
+        loader = call(make_loader, x.clone(), y.clone(), 5, shuffle, 5, describe=what)
         made, made_seed = torch.get_rng_state(), torch.initial_seed()
         for _ in range(2):
             if _one_pass(loader, what) is None:
-                return
+                return False
         iterated = torch.get_rng_state()
     finally:
         torch.set_rng_state(start)
@@ -135,7 +148,6 @@ def test_torch_global_random_state_is_untouched(make_loader):
                "the program shares. Give the loader a generator of its own: torch.Generator().manual_seed(seed)."
                if seeded else
                "make_loader drew numbers from torch's global generator: draw from a generator of its own instead.")
-        return
-    expect(values(iterated) == values(made), f"{state} after two passes over {what}", "changed", "untouched",
-           "the shuffling drew from torch's global generator, as a DataLoader does when it has no generator of "
-           "its own: pass generator=torch.Generator().manual_seed(seed).")
+        return False
+    return expect(values(iterated) == values(made), f"{state} after two passes over {what}", "changed", "untouched",
+                  NO_GENERATOR_SHUFFLED if shuffle else NO_GENERATOR_IN_ORDER)

@@ -10,6 +10,8 @@ from torch import nn
 
 N, BATCH, SEED = 10, 4, 190  # batches of 4, 4 and 2
 CALL = "evaluate(model, loader, F.cross_entropy) over 10 samples in batches of 4, 4 and 2"
+PERCENTAGE = ("the accuracy is a percentage, 100 times the fraction: return the fraction of samples classified "
+              "right, a number between 0 and 1, as accuracy (exercise 16) gives it.")
 
 
 def _data():
@@ -66,6 +68,7 @@ def _mistake(got: tuple[float, float], expected: tuple[float, float], batches) -
                                                            "of samples."),
         ([losses[-1], accuracies[-1]], "these are the last batch's values alone: add up every batch's, weighted by "
                                        "its size."),
+        ([expected[0], 100 * expected[1]], PERCENTAGE),
     ])
 
 
