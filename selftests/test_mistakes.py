@@ -26,6 +26,7 @@ from kata.catalogue import depends
 CATALOGUE = [m for path in sorted(Path(__file__).parent.glob("mistakes*.toml"))
              for m in tomllib.loads(path.read_text(encoding="utf-8"))["mistake"]]
 FIELDS = {"function", "id", "what", "code", "expect"}
+OPTIONAL = {"refuse"}  # phrases that no failing test's message may contain
 FIRST_OF_EACH = [m for n, m in enumerate(CATALOGUE) if all(o["function"] != m["function"] for o in CATALOGUE[:n])]
 
 # Grades each folder on its exercises, in one warm session; prints {folder name: the grader's JSON}.
@@ -88,9 +89,10 @@ def test_catalogue_is_complete_and_well_formed():
     for chapter in course().chapters:
         assert len([m for m in CATALOGUE if course().named(m["function"]).chapter == chapter.number]) >= 30
     for mistake in CATALOGUE:
-        assert set(mistake) == FIELDS, mistake.get("id")
+        assert FIELDS <= set(mistake) <= FIELDS | OPTIONAL, mistake.get("id")
         assert mistake["function"] in names, mistake["id"]
         assert mistake["expect"] and all(isinstance(p, str) and p for p in mistake["expect"]), mistake["id"]
+        assert all(isinstance(p, str) and p for p in mistake.get("refuse", [])), mistake["id"]
         ast.parse(mistake["code"])
     assert {m["function"] for m in CATALOGUE} == names
     assert len({_folder_name(m) for m in CATALOGUE}) == len(CATALOGUE), "ids must be unique per function"
@@ -104,6 +106,10 @@ def test_mistake_fails_its_exercise_with_its_message(reports, mistake):
     assert result["status"] in ("fail", "error"), f"{mistake['what']}: graded {result['status']}"
     missing = [p for p in mistake["expect"] if p.lower() not in result["message"].lower()]
     assert not missing, f"{mistake['what']}: {missing} not in the message:\n{result['message']}"
+    # Every failing test's message, not only the first, says only what its own evidence shows.
+    later = "\n".join(t["message"] for t in result["tests"] if t["status"] != "pass" and t["message"])
+    wrong = [p for p in mistake.get("refuse", []) if p.lower() in later.lower()]
+    assert not wrong, f"{mistake['what']}: {wrong} in a failing test's message:\n{later}"
 
 
 @pytest.mark.parametrize("mistake", FIRST_OF_EACH, ids=_folder_name)
