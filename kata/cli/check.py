@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from pathlib import Path
 
 from .. import UsageError
 from .common import add_exercise_selection, add_grading_options, fallback_note, select_exercises, writable
@@ -38,11 +39,20 @@ def grade_from_args(args: argparse.Namespace):
     return grade([target], exercises_of(target, chosen), timeout=args.timeout, isolation=args.isolation)[0]
 
 
+def graded_folder(target: str) -> Path | None:
+    """The folder whose files were graded; None for a notebook."""
+    from ..grading.target import resolve
+
+    path = resolve(target)
+    return path if path.is_dir() else None
+
+
 def run(args: argparse.Namespace) -> int:
     json_path = writable(args.json, "JSON") if args.json else None
     result = grade_from_args(args)
 
     from ..feedback.json_report import run_json
+    from ..feedback.milestones import closings_due
     from ..feedback.report import render
     from ..feedback.style import Style
     from ..files import write_json
@@ -51,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if note:
         print(note)
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
-    sys.stdout.write(render(result, Style(), verbose=args.verbose, width=width))
+    closings = closings_due(result, graded_folder(args.target))
+    sys.stdout.write(render(result, Style(), verbose=args.verbose, width=width, closings=closings))
     sys.stdout.flush()
     if json_path is not None:
         try:

@@ -1,4 +1,5 @@
-"""`python grader.py list`: every exercise with its status and points, chapter by chapter."""
+"""`python grader.py list`: every exercise with its status and points, chapter by chapter.
+It exits 0 whenever it could list them: passing is what `check` reports."""
 
 from __future__ import annotations
 
@@ -22,4 +23,4 @@ def run(args: argparse.Namespace) -> int:
     args.exercises = []
     result = grade_from_args(args)
     sys.stdout.write("\n".join(chapter_lines(result, Style())).rstrip("\n") + "\n")
-    return 0 if result.passed else 1
+    return 0  # the listing itself succeeded, whatever it shows

@@ -70,7 +70,12 @@ def boundary(data: dict, unicode: bool, width: int) -> list[str]:
     return lines + [f"{mark[0]} upper moon (class 0)  {mark[1]} lower moon (class 1)  {area['0']} the model says 0"]
 
 
+def boundary_picture(r: ExerciseResult, s: Style, width: int) -> list[str]:
+    """The decision boundary a test of the exercise recorded, if one did, to fit in `width` columns."""
+    found = next(((t.properties or {}).get("boundary") for t in r.tests if (t.properties or {}).get("boundary")), None)
+    return boundary(found, s.unicode, width) if found else []
+
+
 def pictures(r: ExerciseResult, s: Style, width: int) -> list[str]:
     """Every picture the exercise's tests recorded data for, to fit in `width` columns."""
-    found = next(((t.properties or {}).get("boundary") for t in r.tests if (t.properties or {}).get("boundary")), None)
-    return loss_curves(r, s) + (boundary(found, s.unicode, width) if found else [])
+    return loss_curves(r, s) + boundary_picture(r, s, width)
