@@ -1,10 +1,12 @@
 """The learner's report points at the cause: an exercise that fails because an earlier one it
 uses fails says so, and the report's next step is the earlier one; a classifier's boundary
-is drawn beside a correct one."""
+is drawn beside a correct one. Milestones come when they happen: a chapter's closing text as
+soon as it is complete, and the next exercise after a check that passes."""
 
 import json
+import shutil
 
-from conftest import replace_function, run_grader
+from conftest import ROOT, copy_kata, course, replace_function, run_grader
 
 from kata.feedback.pictures import boundary
 
@@ -74,3 +76,79 @@ def test_the_two_boundaries_are_stacked_where_they_do_not_fit_side_by_side():
     assert max(len(line) for line in narrow[:-1]) <= 12
     # The titles go on over more lines rather than being cut.
     assert "".join(narrow[:first]).replace(" ", "") == "yourmodel:50.0%ofnewmoonsright"
+
+
+def _solve(kata, exercises) -> None:
+    for ex in exercises:
+        shutil.copy2(ROOT / "solutions" / ex.path, kata / "exercises" / ex.path)
+
+
+def test_chapter_1_closes_as_soon_as_exercise_09_passes_and_only_once(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    chapter = course().chapters[0]
+    _solve(kata, chapter.exercises[:-1])
+    before = run_grader("check", "--chapter", "1", kata=kata, cwd=kata)
+    assert before.returncode == 1 and "Chapter 1 complete" not in before.stdout
+    _solve(kata, chapter.exercises[-1:])
+    done = run_grader("check", chapter.exercises[-1].id, kata=kata, cwd=kata)  # the last one alone, as its file says
+    assert done.returncode == 0 and done.stderr == ""
+    assert "Chapter 1 complete" in done.stdout and chapter.finished.split()[:6] == done.stdout.split(
+        "Well done!")[1].split()[:6]
+    nxt = course().exercises[len(chapter.exercises)]
+    assert f"Next: exercise {nxt.id}, {nxt.name}" in done.stdout and f"python grader.py check {nxt.number}`" in done.stdout
+    whole = run_grader("check", kata=kata, cwd=kata)  # chapter 2 untouched: the text was shown already
+    assert whole.returncode == 1 and "Chapter 1 complete" not in whole.stdout
+    (kata / "exercises" / chapter.exercises[0].path).write_text("def tracked(value):\n    return value\n")
+    broken = run_grader("check", "--chapter", "1", kata=kata, cwd=kata)
+    assert broken.returncode == 1 and "Chapter 1 complete" not in broken.stdout
+
+
+def test_verbose_on_a_half_done_course_shows_failures_in_full_and_untouched_exercises_in_a_line(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    _solve(kata, course().chapters[0].exercises)
+    replace_function(kata / "exercises", "SGD", REBINDING_SGD)
+    run = run_grader("check", "-v", kata=kata, cwd=kata)
+    assert run.returncode == 1 and run.stderr == ""
+    lines = run.stdout.splitlines()
+    untouched = [ex for ex in course().chapters[1].exercises if ex.name != "SGD"]
+    for ex in untouched:
+        [line] = [line for line in lines if line.startswith(f"{ex.id} {ex.name}:")]
+        assert line == f"{ex.id} {ex.name}: not started (exercises/{ex.path})"
+    assert "read the docstring, and replace the stub" not in run.stdout
+    assert "12 SGD: failed" in lines
+    for test in ("test_step_moves_every_parameter_like_torch_optim_sgd", "test_step_skips_parameters_without_gradient",
+                 "test_params_can_be_a_generator_read_once"):
+        assert f"  {test}" in lines
+    # Only what each test's own evidence shows: no parameter moved, and the code keeps a list.
+    assert "did not change" in run.stdout and "the loop stopped" not in run.stdout and "generator, which" not in run.stdout
+    assert len(lines) < 100, run.stdout
+
+
+REBINDING_SGD = '''
+class SGD:
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("no parameters")
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p = p - self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+'''
+
+
+def test_a_passing_classifier_is_drawn_beside_a_correct_one(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    run = run_grader("check", "21", "--target", "solutions", kata=kata, cwd=kata)
+    assert run.returncode == 0 and run.stderr == ""
+    lines = run.stdout.splitlines()
+    [title] = [n for n, line in enumerate(lines) if "Exercise 21 passes: your network's decision boundary" in line]
+    assert "your model:" in lines[title + 1] and "a correct boundary:" in lines[title + 1]
+    assert "of new moons right" in lines[title + 2] and lines[title + 3].strip().startswith("┌")
