@@ -87,6 +87,11 @@ def copy_kata(dest: Path) -> Path:
     return dest
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="write the golden reports of test_golden.py anew instead of comparing with them")
+
+
 @pytest.fixture
 def solved(tmp_path: Path) -> Path:
     """A fresh copy of the reference solutions, to change one thing in."""

@@ -49,8 +49,8 @@ def closings_due(run: RunResult, folder: Path | None, path: Path = STATE) -> lis
     notebook: then only what `run` graded counts)."""
     data = read_json(path)
     data = data if isinstance(data, dict) else {}
-    passed = _section(data, "passed", run.target)
-    passed = dict(passed) if isinstance(passed, dict) else {}
+    before = _section(data, "passed", run.target)
+    passed = dict(before) if isinstance(before, dict) else {}
     for r in run.exercises:
         digest = _digest(folder, r.exercise) if r.passed else None
         if digest:
@@ -70,6 +70,8 @@ def closings_due(run: RunResult, folder: Path | None, path: Path = STATE) -> lis
     due = [chapter for chapter in course().chapters
            if chapter.number not in shown and any(ex.id in graded for ex in chapter.exercises)
            and all(map(passes, chapter.exercises))]
+    if passed == (before or {}) and not due:
+        return due  # nothing new to remember
     for key in ("passed", "closed"):
         if not isinstance(data.get(key), dict):
             data[key] = {}
