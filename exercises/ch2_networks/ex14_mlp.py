@@ -62,9 +62,10 @@ if __name__ == "__main__":
     try:
         model = MLP([2, 16, 16, 2])
         logits = model(torch.zeros(5, 2))
-    except NotImplementedError as e:
-        print(e)
-    else:
         print(f"MLP([2, 16, 16, 2]) parameters: {[tuple(p.shape) for p in model.parameters()]}")
         print("  (expected [(16, 2), (16,), (16, 16), (16,), (2, 16), (2,)])")
         print(f"logits for a batch of 5: shape {tuple(logits.shape)}  (expected (5, 2))")
+    except NotImplementedError as e:
+        print(e)
+    except Exception as e:  # a wrong result: one clear line here, the details from the grader
+        print(f"The demo stopped at {type(e).__name__}: {e}. `python grader.py check 14` says what is wrong.")

@@ -30,7 +30,8 @@ if __name__ == "__main__":
     x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
     try:
         y_pred = predict(x, torch.tensor(2.0), torch.tensor(1.0))
+        print(f"predict(x, w=2, b=1) on x = [1, 2, 3, 4] -> {y_pred.flatten().tolist()} (expected [3.0, 5.0, 7.0, 9.0])")
     except NotImplementedError as e:
         print(e)
-    else:
-        print(f"predict(x, w=2, b=1) on x = [1, 2, 3, 4] -> {y_pred.flatten().tolist()} (expected [3.0, 5.0, 7.0, 9.0])")
+    except Exception as e:  # a wrong result: one clear line here, the details from the grader
+        print(f"The demo stopped at {type(e).__name__}: {e}. `python grader.py check 6` says what is wrong.")
