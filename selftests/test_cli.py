@@ -284,6 +284,7 @@ def test_reset_restores_the_stub_after_keeping_a_backup(kata):
     [backup] = _backups(kata)
     assert backup.read_bytes() == before and backup.name.startswith("ex04_mse_loss-")
     assert f".kata-backups/{backup.name}" in run.stdout
+    assert f"cp .kata-backups/{backup.name} exercises/{ex.path}" in run.stdout  # how to bring it back
 
 
 def test_reset_without_a_terminal_needs_yes(kata):

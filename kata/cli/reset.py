@@ -5,6 +5,9 @@ command that writes to a learner's file."""
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +30,13 @@ def register(sub, name: str) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
+def copy_command(source: str, dest: str) -> str:
+    """The shell's command that copies `source` over `dest`, on this system."""
+    if os.name == "nt":
+        return subprocess.list2cmdline(["copy", source, dest])
+    return shlex.join(["cp", source, dest])
+
+
 def _reset(ex: Exercise, path: Path, shown: str, backups: Path) -> None:
     kept = None
     if path.exists():
@@ -42,7 +52,8 @@ def _reset(ex: Exercise, path: Path, shown: str, backups: Path) -> None:
         raise UsageError(f"cannot write {shown} ({e.strerror or e}); it was not changed") from None
     print(f"Exercise {ex.label} is back to its original stub in {shown}.")
     if kept is not None:
-        print(f"Your previous file is kept in {display_name(kept)}.")
+        print(f"Your previous file is kept in {display_name(kept)}. To bring it back, copy it over {shown}:")
+        print(f"  {copy_command(display_name(kept), shown)}")
 
 
 def run(args: argparse.Namespace) -> int:
