@@ -227,6 +227,61 @@ def test_at_80x24_a_slow_check_shows_it_is_running_and_answers_keys(tmp_path):
         term.close()
 
 
+def test_at_80x24_on_a_chapter_2_exercise_the_title_the_list_and_a_hint_fit(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    work = kata / "exercises"
+    for ex in [*CHAPTER.exercises, course().find("10"), course().find("11")]:
+        shutil.copy(ROOT / "solutions" / ex.path, work / ex.path)
+    replace_function(work, "SGD", SLOW_SGD)  # slow to load, so that a check can be caught running
+    term = Terminal(kata, size=(80, 24))
+    try:
+        first = term.screen("Exercise 12, SGD", "failed")
+        title = ANSI.sub("", first.replace(CLEAR_SCREEN, "")).splitlines()[0]
+        assert title == f"watching exercises/ · {course().chapters[1].title}", title
+
+        term.press(b"l")
+        top = term.screen("01 tracked", "Checked at")
+        assert "21 train_classifier" not in top and "press space for the next page" in top
+        term.press(b"l")  # l again: the list's next page, down to chapter 2's last exercise
+        rest = term.screen("21 train_classifier")
+        assert re.search(r"failed\s+12 SGD\s+0/2\s+Your own optimizer\s+<- now", rest)
+
+        term.press(b"r")
+        term.screen("Checking exercise 12")
+        term.press(b"h")
+        hinted = term.screen("Hint 1 of", "Checked at")
+        lines = ANSI.sub("", hinted.replace(CLEAR_SCREEN, "")).splitlines()
+        assert len(lines) <= 24 and all(len(line) <= 80 for line in lines), lines
+        assert "Exercise 12, SGD (Your own optimizer): failed" in hinted  # the exercise stays in view
+        assert "no hint needed" not in hinted
+        term.press(b"q")
+        assert term.end() == 0
+    finally:
+        term.close()
+
+
+SLOW_SGD = """import time
+
+time.sleep(2)
+
+
+class SGD:
+    def __init__(self, params, lr):
+        self.params = list(params)
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p = p - self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+"""
+
+
 # --- the loop itself, with a stand-in for grading ------------------------------------------
 
 
@@ -246,8 +301,9 @@ class Lines:
     def size(self):
         return 80, 24
 
-    def show(self, head, body, foot):
+    def show(self, head, body, foot, start=0):
         self.shown.append(head + body + foot)
+        return 0
 
 
 def test_the_fallback_note_is_shown_under_the_title(monkeypatch):

@@ -86,6 +86,19 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     return out
 
 
+def reflow(text: str) -> str:
+    """Prose written at any width as one line per paragraph, for `wrap` to cut to the width it is
+    shown in; indented lines (code, tables) keep their own lines, and a list item starts a new one."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        prose = bool(line) and not line[0].isspace() and not line.startswith(("- ", "* ", "|"))
+        if prose and lines and lines[-1] and not lines[-1][0].isspace() and not lines[-1].startswith("|"):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def _test(t: TestResult, s: Style, width: int, here: str, folder: str) -> list[str]:
     lines = [f"  {s(t.name, 'bold')}", *wrap(t.message or "(no message)", width, "    ")]
     if t.location is not None:

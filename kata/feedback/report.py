@@ -10,7 +10,7 @@ from ..grading.results import RunResult
 from ..outcomes import Status
 from .milestones import complete, next_exercise
 from .pictures import boundary_picture
-from .render import LABELS, TERMINAL, chapter_lines, explain, wrap
+from .render import LABELS, TERMINAL, chapter_lines, explain, reflow, wrap
 from .style import Style
 
 
@@ -27,7 +27,7 @@ def closing_lines(chapters: Sequence[Chapter], s: Style, width: int) -> list[str
     lines = []
     for chapter in chapters:
         lines += ["", s(f"Chapter {chapter.number} complete: every exercise passes. Well done!", "bold", "green"), "",
-                  *wrap(chapter.finished, width)]
+                  *wrap(reflow(chapter.finished), width)]
     return lines
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..catalogue.course import Exercise, course
 from ..catalogue.hints import hint, hint_lines
-from ..feedback.render import COLORS, LABELS, WATCH, WATCH_WITHOUT_KEYS, chapter_lines, explain, wrap
+from ..feedback.render import COLORS, LABELS, WATCH, WATCH_WITHOUT_KEYS, chapter_lines, explain, reflow, wrap
 from ..feedback.report import finished_lines
 from ..feedback.style import Style
 from ..grading.engine import Grader
@@ -29,7 +29,7 @@ from .terminal import Keys, Screen
 
 POLL = 0.1  # seconds between two looks at the files and the keyboard
 SETTLE = 0.05  # an editor that truncates a file, then writes it, is done within this
-KEYS = "h hint · l list · n next exercise · r re-run · q quit"
+KEYS = "h hint · l list · n next exercise · r re-run · space next page · q quit"
 
 Signature = dict[str, tuple[int, int, int]]
 Check = Callable[[list[Exercise], Callable[[], None]], list[ExerciseResult]]
@@ -86,6 +86,9 @@ class Watch:
         self.checked = ("", 0.0)  # when, and in how many seconds
         self.checking: list[Exercise] = []  # the exercises being checked right now
         self.later: list[str] = []  # keys pressed during a check, for after it
+        self.start = 0  # the body's line at the top of the screen (space pages on)
+        self.next_page = 0  # where the next page starts; 0 when the body fits
+        self.listing = False  # the extra lines are the list (l again pages on)
         self.shown = False  # plain lines: the keys were explained
         self.told_finished = False  # plain lines: what comes after the chapter was said
 
@@ -98,13 +101,14 @@ class Watch:
         finally:
             self.checking = []
         self.checked = (time.strftime("%H:%M:%S"), time.monotonic() - started)
+        self.start = 0
         if self.extra is shown:  # a hint asked for during the check stays
-            self.extra = []
+            self.extra, self.listing = [], False
 
     def _during_check(self) -> None:
         """Answer the keys pressed while a check runs: q and h at once, the others after it."""
         key = self.keys.read(0) if self.keys is not None else None
-        if key in ("q", "h"):
+        if key in ("q", "h", " "):
             self.press(key)
         elif key in ("l", "n", "r") and key not in self.later:
             self.later.append(key)
@@ -129,7 +133,7 @@ class Watch:
         """Act on a key (None for none); q raises Quit."""
         if key == "q":
             raise Quit
-        action = {"r": self.recheck, "n": self._next, "l": self._list, "h": self._hint}.get(key)
+        action = {"r": self.recheck, "n": self._next, "l": self._list, "h": self._hint, " ": self._page}.get(key)
         if action is not None:
             action()
 
@@ -140,14 +144,29 @@ class Watch:
         self.news = f"Exercise {self.current.id} ({self.current.name}), as you asked (n)."
         self.draw()
 
+    def _page(self) -> None:
+        """The next page of a body taller than the screen; after the last, the first again."""
+        self.start = self.next_page
+        self.draw()
+
     def _list(self) -> None:
+        if self.listing and self.next_page:  # l again: the list's next page
+            self._page()
+            return
         self._check(self.exercises)
         self.news = ""
         current = self.results.get(self.current.id) if self.current else None
         self.extra = chapter_lines(self._run(), self.s, current, self.screen.size()[0] - 1)
+        self.listing, self.start = True, 0
         self.draw()
 
     def _hint(self) -> None:
+        if self.current is None and self.checking:  # not known yet which exercise needs it
+            if "h" not in self.later:
+                self.later.append("h")
+            self.draw()
+            return
+        self.listing, self.start = False, 0
         if self.current is None:
             self.extra = ["Every exercise passes: no hint needed."]
         else:
@@ -155,7 +174,7 @@ class Watch:
             number, text = hint(ex)
             more = "Press h again for the next one." if number < len(ex.hints) else "That was the last hint."
             width = self.screen.size()[0] - 1
-            self.extra = [part for line in [*hint_lines(ex, number, text), more] for part in wrap(line, width)]
+            self.extra = [part for line in [*hint_lines(ex, number, reflow(text)), more] for part in wrap(line, width)]
         self.draw()
 
     def _run(self) -> RunResult:
@@ -192,10 +211,11 @@ class Watch:
         width = self.screen.size()[0] - 1
         done = sum(1 for e in self.exercises if e.id in self.results and self.results[e.id].passed)
         progress = f"{done}/{len(self.exercises)} exercises pass"
-        # What was asked for (a hint, the list) comes first: on a small screen the verdict is cut.
-        body = [*([self.news, ""] if self.news else []), *([*self.extra, ""] if self.extra else [])]
-        if self.results and all(e.id in self.results for e in self.exercises):
-            body += self._verdict(width)
+        # What was asked for (a hint, the list) comes right under the exercise's own line, so that
+        # both stay in view; the rest of the verdict follows (space pages to it on a small screen).
+        verdict = self._verdict(width) if self.results and all(e.id in self.results for e in self.exercises) else []
+        body = [*([self.news, ""] if self.news else []), *verdict[:1], *([""] if verdict and self.extra else []),
+                *([*self.extra, ""] if self.extra else []), *verdict[1:]]
         if not self.screen.redraw:
             if self.checking:
                 return  # plain lines: only results are written
@@ -203,14 +223,23 @@ class Watch:
             self.shown = True
             self.screen.show([f"[{self.checked[0]}] {progress}"], body, keys)
             return
-        title = " · ".join(c.title for c in course().chapters if any(e.folder == c.folder for e in self.exercises))
-        head = [self.s(f"watching {self.target_name}/ · {title}"[:width], "bold"),
+        chapters = [course().chapter_of(self.current)] if self.current else \
+            [c for c in course().chapters if any(e.folder == c.folder for e in self.exercises)]
+        title = _fit(f"watching {self.target_name}/ · {' · '.join(c.title for c in chapters)}", width)
+        head = [self.s(title, "bold"),
                 f"{self.s.bar(done, len(self.exercises))} {progress}",
                 *([self.s(self.note, "dim")] if self.note else []), ""]
         foot = ["", self.s(self._status()[:width], "dim" if not self.checking else "yellow")]
         if self.help_line:
             foot.append(self.help_line[:width])
-        self.screen.show(head, body, foot)
+        self.next_page = self.screen.show(head, body, foot, self.start)
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut at a word to fit `width`, with "..." saying that it was cut."""
+    if len(text) <= width:
+        return text
+    return text[:width - 3].rsplit(" ", 1)[0] + "..."
 
 
 def watch_loop(w: Watch, keys: Keys, folders: list[Path]) -> None:

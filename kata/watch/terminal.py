@@ -91,15 +91,22 @@ class Screen:
         size = shutil.get_terminal_size((80, 24))
         return max(40, size.columns), max(10, size.lines)
 
-    def show(self, head: list[str], body: list[str], foot: list[str]) -> None:
-        """Head and foot always; the body cut to the rows between them, saying what was left out."""
+    def show(self, head: list[str], body: list[str], foot: list[str], start: int = 0) -> int:
+        """Head and foot always; the body from line `start` on (from its top once `start` is past
+        its end), cut to the rows between them, saying what is left. Returns the line the next
+        page starts at: 0 when the rest of the body fits."""
+        after = 0
         if self.redraw:
             _, rows = self.size()
-            room = rows - len(head) - len(foot) - 1
-            if len(body) > room:
-                left = len(body) - room + 1
-                body = body[:room - 1] + [f"  ... {left} more line{'s' if left > 1 else ''} (a taller window shows them)"]
-            self.out.write(CLEAR + "\n".join(head + body + foot) + "\n")
+            room = max(2, rows - len(head) - len(foot) - 1)
+            start = start if start < len(body) else 0
+            page = body[start:]
+            if len(page) > room:
+                after = start + room - 1
+                left = len(body) - after
+                page = page[:room - 1] + [f"  ... {left} more line{'s' if left > 1 else ''}: press space for the next page"]
+            self.out.write(CLEAR + "\n".join(head + page + foot) + "\n")
         else:
             self.out.write("\n".join(head + body + foot) + "\n\n")
         self.out.flush()
+        return after
