@@ -106,7 +106,7 @@ class Watch:
             self.extra, self.listing = [], False
 
     def _during_check(self) -> None:
-        """Answer the keys pressed while a check runs: q and h at once, the others after it."""
+        """Answer the keys pressed while a check runs: q, h and space at once, the others after it."""
         key = self.keys.read(0) if self.keys is not None else None
         if key in ("q", "h", " "):
             self.press(key)
