@@ -125,6 +125,21 @@ def close(got: object, expected: object, tol: float = TOL) -> bool:
     return abs(got - expected) <= tol + tol * abs(expected)
 
 
+class Mistake(str):
+    """The words that name a known mistake, with a short name that stays when the words change.
+
+    It is the words wherever a string goes; the grader reports the name, prefixed with the
+    exercise (`04/sum-not-mean`), so that an instructor can count who made which mistake.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, words: str) -> Mistake:
+        made = super().__new__(cls, words)
+        made.name = name
+        return made
+
+
 def message(what: str, got: str, expected: str, mistake: str | None = None) -> str:
     text = f"{what}\n  got:      {got}\n  expected: {expected}"
     if mistake:
@@ -133,11 +148,18 @@ def message(what: str, got: str, expected: str, mistake: str | None = None) -> s
 
 
 _explained: list[str] = []  # the mistakes already explained in the running test
+_named: list[Mistake] = []  # of those, the ones with a name, in order
 
 
 def new_test() -> None:
     """Start a test with no mistake explained yet (conftest calls it before every test)."""
     _explained.clear()
+    _named.clear()
+
+
+def named_mistakes() -> list[tuple[str, str]]:
+    """(name, words) of each named mistake that the running test explained, in order."""
+    return [(m.name, str(m)) for m in _named]
 
 
 def expect(ok: bool, what: str, got: str, expected: str, mistake: str | None = None) -> bool:
@@ -150,6 +172,8 @@ def expect(ok: bool, what: str, got: str, expected: str, mistake: str | None = N
             mistake = None
         elif mistake:
             _explained.append(mistake)
+            if isinstance(mistake, Mistake):
+                _named.append(mistake)
         _fail(message(what, got, expected, mistake))
     return bool(ok)
 
