@@ -625,5 +625,5 @@ def test_uses_your_functions_from_exercises_04_to_08(train, spy, learner_module)
         count, expected = least.get(name, (epochs, f"at least {epochs}, one per epoch"))
         expect(calls[name].count >= count, f"calls of your {name} during train(x, y, epochs={epochs})",
                str(calls[name].count), expected,
-               f"train must be built from your own functions: call {name} "
-               + ("once, to start." if name == "init_params" else "in every epoch."))
+               Mistake("own-function-not-called", f"train must be built from your own functions: call {name} "
+                       + ("once, to start." if name == "init_params" else "in every epoch.")))
