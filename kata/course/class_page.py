@@ -41,7 +41,8 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; paddi
 .mistake { margin: .6rem 0 1rem; break-inside: avoid; }
 .who { font-size: .85rem; color: #444; overflow-wrap: anywhere; }
 .none { color: #555; font-style: italic; }
-@media (max-width: 40rem) { body { padding: .5rem; } th, td { padding: .2rem; } .bar { display: none; } }
+@media (max-width: 40rem) { body { padding: .5rem; } table { font-size: .7rem; } th, td { padding: .1rem; }
+                            td:first-child { max-width: 6.5rem; overflow-wrap: anywhere; } .bar, .key { display: none; } }
 @media print { body { max-width: none; } h2 { break-after: avoid; } pre { background: none; border: 1px solid #ccc; }
                .bar rect { print-color-adjust: exact; -webkit-print-color-adjust: exact; } }
 """
@@ -70,10 +71,11 @@ def _who(students: list[Student]) -> str:
 
 
 def _totals(picture: ClassPicture) -> str:
-    """A histogram of the total scores: one bar per point (per few points, on a long course)."""
+    """A histogram of the total scores: a bar per whole point, from 0 to full marks (a bar per few
+    points on a long course); a score between two whole points counts in the lower one."""
     top = picture.max_score
     width = max(1.0, math.ceil(top / 30)) if top else 1.0
-    bins = max(1, math.ceil(top / width))
+    bins = int(top // width) + 1
     counts = [0] * bins
     for _, score in picture.totals:
         counts[min(bins - 1, int(score // width))] += 1
@@ -85,7 +87,7 @@ def _totals(picture: ClassPicture) -> str:
         high = (h - bottom - 20) * count / tallest
         x, y = left + n * step, h - bottom - high
         low = n * width
-        label = f"{points(low)}" if width == 1 else f"{points(low)}-{points(min(top, low + width))}"
+        label = f"{points(low)}" if width == 1 else f"{points(low)} to {points(min(top, low + width))}"
         bars.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" height="{high:.1f}" fill="#1565c0">'
                     f"<title>{count} with {label} points</title></rect>")
         if count:
@@ -94,8 +96,8 @@ def _totals(picture: ClassPicture) -> str:
             bars.append(f'<text x="{x + step / 2:.1f}" y="{h - bottom + 14}" font-size="11" '
                         f'text-anchor="middle">{points(low)}</text>')
     axis = (f'<line x1="{left}" y1="{h - bottom}" x2="{w}" y2="{h - bottom}" stroke="#555"/>'
-            f'<text x="{(left + w) / 2}" y="{h - 4}" font-size="12" text-anchor="middle">total points '
-            f"(a bar from each number up to the next), of {points(top)}</text>")
+            f'<text x="{(left + w) / 2}" y="{h - 4}" font-size="12" text-anchor="middle">total points, of '
+            f"{points(top)}</text>")
     scores = sorted(score for _, score in picture.totals)
     median = (f"Median {points(round(scores[len(scores) // 2], 2))} of {points(top)} points; "
               f"{sum(s == top for s in scores)} with full marks, {sum(s == 0 for s in scores)} with none.")
@@ -128,7 +130,7 @@ def _exercises(picture: ClassPicture) -> str:
             f"<tr><td>{s.exercise.id} {escape(s.exercise.name)}</td><td class=\"text bar\">{_stacked(s)}</td>"
             + "".join(f"<td>{s.counts[status]}</td>" for status in STATUSES)
             + f"<td>{s.mean_score:.3g} / {points(s.exercise.points)}</td></tr>" for s in rows)
-        parts.append(f"<h3>Chapter {chapter.number}: {escape(chapter.title)}</h3>\n<div class=\"wide\"><table>"
+        parts.append(f"<h3>{escape(chapter.title)}</h3>\n<div class=\"wide\"><table>"
                      f"<tr><th>exercise</th><th class=\"bar\"></th>{head}<th>mean score</th></tr>{body}</table></div>")
     parts.append("</section>")
     return "\n".join(parts)

@@ -75,7 +75,8 @@ def _summary(ex: Exercise, results: list[tuple[Student, ExerciseResult]]) -> Exe
     counts = {status: sum(r.status == status for _, r in results) for status in STATUSES}
     found: dict[str, MistakeCount] = {}
     for student, r in results:
-        for mistake in r.mistakes:
+        # One id may stand for a few wordings of the same mistake: a submission counts once.
+        for mistake in {m.id: m for m in reversed(r.mistakes)}.values():
             entry = found.get(mistake.id)
             if entry is None:
                 example = next(t.message for t in r.failing if mistake in t.mistakes)
