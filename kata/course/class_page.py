@@ -34,6 +34,7 @@ table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { padding: .25rem .4rem; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; }
 th:first-child, td:first-child, td.text { text-align: left; }
 svg { display: block; max-width: 100%; height: auto; }
+#totals svg { max-width: 40rem; }
 .key span { display: inline-block; margin-right: 1rem; white-space: nowrap; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em; vertical-align: -.05em; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: .4rem; font-size: .8rem;
@@ -42,7 +43,8 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; paddi
 .who { font-size: .85rem; color: #444; overflow-wrap: anywhere; }
 .none { color: #555; font-style: italic; }
 @media (max-width: 40rem) { body { padding: .5rem; } table { font-size: .7rem; } th, td { padding: .1rem; }
-                            td:first-child { max-width: 6.5rem; overflow-wrap: anywhere; } .bar, .key { display: none; } }
+                            td:first-child { max-width: 6.5rem; overflow-wrap: anywhere; }
+                            .bar, .key { display: none; } }
 @media print { body { max-width: none; } h2 { break-after: avoid; } pre { background: none; border: 1px solid #ccc; }
                .bar rect { print-color-adjust: exact; -webkit-print-color-adjust: exact; } }
 """
@@ -88,10 +90,11 @@ def _totals(picture: ClassPicture) -> str:
         x, y = left + n * step, h - bottom - high
         low = n * width
         label = f"{points(low)}" if width == 1 else f"{points(low)} to {points(min(top, low + width))}"
-        bars.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" height="{high:.1f}" fill="#1565c0">'
+        bars.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" height="{high:.1f}" fill="#546e7a">'
                     f"<title>{count} with {label} points</title></rect>")
         if count:
-            bars.append(f'<text x="{x + step / 2:.1f}" y="{y - 4:.1f}" font-size="11" text-anchor="middle">{count}</text>')
+            bars.append(f'<text x="{x + step / 2:.1f}" y="{y - 4:.1f}" font-size="11" '
+                        f'text-anchor="middle">{count}</text>')
         if bins <= 15 or n % math.ceil(bins / 15) == 0:
             bars.append(f'<text x="{x + step / 2:.1f}" y="{h - bottom + 14}" font-size="11" '
                         f'text-anchor="middle">{points(low)}</text>')
@@ -115,7 +118,8 @@ def _stacked(s: ExerciseSummary) -> str:
             parts.append(f'<rect x="{x:.2f}" y="0" width="{share:.2f}" height="10" fill="{COLORS[status]}">'
                          f"<title>{s.counts[status]} {LABELS[status]}</title></rect>")
         x += share
-    return f'<svg class="bar" viewBox="0 0 100 10" width="160" height="14" preserveAspectRatio="none">{"".join(parts)}</svg>'
+    return (f'<svg class="bar" viewBox="0 0 100 10" width="160" height="14" preserveAspectRatio="none">'
+            f'{"".join(parts)}</svg>')
 
 
 def _exercises(picture: ClassPicture) -> str:
@@ -159,8 +163,12 @@ def _changed(picture: ClassPicture) -> str:
     if not picture.changed:
         body = '<p class="none">None: every submission was graded with the kata\'s own tests.</p>'
     else:
-        body = "<ul>" + "".join(f"<li>{_who([s])}: {escape(', '.join(files))}</li>"
-                                for s, files in picture.changed) + "</ul>"
+        groups: dict[tuple[str, ...], list[Student]] = {}
+        for student, files in picture.changed:  # the same files for a whole batch, usually
+            groups.setdefault(files, []).append(student)
+        body = "<ul>" + "".join(
+            f"<li>{escape(', '.join(files))}: {len(who)} submission{'s' if len(who) != 1 else ''}"
+            f' <span class="who">({_who(who)})</span></li>' for files, who in groups.items()) + "</ul>"
     return (f'<section id="changed"><h2>Submissions graded with changed tests</h2>\n<p>Their grades may differ from '
             f"an official grade: the kata's files listed differ from its manifest.</p>\n{body}</section>")
 
