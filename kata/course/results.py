@@ -69,7 +69,9 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
         else:
             tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
                                exercise_output(r, names)))
-        for n, t in enumerate((t for t in r.tests if is_hidden(t.name, names)), len(r.credit) + 1):
+        pointed = {c.test for c in r.credit}  # a hidden test with points has its entry already
+        hidden_tests = (t for t in r.tests if is_hidden(t.name, names) and t.name.split("[")[0] not in pointed)
+        for n, t in enumerate(hidden_tests, len(r.credit) + 1):
             passed = t.status == TestStatus.PASS
             tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,
                                "Passed." if passed else _test_text(t), visibility="after_published"))
