@@ -55,7 +55,7 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
     else:
         status, message = Status.FAIL, failing[0].message
     credit = credit_of(ex, status, tests)
-    score = ex.points if status == Status.PASS else sum(c.score for c in credit)
+    score = ex.points if status == Status.PASS else sum((c.score for c in credit), 0.0)
     return ExerciseResult(ex, status, score, message, tests, file, where, outcome.seconds, outcome.cpu,
                           credit=credit)
 
