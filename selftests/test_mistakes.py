@@ -1,5 +1,6 @@
 """Every known wrong implementation in mistakes*.toml fails its exercise, with a message that
-names the mistake, and leaves every exercise that does not use it passing.
+names the mistake (and, where the tests name it, the mistake's id), and leaves every exercise
+that does not use it passing.
 
 Each mistake is a copy of its chapter's reference solutions with one function replaced,
 graded on that function's exercise. Each exercise runs in a process of its own and imports
@@ -26,7 +27,7 @@ from kata.catalogue import depends
 CATALOGUE = [m for path in sorted(Path(__file__).parent.glob("mistakes*.toml"))
              for m in tomllib.loads(path.read_text(encoding="utf-8"))["mistake"]]
 FIELDS = {"function", "id", "what", "code", "expect"}
-OPTIONAL = {"refuse"}  # phrases that no failing test's message may contain
+OPTIONAL = {"refuse", "named"}  # phrases no failing test's message may contain; the id the tests name
 FIRST_OF_EACH = [m for n, m in enumerate(CATALOGUE) if all(o["function"] != m["function"] for o in CATALOGUE[:n])]
 
 # Grades each folder on its exercises, in one warm session; prints {folder name: the grader's JSON}.
@@ -90,6 +91,8 @@ def test_catalogue_is_complete_and_well_formed():
         assert len([m for m in CATALOGUE if course().named(m["function"]).chapter == chapter.number]) >= 30
     for mistake in CATALOGUE:
         assert FIELDS <= set(mistake) <= FIELDS | OPTIONAL, mistake.get("id")
+        exercise = course().find(mistake["function"]).id
+        assert mistake.get("named", f"{exercise}/").startswith(f"{exercise}/"), mistake["id"]
         assert mistake["function"] in names, mistake["id"]
         assert mistake["expect"] and all(isinstance(p, str) and p for p in mistake["expect"]), mistake["id"]
         assert all(isinstance(p, str) and p for p in mistake.get("refuse", [])), mistake["id"]
@@ -110,6 +113,11 @@ def test_mistake_fails_its_exercise_with_its_message(reports, mistake):
     later = "\n".join(t["message"] for t in result["tests"] if t["status"] != "pass" and t["message"])
     wrong = [p for p in mistake.get("refuse", []) if p.lower() in later.lower()]
     assert not wrong, f"{mistake['what']}: {wrong} in a failing test's message:\n{later}"
+    named = (result["mistake"] or {}).get("id")
+    assert named == mistake.get("named"), f"{mistake['what']}: the tests named {named}, not {mistake.get('named')}"
+    if named is not None:
+        words = result["mistake"]["words"]
+        assert any(t["mistake"] == result["mistake"] and words in t["message"] for t in result["tests"])
 
 
 @pytest.mark.parametrize("mistake", FIRST_OF_EACH, ids=_folder_name)

@@ -61,12 +61,22 @@ for _ex in course().exercises:
     globals()[f"fixture_{_ex.name}"] = _learner_fixture(_ex.name)
 
 
+def _mistake_ids(test_file: Path, named: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """The named mistakes of a test, each with its id: the exercise, then the name (`04/sum-not-mean`)."""
+    ex = course().by_file(test_file.parent.name, test_file.name.removeprefix("test_"))
+    prefix = f"{ex.id}/" if ex is not None else ""
+    return [{"id": prefix + name, "words": words} for name, words in named]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Run by pytest alone, a stub or a file that does not load fails with the grader's words,
-    not a traceback through the tests."""
+    not a traceback through the tests. The mistakes that a test named go with its report
+    (the grader keeps them in its JSON)."""
     outcome = yield
     report = outcome.get_result()
+    if call.when == "call" and support.named_mistakes():
+        report.user_properties.append(("mistakes", _mistake_ids(item.path, support.named_mistakes())))
     exc = call.excinfo.value if call.excinfo is not None else None
     if item.config.stash.get(_STANDALONE, False) and isinstance(exc, (NotImplementedError, LoadError)):
         where = getattr(exc, "location", None)

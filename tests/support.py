@@ -125,6 +125,21 @@ def close(got: object, expected: object, tol: float = TOL) -> bool:
     return abs(got - expected) <= tol + tol * abs(expected)
 
 
+class Mistake(str):
+    """The words that name a known mistake, with a short name that stays when the words change.
+
+    It is the words wherever a string goes; the grader reports the name, prefixed with the
+    exercise (`04/sum-not-mean`), so that an instructor can count who made which mistake.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, words: str) -> Mistake:
+        made = super().__new__(cls, words)
+        made.name = name
+        return made
+
+
 def message(what: str, got: str, expected: str, mistake: str | None = None) -> str:
     text = f"{what}\n  got:      {got}\n  expected: {expected}"
     if mistake:
@@ -133,11 +148,18 @@ def message(what: str, got: str, expected: str, mistake: str | None = None) -> s
 
 
 _explained: list[str] = []  # the mistakes already explained in the running test
+_named: list[Mistake] = []  # of those, the ones with a name, in order
 
 
 def new_test() -> None:
     """Start a test with no mistake explained yet (conftest calls it before every test)."""
     _explained.clear()
+    _named.clear()
+
+
+def named_mistakes() -> list[tuple[str, str]]:
+    """(name, words) of each named mistake that the running test explained, in order."""
+    return [(m.name, str(m)) for m in _named]
 
 
 def expect(ok: bool, what: str, got: str, expected: str, mistake: str | None = None) -> bool:
@@ -150,6 +172,8 @@ def expect(ok: bool, what: str, got: str, expected: str, mistake: str | None = N
             mistake = None
         elif mistake:
             _explained.append(mistake)
+            if isinstance(mistake, Mistake):
+                _named.append(mistake)
         _fail(message(what, got, expected, mistake))
     return bool(ok)
 
@@ -160,10 +184,12 @@ def expect_tensor(x: object, what: str) -> TensorFacts | None:
         return facts(x)
     mistake = None
     if isinstance(x, (int, float)):
-        mistake = "a tensor became a Python number, typically through .item() or float(); return the tensor itself."
+        mistake = Mistake("python-number", "a tensor became a Python number, typically through .item() or "
+                                           "float(); return the tensor itself.")
     elif x is None:
-        mistake = ("None stands where a tensor belongs: a function without a `return` gives None, "
-                   "and so does the .grad of a tensor that backward() never reached.")
+        mistake = Mistake("none-for-tensor", "None stands where a tensor belongs: a function without a `return` "
+                                             "gives None, and so does the .grad of a tensor that backward() never "
+                                             "reached.")
     expect(False, what, show(x), "a torch.Tensor", mistake)
     return None
 
@@ -174,13 +200,14 @@ def expect_tuple(x: object, count: int, what: str, example: str) -> list | None:
         return list(x)
     expected = f"a tuple of {count} values, like {example}"
     if isinstance(x, list) and len(x) == count:
-        mistake = f"a list came back; return a tuple instead: {example}, or tuple(your_list)."
+        mistake = Mistake("list-not-tuple",
+                          f"a list came back; return a tuple instead: {example}, or tuple(your_list).")
     elif isinstance(x, (tuple, list)):
-        mistake = f"{len(x)} values came back instead of {count}."
+        mistake = Mistake("wrong-count", f"{len(x)} values came back instead of {count}.")
     elif x is None:
-        mistake = "the function does not `return` its result."
+        mistake = Mistake("no-return", "the function does not `return` its result.")
     elif is_tensor(x):
-        mistake = f"one tensor came back; return the {count} results together: {example}."
+        mistake = Mistake("one-tensor", f"one tensor came back; return the {count} results together: {example}.")
     else:
         mistake = None
     expect(False, what, show(x), expected, mistake)
@@ -193,15 +220,17 @@ def expect_scalar(x: object, what: str, shape_mistake: str | None = None) -> Ten
     if t is None:
         return None
     if shape_mistake is None and t.shape == (1,):
-        shape_mistake = ("shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension "
-                         "at all: it is made from the number itself, like torch.tensor(2.0), or with "
-                         "shape (), like torch.zeros(()).")
+        shape_mistake = Mistake("shape-1-not-0dim",
+                                "shape (1,) is one dimension holding one number; a 0-dim tensor has no dimension "
+                                "at all: it is made from the number itself, like torch.tensor(2.0), or with "
+                                "shape (), like torch.zeros(()).")
     shape_ok = expect(t.shape == (), f"{what}.shape", str(t.shape), "() (a 0-dim tensor)", shape_mistake)
     dtype_ok = expect(
         t.dtype == "float32", f"{what}.dtype", t.dtype, "float32",
-        "torch.tensor(0) or torch.tensor(1) makes an integer tensor; write 0.0, or use "
-        "torch.zeros_like(t)." if t.dtype.startswith("int") else
-        "the tensor has another float type; keep the float32 that tracked() and torch.tensor make.",
+        Mistake("integer-dtype", "torch.tensor(0) or torch.tensor(1) makes an integer tensor; write 0.0, or use "
+                                 "torch.zeros_like(t).") if t.dtype.startswith("int") else
+        Mistake("other-float-dtype", "the tensor has another float type; keep the float32 that tracked() and "
+                                     "torch.tensor make."),
     )
     return t if shape_ok and dtype_ok else None
 
@@ -288,12 +317,13 @@ def generator_mistake(handed: list, right_with_a_list: bool) -> str | None:
     if not right_with_a_list:
         return None
     if not handed:
-        return ("nothing was taken out of the generator: params can be any iterable (a list, a "
-                "tuple, a generator), and `for p in params:` reads every kind.")
-    return ("a generator gives its items only once, and your code read params before the loop "
-            "that changes them (a first loop, any(), all(), next() or similar), so that loop "
-            "missed some or all of them. Read params once: `for p in params:` (or make a list "
-            "of it first).")
+        return Mistake("generator-not-read", "nothing was taken out of the generator: params can be any "
+                                             "iterable (a list, a tuple, a generator), and `for p in params:` "
+                                             "reads every kind.")
+    return Mistake("generator-read-twice", "a generator gives its items only once, and your code read params "
+                                           "before the loop that changes them (a first loop, any(), all(), next() "
+                                           "or similar), so that loop missed some or all of them. Read params "
+                                           "once: `for p in params:` (or make a list of it first).")
 
 
 # --- What the learner's code did: the record of one call (conftest's `record` makes it) ---
@@ -381,15 +411,17 @@ def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours:
     wrong = list(seen) or [piece for piece in ours if len(ours) == 1
                            or not right({k: v for k, v in ours.items() if k != piece})]
     if not wrong:
-        return (f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
-                f"yours it gives the expected result, but yours together do not: look at "
-                f"{', '.join(map(exercise_of, ours))} first.")
+        return Mistake("earlier-exercise",
+                       f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
+                       f"yours it gives the expected result, but yours together do not: look at "
+                       f"{', '.join(map(exercise_of, ours))} first.")
     verb, instead = (("is", f"a correct {wrong[0]} in its place") if len(wrong) == 1 else
                      ("are", "correct versions in their place"))
-    return (f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
-            + (f": {'; '.join(seen.values())}" if seen else "")
-            + f". With {instead}, your {name} gives the expected result: fix exercise "
-            f"{course().find(wrong[0]).id} first.")
+    return Mistake("earlier-exercise",
+                   f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
+                   + (f": {'; '.join(seen.values())}" if seen else "")
+                   + f". With {instead}, your {name} gives the expected result: fix exercise "
+                   f"{course().find(wrong[0]).id} first.")
 
 # --- The tests' own version of exercise 01, for the exercises built on it ---------------
 

@@ -26,6 +26,12 @@ class Exercise:
     hints: tuple[str, ...]
     plot: str = ""  # the code of a "See it learn" notebook cell, if it has one
     plot_shows: str = ""  # what that plot shows, in a phrase
+    test_points: tuple[tuple[str, float], ...] = ()  # (test function, its points); empty: all or nothing
+
+    @property
+    def partial(self) -> bool:
+        """Whether its points go to its tests (partial credit) rather than to passing them all."""
+        return bool(self.test_points)
 
     @property
     def number(self) -> int:
@@ -123,9 +129,19 @@ def parse(text: str) -> Course:
             title=e["title"], points=float(e["points"]), concept=e["concept"],
             docs=tuple(e.get("docs", ())), forbidden=tuple(e.get("forbidden", ())), hints=tuple(e["hints"]),
             plot=e.get("plot", "").strip("\n"), plot_shows=e.get("plot_shows", ""),
+            test_points=_test_points(e),
         ) for e in c.get("exercise", ()))
         chapters.append(Chapter(int(c["number"]), c["folder"], c["title"], c["finished"].strip(), exercises))
     return Course(data["course"]["title"], tuple(chapters), dict(data.get("shortcuts", {})))
+
+
+def _test_points(e: dict) -> tuple[tuple[str, float], ...]:
+    """An exercise's `test_points`, which must add up to its points."""
+    given = tuple((name, float(p)) for name, p in e.get("test_points", {}).items())
+    if given and abs(sum(p for _, p in given) - float(e["points"])) > 1e-9:
+        raise ValueError(f"exercise {e['id']}: its test_points add up to {sum(p for _, p in given):g}, "
+                         f"but the exercise is worth {float(e['points']):g} points")
+    return given
 
 
 @cache

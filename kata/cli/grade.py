@@ -18,7 +18,9 @@ def register(sub, name: str) -> None:
         name, help="grade a batch of submissions (instructors)",
         description="Grade every SUBMISSION (a folder laid out like exercises/, a notebook, a folder of notebooks, "
                     "or a .zip file of any of them) with this kata's own tests, several at once. Only the "
-                    "submission's exercise files are graded. Writes DIR/grades.csv and, for each submission, "
+                    "submission's exercise files are graded. Writes DIR/grades.csv, DIR/class.html "
+                    "(the class as a whole: scores, exercises, mistakes), DIR/mistakes.csv, DIR/exercises.csv and, "
+                    "for each submission, "
                     "DIR/<submission>/ with results.json (Gradescope's format), report.txt and report.json.",
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     unread = [sub.id for sub, _ in graded if not sub.readable]
     plural = "s" if len(graded) != 1 else ""
     print(f"Graded {len(graded)} submission{plural}: {out / 'grades.csv'}")
+    print(f"The class as a whole: {out / 'class.html'} (and mistakes.csv, exercises.csv)")
     if unread:
         print(f"Nothing to grade was found in: {', '.join(unread)} (see their results.json).")
     sys.stdout.flush()

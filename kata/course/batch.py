@@ -1,6 +1,6 @@
 """Grading a batch of submissions: take each one in, grade them all in one warm session
-(each exercise in a process of its own, several at once), and write grades.csv and one
-folder of results per submission."""
+(each exercise in a process of its own, several at once), and write grades.csv, the class
+picture (class.html, mistakes.csv, exercises.csv) and one folder of results per submission."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..grading.session import TESTS
 from ..outcomes import Status, TestStatus
 from .hidden import hidden_tests
+from .class_page import write_class_files
 from .intake import Submission, submission_ids, take_in
 from .results import write_grades, write_submission
 
@@ -106,6 +107,7 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
                 finish(sub, unreadable(sub, chapters))
         done = [(sub, runs[sub.id]) for sub in subs]
         write_grades(out / "grades.csv", exercises, done)
+        write_class_files(out, exercises, done)
         return done
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -70,11 +70,22 @@ REPORTER = """\
 
 def point_problems(chapters: list[Chapter]) -> list[str]:
     """Why the workflow cannot give some exercises of `chapters` their points, one sentence each."""
-    return [
-        f"exercise {e.label} is worth {e.points:g} points, but GitHub Classroom counts whole points only "
-        f"(it would give {int(e.points)}): give it whole points in kata/catalogue/course.toml"
-        for c in chapters for e in c.exercises if e.points != int(e.points)
-    ]
+    problems = []
+    for e in (e for c in chapters for e in c.exercises):
+        halves = [(name, p) for name, p in e.test_points if p != int(p)]
+        if e.points != int(e.points):
+            problems.append(f"exercise {e.label} is worth {e.points:g} points, but GitHub Classroom counts whole "
+                            f"points only (it would give {int(e.points)}): give it whole points in "
+                            "kata/catalogue/course.toml")
+        elif halves:
+            problems.append(f"exercise {e.label} gives {halves[0][1]:g} points to {halves[0][0]}, but GitHub "
+                            "Classroom counts whole points only: give its tests whole points in test_points in "
+                            "kata/catalogue/course.toml")
+        elif e.partial:
+            problems.append(f"exercise {e.label} gives its points to its tests (test_points), but the workflow "
+                            "grades each exercise in one step, all or nothing: leave out its test_points in "
+                            "kata/catalogue/course.toml for GitHub Classroom")
+    return problems
 
 
 def workflow_text(chapters: list[Chapter]) -> str:

@@ -64,9 +64,14 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
     for r in run.exercises:
         ex = r.exercise
         names = hidden.get(ex.test_path, set())
-        tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
-                           exercise_output(r, names)))
-        for n, t in enumerate((t for t in r.tests if is_hidden(t.name, names)), 1):
+        if ex.partial:
+            tests += _credit_tests(r, names)
+        else:
+            tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
+                               exercise_output(r, names)))
+        pointed = {c.test for c in r.credit}  # a hidden test with points has its entry already
+        hidden_tests = (t for t in r.tests if is_hidden(t.name, names) and t.name.split("[")[0] not in pointed)
+        for n, t in enumerate(hidden_tests, len(r.credit) + 1):
             passed = t.status == TestStatus.PASS
             tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,
                                "Passed." if passed else _test_text(t), visibility="after_published"))
@@ -74,6 +79,20 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
     summary = f"{done} of {len(run.exercises)} exercises pass: {points(run.score)} of {points(run.max_score)} points."
     return {"score": run.score, "execution_time": round(seconds), "output": "\n\n".join([summary, *notes]),
             "output_format": "text", "tests": tests}
+
+
+def _credit_tests(r: ExerciseResult, hidden: set[str]) -> list[dict]:
+    """An exercise whose points go to its tests: one entry per pointed test, with its own score. The
+    exercise's feedback goes with its first entry; a hidden test's entry is shown once published."""
+    ex, entries = r.exercise, []
+    for n, c in enumerate(r.credit, 1):
+        own = [t for t in r.tests if t.name.split("[")[0] == c.test and t.status != TestStatus.PASS]
+        passed = c.score == c.max_score
+        output = (exercise_output(r, hidden) if n == 1 and not is_hidden(c.test, hidden)
+                  else "Passed." if passed else "\n\n".join(map(_test_text, own)) or "Not passed.")
+        entries.append(_test(f"{ex.id} {ex.name}: {c.test}", f"{ex.id}.{n}", c.score, c.max_score, passed, output,
+                             visibility="after_published" if is_hidden(c.test, hidden) else "visible"))
+    return entries
 
 
 def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,

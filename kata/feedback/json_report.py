@@ -14,8 +14,12 @@ def test_json(t: TestResult) -> dict:
     data = {"name": t.name, "status": str(t.status), "message": t.message,
             "location": asdict(t.location) if t.location else None, "output": t.output + cut,
             "output_cut": t.output_cut}
-    if t.properties:
-        data["properties"] = t.properties
+    mistakes = [asdict(m) for m in t.mistakes]
+    data["mistake"] = mistakes[0] if mistakes else None
+    data["mistakes"] = mistakes
+    properties = {k: v for k, v in (t.properties or {}).items() if k != "mistakes"}
+    if properties:
+        data["properties"] = properties
     return data
 
 
@@ -26,7 +30,8 @@ def exercise_json(r: ExerciseResult) -> dict:
         "status": str(r.status), "score": r.score, "max_score": ex.points,
         "message": message(r), "location": asdict(r.location) if r.location else None,
         "waiting_for": [e.id for e in r.waiting_for], "seconds": round(r.seconds, 3),
-        "cpu_seconds": r.cpu_seconds, "tests": [test_json(t) for t in r.tests],
+        "cpu_seconds": r.cpu_seconds, "mistake": asdict(r.mistakes[0]) if r.mistakes else None,
+        "credit": [asdict(c) for c in r.credit], "tests": [test_json(t) for t in r.tests],
     }
 
 

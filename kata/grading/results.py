@@ -11,6 +11,23 @@ from ..outcomes import Location, Status, TestStatus
 
 
 @dataclass(frozen=True)
+class NamedMistake:
+    """A known mistake that a test named: its stable id (`04/sum-not-mean`) and its words."""
+
+    id: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Credit:
+    """The points of one test, where the course gives an exercise's points to its tests."""
+
+    test: str  # the test function's name; its points count when all its cases pass
+    score: float
+    max_score: float
+
+
+@dataclass(frozen=True)
 class TestResult:
     __test__ = False  # not a test class, though pytest would think so
 
@@ -21,6 +38,15 @@ class TestResult:
     output: str = ""
     output_cut: int = 0  # bytes of output not kept
     properties: dict | None = None
+
+    @property
+    def mistakes(self) -> tuple[NamedMistake, ...]:
+        """The named mistakes the test reported (conftest notes them), in order."""
+        found = (self.properties or {}).get("mistakes")
+        if not isinstance(found, list):
+            return ()
+        return tuple(NamedMistake(m["id"], m["words"]) for m in found if isinstance(m, dict)
+                     and isinstance(m.get("id"), str) and isinstance(m.get("words"), str))
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,11 @@ class ExerciseResult:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # of the exercise's process
     waiting_for: tuple[Exercise, ...] = ()  # exercises it uses that do not pass either
+    credit: tuple[Credit, ...] = ()  # per test, where the course gives the points to the tests
+
+    def __post_init__(self) -> None:
+        if self.exercise.partial and not self.credit:  # graded without running: no test earned its points
+            object.__setattr__(self, "credit", tuple(Credit(n, 0.0, p) for n, p in self.exercise.test_points))
 
     @property
     def passed(self) -> bool:
@@ -43,6 +74,11 @@ class ExerciseResult:
     @property
     def failing(self) -> list[TestResult]:
         return [t for t in self.tests if t.status != TestStatus.PASS]
+
+    @property
+    def mistakes(self) -> tuple[NamedMistake, ...]:
+        """Every named mistake of its tests, each once, the first failing test's first."""
+        return tuple(dict.fromkeys(m for t in self.failing for m in t.mistakes))
 
 
 @dataclass(frozen=True)

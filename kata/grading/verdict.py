@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..catalogue.course import Exercise
 from ..outcomes import Kind, Status, TestRecord, TestStatus
-from .results import ExerciseResult, TestResult
+from .results import Credit, ExerciseResult, TestResult
 from .runner import Outcome
 from .target import Target
 
@@ -54,8 +54,22 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
         status, message = Status.ERROR, failing[0].message
     else:
         status, message = Status.FAIL, failing[0].message
-    return ExerciseResult(ex, status, ex.points if status == Status.PASS else 0.0, message, tests, file,
-                          where, outcome.seconds, outcome.cpu)
+    credit = credit_of(ex, status, tests)
+    score = ex.points if status == Status.PASS else sum((c.score for c in credit), 0.0)
+    return ExerciseResult(ex, status, score, message, tests, file, where, outcome.seconds, outcome.cpu,
+                          credit=credit)
+
+
+def credit_of(ex: Exercise, status: Status, tests: tuple[TestResult, ...]) -> tuple[Credit, ...]:
+    """Each pointed test's points, where the course gives the exercise's points to its tests. A failed
+    or timed-out exercise keeps the points of the tests that passed; one whose process went wrong in
+    another way (a refused shortcut, an early exit) or that was never started earns none."""
+    earns = status in (Status.PASS, Status.FAIL, Status.TIMEOUT)
+    cases: dict[str, list[bool]] = {}
+    for t in tests:
+        cases.setdefault(t.name.split("[")[0], []).append(t.status == TestStatus.PASS)
+    return tuple(Credit(name, points if earns and all(cases.get(name, [False])) else 0.0, points)
+                 for name, points in ex.test_points)
 
 
 def _missing_message(name: str, outcome: Outcome) -> str:

@@ -2,7 +2,7 @@
 
 import torch
 from support import (
-    Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, floats,
+    Mistake, Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, floats,
     fmt, is_tensor, our_tracked, show, tracked_problem,
 )
 
@@ -24,18 +24,22 @@ def _expected(a: float, b: float) -> list[float]:
 def _wrong(a: float, b: float) -> list[tuple[list[float], str]]:
     """Answers that the usual mistakes give at (a, b), with what each one means."""
     wrong = [
-        ([2 * b, 2 * a], "the two gradients are swapped: return a's gradient first, then b's."),
-        ([a, b], "these are a and b themselves: after c.backward(), return the .grad of the "
-                 "tensors you made from a and b."),
-        ([a * a, b * b], "these are a**2 and b**2, the terms of c, not their derivatives: after "
-                         "c.backward(), return the .grad of the tensors you made from a and b."),
-        ([1.0, 1.0], "these are the derivatives of a + b: square a and b in c (a**2 + b**2)."),
-        ([-2 * a, -2 * b], "the signs are flipped: the derivative of a**2 is 2a."),
-        ([4 * a, 4 * b], "each gradient is twice too big."),
+        ([2 * b, 2 * a], Mistake("swapped-gradients",
+                         "the two gradients are swapped: return a's gradient first, then b's.")),
+        ([a, b], Mistake("returned-inputs",
+                 "these are a and b themselves: after c.backward(), return the .grad of the "
+                 "tensors you made from a and b.")),
+        ([a * a, b * b], Mistake("returned-squares",
+                         "these are a**2 and b**2, the terms of c, not their derivatives: after "
+                         "c.backward(), return the .grad of the tensors you made from a and b.")),
+        ([1.0, 1.0], Mistake("no-squares", "these are the derivatives of a + b: square a and b in c (a**2 + b**2).")),
+        ([-2 * a, -2 * b], Mistake("flipped-signs", "the signs are flipped: the derivative of a**2 is 2a.")),
+        ([4 * a, 4 * b], Mistake("twice-too-big", "each gradient is twice too big.")),
     ]
     if (a, b) != TUTORIAL:
-        wrong.append((TUTORIAL_GRADS, "the answer does not depend on a and b: 4 and 6 are right "
-                                      "only at (2, 3). Compute the gradients from the inputs."))
+        wrong.append((TUTORIAL_GRADS, Mistake("constant-answer",
+                                      "the answer does not depend on a and b: 4 and 6 are right "
+                                      "only at (2, 3). Compute the gradients from the inputs.")))
     return wrong
 
 
@@ -59,29 +63,34 @@ def _observed(run: Run, a: float, b: float) -> str | None:
     values = [made_by.arg(0, "value") for made_by in made]
     if made and not (a in values and b in values):
         values = " and ".join(map(fmt, values))
-        return (f"tracked was called with {values}, not with a and b ({fmt(a)} and {fmt(b)}): make "
-                "the tensors from the function's inputs.")
+        return (Mistake("tracked-wrong-values",
+                f"tracked was called with {values}, not with a and b ({fmt(a)} and {fmt(b)}): make "
+                "the tensors from the function's inputs."))
     if not backward:
-        return ("c.backward() was never called, so the tensors made from a and b have no .grad "
-                "yet (it is None). Call c.backward() first, then return their .grad.")
+        return (Mistake("no-backward",
+                "c.backward() was never called, so the tensors made from a and b have no .grad "
+                "yet (it is None). Call c.backward() first, then return their .grad."))
     if len(backward) > 1:
-        return (f"backward() was called {len(backward)} times, and each call adds to .grad: call "
-                "c.backward() once.")
+        return (Mistake("backward-many-times",
+                f"backward() was called {len(backward)} times, and each call adds to .grad: call "
+                "c.backward() once."))
     c = backward[0].arg(0, "tensors")
     want = a * a + b * b
     if is_tensor(c) and facts(c).shape == () and not close(facts(c).value, want):
         got = facts(c).value
-        return (f"backward() was called on c = {fmt(got)}, but a**2 + b**2 is {fmt(want)} here"
-                + (": c is a + b. Square a and b in c." if close(got, a + b) else
-                   ": compute c = a_t**2 + b_t**2 from the tracked tensors."))
+        return Mistake("wrong-c", f"backward() was called on c = {fmt(got)}, but a**2 + b**2 is {fmt(want)} here"
+                       + (": c is a + b. Square a and b in c." if close(got, a + b) else
+                          ": compute c = a_t**2 + b_t**2 from the tracked tensors."))
     if is_tensor(c) and c.grad_fn is None:
-        return ("backward() was called on a new tensor (a leaf), not on one computed from the "
-                "tracked tensors, so it never reached them: compute c = a_t**2 + b_t**2 from them.")
+        return (Mistake("backward-on-a-leaf",
+                "backward() was called on a new tensor (a leaf), not on one computed from the "
+                "tracked tensors, so it never reached them: compute c = a_t**2 + b_t**2 from them."))
     result = run.result if isinstance(run.result, tuple) else (run.result,)
     kept = c.grad if is_tensor(c) and c.retains_grad else None
     if kept is not None and any(g is kept for g in result):
-        return ("c.grad came back: the gradient of c with respect to itself, which is always 1. "
-                "Return the .grad of the tensors you made from a and b.")
+        return (Mistake("returned-c-grad",
+                "c.grad came back: the gradient of c with respect to itself, which is always 1. "
+                "Return the .grad of the tensors you made from a and b."))
     leaves = [made_by.result for made_by in made]
     if not (len(leaves) == 2 and all(is_tensor(t) and t.is_leaf for t in leaves)):
         return None
@@ -89,19 +98,21 @@ def _observed(run: Run, a: float, b: float) -> str | None:
     if not all(is_tensor(g) for g in grads) or not close([facts(g).value for g in grads], _expected(a, b)):
         return None
     if len(result) == 2 and result[0] is grads[1] and result[1] is grads[0]:
-        return "the two gradients are swapped: return a's gradient first, then b's."
+        return Mistake("swapped-gradients", "the two gradients are swapped: return a's gradient first, then b's.")
     if len(result) == 2 and result[0] is result[1] and any(result[0] is g for g in grads):
         twice = "a" if result[0] is grads[0] else "b"
-        return f"{twice}'s gradient came back twice: return a_t.grad, b_t.grad."
+        return Mistake("gradient-twice", f"{twice}'s gradient came back twice: return a_t.grad, b_t.grad.")
     if len(result) == 2 and result[0] is leaves[0] and result[1] is leaves[1]:
-        return ("the tensors made from a and b came back themselves, not their gradients: return "
-                "a_t.grad and b_t.grad.")
+        return (Mistake("returned-tensors",
+                "the tensors made from a and b came back themselves, not their gradients: return "
+                "a_t.grad and b_t.grad."))
     got = floats(result)
     if got is not None and close(got, _expected(a, b)):
         return None  # the right numbers in the wrong form: the checks that follow say which
-    return (f"after c.backward() the tensors made from a and b hold the right gradients, "
+    return (Mistake("wrong-return",
+            f"after c.backward() the tensors made from a and b hold the right gradients, "
             f"{fmt([facts(g).value for g in grads])}, but something else came back: return their "
-            ".grad, a_t.grad and b_t.grad.")
+            ".grad, a_t.grad and b_t.grad."))
 
 
 def _check(sum_of_squares_grads, record, a: float, b: float) -> bool:
@@ -150,8 +161,9 @@ def test_gradients_come_from_backward(sum_of_squares_grads, spy):
     expect(
         backward.count >= 1, "sum_of_squares_grads(2.0, 3.0), counting calls of backward()",
         "backward() was never called", "c.backward() called once",
+        Mistake("no-autograd",
         "the gradients were worked out without autograd (a formula such as 2 * a). This exercise "
-        "is about autograd: build c from tracked tensors and call c.backward().",
+        "is about autograd: build c from tracked tensors and call c.backward()."),
     )
 
 
@@ -168,8 +180,9 @@ def test_each_call_starts_from_fresh_tensors(sum_of_squares_grads):
     calls = round(got[0] / TUTORIAL_GRADS[0])
     expect(
         close(got, TUTORIAL_GRADS), what, fmt(got), fmt(TUTORIAL_GRADS),
+        Mistake("reuses-tensors",
         "the gradients of earlier calls were added in: the function reuses tensors between "
         "calls (made once, outside the function), and backward() adds to .grad. Make new "
-        "tensors with tracked() inside the function, every time."
+        "tensors with tracked() inside the function, every time.")
         if calls > 1 and close(got, [calls * g for g in TUTORIAL_GRADS]) else None,
     )

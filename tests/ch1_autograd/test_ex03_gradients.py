@@ -4,7 +4,7 @@ from inspect import Parameter, signature
 
 import torch
 from support import (
-    Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, fmt,
+    Mistake, Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, fmt,
     is_tensor, our_tracked, show, tracked_problem,
 )
 
@@ -20,9 +20,9 @@ CASES = [
     ("f(a, b, c, d) = exp(a) * b - c / d", lambda a, b, c, d: torch.exp(a) * b - c / d, (_a, _b, _c, _d)),
 ]
 IGNORES = ("f(a, b, c) = a * c, which ignores b", lambda a, b, c: a * c, (2.0, 5.0, -1.0))
-PLAIN_ZERO = ("the derivative of the unused b is right, 0, but as a Python number: every gradient is a 0-dim "
-              "tensor like the others, so that the caller can treat them all alike. Return torch.zeros_like(t) "
-              "for it.")
+PLAIN_ZERO = Mistake("plain-zero", "the derivative of the unused b is right, 0, but as a Python number: every "
+                     "gradient is a 0-dim tensor like the others, so that the caller can treat them all alike. "
+                     "Return torch.zeros_like(t) for it.")
 
 
 def _oracle(f, values: tuple[float, ...]) -> list[float]:
@@ -45,20 +45,22 @@ def _watched(f, label: str, count: int):
         problem = None
         if len(args) != count:
             problem = (f"{len(args)} argument(s): {show(args)}", f"{count} arguments, one per value",
-                       "f was given the list itself; unpack it: f(*inputs)."
+                       Mistake("list-not-unpacked", "f was given the list itself; unpack it: f(*inputs).")
                        if len(args) == 1 and isinstance(args[0], (list, tuple)) else None)
         else:
             for arg in args:
                 if not is_tensor(arg):
                     problem = (show(arg), "a 0-dim tensor that requires grad, one per value",
+                               Mistake("numbers-not-tensors",
                                "f was called with the numbers themselves; make a tracked tensor of "
-                               "each value first: inputs = [tracked(v) for v in values].")
+                               "each value first: inputs = [tracked(v) for v in values]."))
                     break
                 t = facts(arg)
                 if not (t.shape == () and t.requires_grad and t.is_leaf):
                     problem = (str(t), "a 0-dim leaf tensor that requires grad, one per value",
+                               Mistake("inputs-not-tracked",
                                "make each input with tracked(v) from exercise 01, and pass those "
-                               "same tensors to f, so that backward() fills their .grad.")
+                               "same tensors to f, so that backward() fills their .grad."))
                     break
         if problem and not complaints:
             complaints.append((f"the arguments your code passed to f ({label})", *problem))
@@ -68,12 +70,14 @@ def _watched(f, label: str, count: int):
 
 
 def _wrong(values: tuple[float, ...], expected: list[float]) -> list[tuple[list[float], str]]:
-    wrong = [(list(values), "these are the values themselves: after backward(), return the .grad "
-                            "of the tensor made from each value.")]
+    wrong = [(list(values), Mistake("returned-values",
+                            "these are the values themselves: after backward(), return the .grad "
+                            "of the tensor made from each value."))]
     if len(values) > 1:
-        wrong.append((expected[::-1], "the gradients are in reverse order: return them in the "
-                                      "order of values."))
-    wrong.append(([2 * g for g in expected], "every gradient is twice too big."))
+        wrong.append((expected[::-1], Mistake("reversed-order",
+                                      "the gradients are in reverse order: return them in the "
+                                      "order of values.")))
+    wrong.append(([2 * g for g in expected], Mistake("twice-too-big", "every gradient is twice too big.")))
     return wrong
 
 
@@ -93,22 +97,26 @@ def _observed(run: Run, count: int) -> str | None:
     """The mistake that the calls of the learner's code single out, if they do."""
     backward = run.of("backward")
     if not backward:
-        return ("backward() was never called, so no tensor got a .grad (each is still None). Call "
-                "backward() on f's result, then read the .grad of each input.")
+        return (Mistake("no-backward",
+                "backward() was never called, so no tensor got a .grad (each is still None). Call "
+                "backward() on f's result, then read the .grad of each input."))
     if len(backward) > 1:
-        return (f"backward() was called {len(backward)} times, and each call adds to .grad: call it "
-                "once, on f's result.")
+        return (Mistake("backward-many-times",
+                f"backward() was called {len(backward)} times, and each call adds to .grad: call it "
+                "once, on f's result."))
     if len(run.of("tracked")) > count:
-        return (f"tracked was called {len(run.of('tracked'))} times for {count} value(s): make one "
-                "tracked tensor per value, pass those to f, and read the .grad of the same ones.")
+        return (Mistake("tracked-count",
+                f"tracked was called {len(run.of('tracked'))} times for {count} value(s): make one "
+                "tracked tensor per value, pass those to f, and read the .grad of the same ones."))
     leaves = [made.result for made in run.of("tracked")]
     result = run.result if isinstance(run.result, tuple) else ()
     if len(result) == count == len(leaves) and all(is_tensor(t) and t.is_leaf for t in leaves):
         if all(r is t for r, t in zip(result, leaves)):
-            return ("the tensors made from the values came back themselves, not their gradients: "
-                    "return the .grad of each.")
+            return (Mistake("returned-tensors",
+                    "the tensors made from the values came back themselves, not their gradients: "
+                    "return the .grad of each."))
         if count > 1 and all(r is t.grad for r, t in zip(result, reversed(leaves))):
-            return "the gradients are in reverse order: return them in the order of values."
+            return Mistake("reversed-order", "the gradients are in reverse order: return them in the order of values.")
     return None
 
 
@@ -122,9 +130,10 @@ def _changed_signature(gradients, error: Exception) -> str | None:
         return None
     if any(p.kind is Parameter.VAR_POSITIONAL for p in params):
         return None
-    return (f"the def line was changed to gradients{signature(gradients)}, which takes a fixed "
+    return (Mistake("fixed-signature",
+            f"the def line was changed to gradients{signature(gradients)}, which takes a fixed "
             "number of values. Keep the stub's gradients(f, *values): *values takes any number of "
-            "values, as a tuple.")
+            "values, as a tuple."))
 
 
 def _check(gradients, record, label: str, f, values: tuple[float, ...]) -> bool:
@@ -182,8 +191,9 @@ def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
             expect(False, *complaint)
     if isinstance(result, (tuple, list)) and len(result) == len(values) - 1:
         expect(False, what, show(result), "3 gradients, the middle one tensor(0.)",
+               Mistake("dropped-none-grad",
                "the gradient of b was left out because its .grad is None. Every value gets a "
-               "gradient: put torch.zeros_like(t) in place of a missing one.")
+               "gradient: put torch.zeros_like(t) in place of a missing one."))
         return
     items = expect_tuple(result, len(values), what, "(ga, gb, gc)")
     if items is None:
@@ -192,8 +202,9 @@ def test_a_value_that_f_ignores_gets_a_zero_tensor(gradients):
     if ignored is None or isinstance(ignored, (int, float)):
         expect(False, f"the gradient of b, the second of the gradients from {what}", show(ignored),
                "tensor(0.), a 0-dim tensor",
+               Mistake("none-grad",
                "f never uses b, so autograd never reaches it and its .grad stays None. Its derivative "
-               "is still a number, 0: return torch.zeros_like(t) for it." if ignored is None else
+               "is still a number, 0: return torch.zeros_like(t) for it.") if ignored is None else
                PLAIN_ZERO if ignored == 0 else None)
         return
     scalars = [expect_scalar(item, f"{what}[{i}]") for i, item in enumerate(items)]
@@ -211,6 +222,7 @@ def test_gradients_come_from_backward(gradients, spy):
     expect(
         backward.count >= 1, f"{_what(label, values)}, counting calls of backward()",
         "backward() was never called", "backward() called on f's result",
+        Mistake("no-autograd",
         "the gradients were found without autograd's backward(). Call f on tracked tensors, then "
-        "backward() on its result, and read each tensor's .grad.",
+        "backward() on its result, and read each tensor's .grad."),
     )

@@ -3,8 +3,8 @@
 import torch
 import torch.nn.functional as F
 from support import (
-    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, facts, fmt, is_tensor, names_shape, show,
-    values,
+    Mistake, attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, facts, fmt, is_tensor,
+    names_shape, show, values,
 )
 
 # The tutorial's targets; before training the line predicts 0 everywhere.
@@ -25,18 +25,24 @@ def _wrong(y_pred: torch.Tensor, y: torch.Tensor) -> list[tuple[float, str]]:
     d = y_pred - y
     rows = d.shape[0] if d.dim() else 1
     return [
-        ((d**2).sum().item(), "this is the sum of the squared differences: take their mean "
-                              "(.mean()), so the loss does not grow with the number of examples."),
-        (d.mean().item(), "the differences were not squared, so positive and negative errors "
-                          "cancel out: square them, then take the mean."),
-        (d.abs().mean().item(), "this is the mean of the absolute differences: square them instead."),
-        ((d**2).mean().sqrt().item(), "this is the square root of the mean squared error: leave "
-                                      "out the square root."),
-        ((d.mean() ** 2).item(), "the mean was taken before squaring: square each difference "
-                                 "first, then take the mean."),
-        ((d**2).sum().item() / rows, "the sum was divided by the number of rows, not the number "
-                                     "of elements: .mean() averages over every element."),
-        ((d**2).mean().item() / 2, "this is half the mean squared error: leave out the 1/2."),
+        ((d**2).sum().item(), Mistake("sum-not-mean",
+                              "this is the sum of the squared differences: take their mean "
+                              "(.mean()), so the loss does not grow with the number of examples.")),
+        (d.mean().item(), Mistake("not-squared",
+                          "the differences were not squared, so positive and negative errors "
+                          "cancel out: square them, then take the mean.")),
+        (d.abs().mean().item(), Mistake("absolute",
+                                "this is the mean of the absolute differences: square them instead.")),
+        ((d**2).mean().sqrt().item(), Mistake("square-root",
+                                      "this is the square root of the mean squared error: leave "
+                                      "out the square root.")),
+        ((d.mean() ** 2).item(), Mistake("mean-before-square",
+                                 "the mean was taken before squaring: square each difference "
+                                 "first, then take the mean.")),
+        ((d**2).sum().item() / rows, Mistake("rows-not-elements",
+                                     "the sum was divided by the number of rows, not the number "
+                                     "of elements: .mean() averages over every element.")),
+        ((d**2).mean().item() / 2, Mistake("half", "this is half the mean squared error: leave out the 1/2.")),
     ]
 
 
@@ -49,11 +55,13 @@ def _not_0dim(loss: object, y_pred: torch.Tensor) -> str | None:
     if not is_tensor(loss) or facts(loss).shape == ():
         return None
     if facts(loss).shape == tuple(y_pred.shape):
-        return ("no mean was taken: this is one squared difference per element. Average them all "
-                "with .mean(), which gives a 0-dim tensor.")
-    return (f"a loss of shape {facts(loss).shape} is what a mean along one dimension (like "
+        return (Mistake("no-mean",
+                "no mean was taken: this is one squared difference per element. Average them all "
+                "with .mean(), which gives a 0-dim tensor."))
+    return (Mistake("mean-along-dim",
+            f"a loss of shape {facts(loss).shape} is what a mean along one dimension (like "
             ".mean(dim=0)) leaves; .mean() with no argument averages over every element and gives "
-            "a 0-dim tensor.")
+            "a 0-dim tensor."))
 
 
 # For the gradient: y_pred's grad of the mean squared error is 2 * (y_pred - y) / N.
@@ -73,8 +81,9 @@ def _check_loss(mse_loss, y_pred: torch.Tensor, y: torch.Tensor, what: str, expe
     untouched = expect(
         (values(y_pred_in), values(y_in)) == before, f"y_pred and y after {what}",
         "your code changed them", "unchanged",
+        Mistake("changes-inputs",
         "mse_loss changed its inputs in place (with -=, **= or a method ending in _). Compute new "
-        "tensors instead: y_pred - y.",
+        "tensors instead: y_pred - y."),
     )
     if loss is None:
         return False
@@ -109,8 +118,9 @@ def test_loss_is_differentiable_in_y_pred(mse_loss):
         return
     if not expect(
         loss.requires_grad, f"({what}).requires_grad", "False", "True",
+        Mistake("cut-from-graph",
         "the loss was cut out of the graph, so backward() cannot reach y_pred: .item(), float(), "
-        ".detach() or torch.tensor(...) around the result. Keep it a tensor made by tensor operations.",
+        ".detach() or torch.tensor(...) around the result. Keep it a tensor made by tensor operations."),
     ):
         return
     result.backward()
@@ -127,18 +137,21 @@ def test_different_shapes_raise_value_error_naming_both(mse_loss):
         result, exc = attempt(mse_loss, torch.ones(pred_shape), torch.ones(y_shape), describe=what)
         if exc is None:
             ok = expect(False, what, f"returned {show(result)}, no error", expected,
+                        Mistake("no-shape-check",
                         "the shapes were not compared, so PyTorch broadcast them: (4, 1) minus (4,) "
                         "silently becomes a (4, 4) grid of every difference. Compare y_pred.shape "
-                        "with y.shape first and raise ValueError when they differ.")
+                        "with y.shape first and raise ValueError when they differ."))
         elif not isinstance(exc, ValueError):
             ok = expect(False, what, f"{type(exc).__name__}: {exc}", expected,
+                        Mistake("wrong-exception",
                         "raise ValueError yourself, with both shapes in the message, before any "
                         "arithmetic (assert gives AssertionError, and PyTorch's own shape error "
-                        "is a RuntimeError).")
+                        "is a RuntimeError)."))
         else:
             ok = expect(names_shape(str(exc), pred_shape) and names_shape(str(exc), y_shape),
                         what, f"ValueError: {exc}", expected,
+                        Mistake("shapes-not-in-message",
                         "the message must show both shapes, for example "
-                        "f\"shapes differ: {tuple(y_pred.shape)} vs {tuple(y.shape)}\".")
+                        "f\"shapes differ: {tuple(y_pred.shape)} vs {tuple(y.shape)}\"."))
         if not ok:
             return  # one failing pair is enough to read

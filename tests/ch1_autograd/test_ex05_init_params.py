@@ -1,7 +1,7 @@
 """Exercise 05: init_params() returns (w, b), two separate 0-dim leaves equal to 0.0 that require grad."""
 
 from support import (
-    call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt,
+    Mistake, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt,
     is_tensor, our_tracked, show, tracked_problem,
 )
 
@@ -45,8 +45,9 @@ def test_returns_two_0dim_float32_zeros(init_params, record):
         t = expect_scalar(item, f"{name} from {WHAT}")
         if t is not None:
             expect(close(t.value, 0.0), f"{name} from {WHAT}", fmt(t.value), "0.0",
+                   Mistake("not-zero",
                    "the line starts flat, at w = 0 and b = 0: make both from 0.0 (random starting "
-                   "values such as torch.randn come in later chapters).")
+                   "values such as torch.randn come in later chapters)."))
 
 
 def test_w_and_b_are_leaves_that_require_grad(init_params, record):
@@ -58,12 +59,14 @@ def test_w_and_b_are_leaves_that_require_grad(init_params, record):
         if t is None:
             continue
         expect(t.requires_grad, f"{name}.requires_grad", "False", "True",
+               Mistake("no-requires-grad",
                "torch.tensor(0.0) or torch.zeros(()) alone records nothing, so training could "
-               "not compute its gradient: make it with requires_grad=True (tracked(0.0) does).")
+               "not compute its gradient: make it with requires_grad=True (tracked(0.0) does)."))
         expect(t.is_leaf, f"{name}.is_leaf", f"False (it was made by {t.grad_fn})", "True",
+               Mistake("not-a-leaf",
                "it was computed from another tensor after requires_grad was set (by + 0, * 1, "
                ".float(), indexing or similar), so backward() would not fill its .grad. "
-               "Create it in one step: tracked(0.0).")
+               "Create it in one step: tracked(0.0)."))
 
 
 def test_w_and_b_are_separate_tensors(init_params, record):
@@ -72,8 +75,9 @@ def test_w_and_b_are_separate_tensors(init_params, record):
         return
     w, b = items
     if not expect(w is not b, f"w and b from {WHAT}", "the same tensor twice", "two separate tensors",
+                  Mistake("one-tensor-twice",
                   "returning one tensor as both w and b makes them one parameter: every update to "
-                  "w would also move b. Create each one separately: tracked(0.0), tracked(0.0)."):
+                  "w would also move b. Create each one separately: tracked(0.0), tracked(0.0).")):
         return
     if expect_tensor(w, f"w from {WHAT}") is None or expect_tensor(b, f"b from {WHAT}") is None:
         return
@@ -86,8 +90,9 @@ def test_w_and_b_are_separate_tensors(init_params, record):
     (2 * w + 3 * b).backward()
     grads = [facts(g).value if g is not None else None for g in (w.grad, b.grad)]
     expect(close(grads, [2.0, 3.0]), what, fmt(grads), "[2.0, 3.0]",
+           Mistake("shared-storage",
            "w and b share their gradient: they are views of one tensor. Create each one "
-           "separately: tracked(0.0), tracked(0.0).")
+           "separately: tracked(0.0), tracked(0.0)."))
 
 
 def test_each_call_makes_new_parameters(init_params, record):
@@ -99,6 +104,7 @@ def test_each_call_makes_new_parameters(init_params, record):
     expect(
         all(a is not b for a in first for b in second), f"{WHAT} called twice",
         "the second call returned a tensor that the first call had returned", "new tensors every time",
+        Mistake("reuses-tensors",
         "the parameters are made once, outside the function, and reused: a second training run "
-        "would start where the first one stopped. Create w and b inside init_params().",
+        "would start where the first one stopped. Create w and b inside init_params()."),
     )

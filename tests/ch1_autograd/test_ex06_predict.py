@@ -1,7 +1,7 @@
 """Exercise 06: predict(x, w, b) is w * x + b, with the shape of x, differentiable in w and b."""
 
 import torch
-from support import call, close, diagnose, expect, expect_tensor, fmt, values
+from support import Mistake, call, close, diagnose, expect, expect_tensor, fmt, values
 
 # The docstring's example on the tutorial's x: w = 2 and b = 1 give 2x + 1.
 TUTORIAL_X = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
@@ -23,19 +23,22 @@ EXPECTED_GRADS = [values(GRAD_X.sum()), float(GRAD_X.numel())]
 
 def _wrong(x: torch.Tensor, w: torch.Tensor | float, b: torch.Tensor | float) -> list[tuple[object, str]]:
     return [
-        (values(w * x + 0 * b), "b was left out: the line is w * x + b."),
-        (values(b * x + w), "w and b are swapped: w multiplies x, b is added."),
-        (values(w * (x + b)), "the parentheses are off: this is w * (x + b), not w * x + b."),
-        (values(x + b + 0 * w), "w was left out: the line is w * x + b."),
-        (values((w + b) * x), "b was multiplied by x too: the line is w * x + b, with b added on its own."),
+        (values(w * x + 0 * b), Mistake("no-b", "b was left out: the line is w * x + b.")),
+        (values(b * x + w), Mistake("swapped-w-b", "w and b are swapped: w multiplies x, b is added.")),
+        (values(w * (x + b)), Mistake("parentheses", "the parentheses are off: this is w * (x + b), not w * x + b.")),
+        (values(x + b + 0 * w), Mistake("no-w", "w was left out: the line is w * x + b.")),
+        (values((w + b) * x), Mistake("b-times-x",
+                              "b was multiplied by x too: the line is w * x + b, with b added on its own.")),
     ]
 
 
 def _shape_mistake(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     if got == ():
-        return "the result was reduced to one number (sum, mean or .item()); return one prediction per element of x."
-    return ("something reshaped x or the result (flatten, view, squeeze, unsqueeze or similar); "
-            f"w * x + b already has the shape of x, {want}, when w and b are 0-dim.")
+        return Mistake("reduced",
+               "the result was reduced to one number (sum, mean or .item()); return one prediction per element of x.")
+    return (Mistake("reshaped",
+            "something reshaped x or the result (flatten, view, squeeze, unsqueeze or similar); "
+            f"w * x + b already has the shape of x, {want}, when w and b are 0-dim."))
 
 
 def _check(predict, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, what: str, expected, wrong) -> bool:
@@ -44,8 +47,9 @@ def _check(predict, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, what: str
     y = expect_tensor(call(predict, *args, describe=what), what)
     untouched = expect(
         [values(a) for a in args] == before, f"x, w and b after {what}", "your code changed them",
-        "unchanged", "predict changed its inputs in place (with *=, += or a method ending in _). "
-        "Compute a new tensor instead: w * x + b.",
+        "unchanged", Mistake("changes-inputs",
+                     "predict changed its inputs in place (with *=, += or a method ending in _). "
+        "Compute a new tensor instead: w * x + b."),
     )
     if y is None:
         return False
@@ -79,13 +83,15 @@ def test_is_differentiable_in_w_and_b(predict):
         return
     if not expect(
         y.requires_grad, f"({what}).requires_grad", "False", "True",
+        Mistake("cut-from-graph",
         "w and b were cut out of the graph: .item(), float(), .detach() or torch.tensor(...) turned "
-        "them into plain numbers. Use w and b as the tensors they are.",
+        "them into plain numbers. Use w and b as the tensors they are."),
     ):
         return
     result.sum().backward()
     what = f"y = {what}; y.sum().backward(); [w.grad, b.grad]"
     grads = [values(g) if g is not None else None for g in (w.grad, b.grad)]
     expect(close(grads, EXPECTED_GRADS), what, fmt(grads), f"{fmt(EXPECTED_GRADS)} (sum(x) and the number of elements)",
+           Mistake("cut-from-graph",
            "a None means that parameter was cut out of the graph (.item(), float() or "
-           ".detach() on it): use w and b as the tensors they are." if None in grads else None)
+           ".detach() on it): use w and b as the tensors they are.") if None in grads else None)

@@ -2,7 +2,7 @@
 
 import torch
 from support import (
-    attempt, call, close, diagnose, expect, facts, fmt, generator_mistake, handing_out, reraise, show,
+    Mistake, attempt, call, close, diagnose, expect, facts, fmt, generator_mistake, handing_out, reraise, show,
     values,
 )
 
@@ -28,16 +28,19 @@ def _param(value, grad=None) -> torch.Tensor:
 def _wrong(p, g, lr: float) -> list[tuple[object, str]]:
     """Where the usual mistakes leave a parameter, with what each one means."""
     return [
-        (values(p), "the parameter did not change. If your code says `p = p - lr * p.grad`, that "
+        (values(p), Mistake("rebinds-p",
+                    "the parameter did not change. If your code says `p = p - lr * p.grad`, that "
                     "makes a new tensor and points the local name p at it; the parameter itself "
                     "stays as it was. Change it in place, inside torch.no_grad(): p -= lr * p.grad "
-                    "(or p.sub_(lr * p.grad))."),
-        (values(p + lr * g), "the parameter moved uphill, with the gradient: the sign is wrong. "
-                             "Subtract: p -= lr * p.grad."),
-        (values(p - g), "the parameter moved by the whole gradient: multiply it by lr."),
-        (values(p - lr), "the parameter moved by lr alone: multiply lr by p.grad."),
-        (values(p - 0.01 * g), "the step used 0.01 whatever lr was: use the lr argument."),
-        (values(p - 2 * lr * g), "the parameter moved twice as far: update each parameter once."),
+                    "(or p.sub_(lr * p.grad)).")),
+        (values(p + lr * g), Mistake("wrong-sign",
+                             "the parameter moved uphill, with the gradient: the sign is wrong. "
+                             "Subtract: p -= lr * p.grad.")),
+        (values(p - g), Mistake("no-lr", "the parameter moved by the whole gradient: multiply it by lr.")),
+        (values(p - lr), Mistake("no-grad-factor", "the parameter moved by lr alone: multiply lr by p.grad.")),
+        (values(p - 0.01 * g), Mistake("fixed-lr", "the step used 0.01 whatever lr was: use the lr argument.")),
+        (values(p - 2 * lr * g), Mistake("moved-twice",
+                                 "the parameter moved twice as far: update each parameter once.")),
     ]
 
 
@@ -55,8 +58,9 @@ def _some_move(sgd_step) -> list[tuple[object, str]] | None:
     if not moved or len(moved) == len(params):
         return None
     kept = [f"p{i}" for i, q in enumerate(params) if close(facts(q).value, EXAMPLE[0])]
-    return [(EXAMPLE[0], f"{what}, each with the same gradient, moved {' and '.join(moved)} but left "
-                         f"{' and '.join(kept)} where it was: every parameter with a gradient must move.")]
+    return [(EXAMPLE[0], Mistake("some-not-moved",
+                         f"{what}, each with the same gradient, moved {' and '.join(moved)} but left "
+                         f"{' and '.join(kept)} where it was: every parameter with a gradient must move."))]
 
 
 def _check_moved(name: str, p: torch.Tensor, expected, wrong, what: str) -> bool:
@@ -72,13 +76,14 @@ def test_p_1_with_grad_2_and_lr_0_1_becomes_0_8(sgd_step):
     wrong = EXAMPLE_WRONG
     if close(facts(p).value, start):
         if p.grad is not None and not close(facts(p.grad).value, grad):
-            wrong = [(start, f"p.grad changed (it now holds {fmt(facts(p.grad).value)}) and p did not: "
-                             "the update went to the gradient. Change the parameter: p -= lr * p.grad.")]
+            wrong = [(start, Mistake("updated-grad",
+                             f"p.grad changed (it now holds {fmt(facts(p.grad).value)}) and p did not: "
+                             "the update went to the gradient. Change the parameter: p -= lr * p.grad."))]
         else:
             wrong = _some_move(sgd_step) or wrong
     _check_moved("p", p, expected, wrong, what)
     expect(result is None, f"the value returned by {what}", show(result), "None",
-           "sgd_step changes the parameters themselves, in place, and returns nothing.")
+           Mistake("returns-value", "sgd_step changes the parameters themselves, in place, and returns nothing."))
 
 
 def test_every_parameter_moves_against_its_gradient(sgd_step):
@@ -98,16 +103,19 @@ def test_parameters_stay_leaves_that_require_grad(sgd_step):
     call(sgd_step, [p], 0.1, describe=what)
     after = facts(p)
     expect(after.requires_grad, f"p.requires_grad after {what}", "False", "True",
+           Mistake("requires-grad-off",
            "the update switched requires_grad off (with .detach_(), .requires_grad_(False) or by "
            "setting p.requires_grad), so the next backward() cannot reach p. Use "
-           "`with torch.no_grad():` to keep autograd out of the update instead.")
+           "`with torch.no_grad():` to keep autograd out of the update instead."))
     expect(after.is_leaf, f"p.is_leaf after {what}", f"False (made by {after.grad_fn})", "True",
+           Mistake("update-recorded",
            "autograd recorded the update, so p became the result of a computation. Do the update "
-           "inside `with torch.no_grad():`.")
+           "inside `with torch.no_grad():`."))
     expect(torch.is_grad_enabled(), f"autograd after {what}", "switched off", "switched on",
+           Mistake("grad-mode-left-off",
            "autograd was switched off for everything that follows (torch.set_grad_enabled(False) "
            "or torch.no_grad() used without `with`). `with torch.no_grad():` switches it back on "
-           "when the block ends.")
+           "when the block ends."))
 
 
 def test_grad_is_left_as_it_was(sgd_step):
@@ -116,15 +124,17 @@ def test_grad_is_left_as_it_was(sgd_step):
     what = "sgd_step([p], lr=0.1) with p.grad = 2.0"
     call(sgd_step, [p], 0.1, describe=what)
     if not expect(p.grad is not None, f"p.grad after {what}", "None", "the same tensor as before, still 2.0",
+                  Mistake("grad-removed",
                   "sgd_step removed the gradient (p.grad = None). Clearing it is zero_grad's job, "
-                  "exercise 08: leave p.grad alone here."):
+                  "exercise 08: leave p.grad alone here.")):
         return
     kept = facts(grad).value
     expect(p.grad is grad and close(kept, 2.0), f"p.grad after {what}",
            f"{'the same' if p.grad is grad else 'a new'} tensor, holding {fmt(facts(p.grad).value)}",
            "the same tensor as before, still 2.0",
+           Mistake("grad-cleared",
            "sgd_step cleared or replaced the gradient. Clearing it is zero_grad's job, exercise "
-           "08: leave p.grad alone here.")
+           "08: leave p.grad alone here."))
 
 
 def test_parameters_without_grad_are_skipped(sgd_step):
@@ -134,16 +144,19 @@ def test_parameters_without_grad_are_skipped(sgd_step):
     if exc is not None:
         if "NoneType" in str(exc):
             expect(False, f"p1 after {what}", f"{type(exc).__name__}: {exc}", "5.0, with p1.grad still None",
+                   Mistake("none-grad-used",
                    "the update used p1.grad, which is None: skip parameters whose .grad is None "
-                   "(if p.grad is None: continue).")
+                   "(if p.grad is None: continue)."))
         reraise(exc, what)
     expect(close(facts(p1).value, 5.0) and p1.grad is None, f"p1 after {what}",
            f"{fmt(facts(p1).value)}, with p1.grad = {show(p1.grad)}", "5.0, with p1.grad still None",
-           "a parameter without a gradient has nothing to follow: skip it (if p.grad is None: continue).")
+           Mistake("none-grad-moved",
+           "a parameter without a gradient has nothing to follow: skip it (if p.grad is None: continue)."))
     for name, p, expected in (("p0", p0, 0.8), ("p2", p2, -1.1)):
         expect(close(facts(p).value, expected), f"{name} after {what}", fmt(facts(p).value), fmt(expected),
+               Mistake("stopped-at-none",
                "the loop stopped at the parameter without a gradient (break, or return): skip "
-               "that one with `continue` and update the others." if name == "p2" else None)
+               "that one with `continue` and update the others.") if name == "p2" else None)
 
 
 def test_params_can_be_a_generator(sgd_step):

@@ -5,7 +5,7 @@ from inspect import signature
 
 import torch
 from support import (
-    Run, attempt, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts,
+    Mistake, Run, attempt, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts,
     floats, fmt, is_float, is_tensor, listed, loaded, loop, show, values,
 )
 
@@ -65,8 +65,9 @@ CONFIG_MISTAKES = [_mistakes(x, y, lr, epochs, expected)
 NEVER_CLEARED = ("the gradients were never cleared: backward() adds to .grad, so every epoch "
                  "stepped with the sum of all earlier gradients. Call zero_grad([w, b]) after "
                  "sgd_step, in every epoch.")  # preceded by what train's calls show
-AFTER_UPDATE = ("each loss was measured after that epoch's update, one epoch late. Record the "
-                "loss computed at the start of the epoch, before sgd_step: losses.append(loss.item()).")
+AFTER_UPDATE = (Mistake("loss-after-update",
+                "each loss was measured after that epoch's update, one epoch late. Record the "
+                "loss computed at the start of the epoch, before sgd_step: losses.append(loss.item())."))
 
 # --- What train's own code did, from the calls it made -------------------------------
 
@@ -101,8 +102,9 @@ def _defaults_mistake(train) -> str | None:
     if defaults == {"lr": DEFAULT_LR, "epochs": DEFAULT_EPOCHS}:
         return None
     given = ", ".join(f"{name}={value!r}" for name, value in defaults.items()) or "no defaults"
-    return (f"your def line gives train {given}, and train(x, y) runs with that; keep the "
-            f"stub's: def train(x, y, lr={DEFAULT_LR}, epochs={DEFAULT_EPOCHS}).")
+    return (Mistake("changed-signature",
+            f"your def line gives train {given}, and train(x, y) runs with that; keep the "
+            f"stub's: def train(x, y, lr={DEFAULT_LR}, epochs={DEFAULT_EPOCHS})."))
 
 
 def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
@@ -112,39 +114,48 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     # A step is missing only from an epoch that ended: a run that raised may have stopped first.
     ended = run.error is None or count["mse_loss"] > 1
     if ended and not count["init_params"]:
-        return (f"{calls}: init_params was never called, so training did not start from its "
-                "w = b = 0. Start with w, b = init_params().")
+        return (Mistake("no-init-params",
+                f"{calls}: init_params was never called, so training did not start from its "
+                "w = b = 0. Start with w, b = init_params()."))
     if count["init_params"] > 1:
-        return (f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
-                "again from w = b = 0. Call init_params once, before the loop.")
+        return (Mistake("init-params-every-epoch",
+                f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
+                "again from w = b = 0. Call init_params once, before the loop."))
     if ended and count["sgd_step"] and not count["backward"]:
         state = "stayed None" if is_tensor(w) and w.is_leaf and w.grad is None else "was never filled"
-        return (f"{calls}: loss.backward() was never called, so w.grad {state} and sgd_step had "
-                "nothing to apply. Call loss.backward() after mse_loss, in every epoch.")
+        return (Mistake("no-backward",
+                f"{calls}: loss.backward() was never called, so w.grad {state} and sgd_step had "
+                "nothing to apply. Call loss.backward() after mse_loss, in every epoch."))
     if count["backward"] > count["mse_loss"] > 0:
-        return (f"{calls}: loss.backward() ran {_times(count['backward'])} for "
-                f"{count['mse_loss']} losses, and each call adds to .grad: call it once per epoch.")
+        return (Mistake("backward-many-times",
+                f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{count['mse_loss']} losses, and each call adds to .grad: call it once per epoch."))
     if 0 < count["predict"] < count["mse_loss"]:
-        return (f"{calls}: predict ran {_times(count['predict'])} but mse_loss "
+        return (Mistake("stale-predictions",
+                f"{calls}: predict ran {_times(count['predict'])} but mse_loss "
                 f"{_times(count['mse_loss'])}, so the losses came from old predictions, made with "
-                "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss.")
+                "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss."))
     if ended and epochs and not count["sgd_step"]:
-        return (f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
-                "sgd_step([w, b], lr), after loss.backward().")
+        return (Mistake("no-sgd-step",
+                f"{calls}: sgd_step was never called. Update w and b with your sgd_step, "
+                "sgd_step([w, b], lr), after loss.backward()."))
     # Counts compared only in a run that ended: one that raised stopped inside an epoch.
     if run.error is None and 0 < count["backward"] < count["sgd_step"]:
-        return (f"{calls}: loss.backward() ran {_times(count['backward'])} for "
-                f"{count['sgd_step']} updates: call it in every epoch, before sgd_step.")
+        return (Mistake("backward-missing-epochs",
+                f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{count['sgd_step']} updates: call it in every epoch, before sgd_step."))
     if run.error is None and 0 < count["sgd_step"] < count["backward"]:
-        return (f"{calls}: sgd_step ran {_times(count['sgd_step'])} for {count['backward']} "
-                "backward() calls: update w and b in every epoch, after loss.backward().")
+        return (Mistake("sgd-step-missing-epochs",
+                f"{calls}: sgd_step ran {_times(count['sgd_step'])} for {count['backward']} "
+                "backward() calls: update w and b in every epoch, after loss.backward()."))
     names = run.names()
     for i, name in enumerate(names):
         last = next((n for n in reversed(names[:i]) if n in ("backward", "zero_grad")), None)
         if name == "sgd_step" and last == "zero_grad":
             learned = ", so nothing was learned" if is_tensor(w) and close(facts(w).value, 0.0) else ""
-            return (f"{calls}: the gradients were cleared before sgd_step could use them{learned}. "
-                    "The order is loss.backward(), sgd_step, then zero_grad.")
+            return (Mistake("cleared-before-step",
+                    f"{calls}: the gradients were cleared before sgd_step could use them{learned}. "
+                    "The order is loss.backward(), sgd_step, then zero_grad."))
     return None
 
 
@@ -176,27 +187,32 @@ def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: to
         given = step.arg(1, "lr")
         if isinstance(given, (int, float)) and given != (DEFAULT_LR if lr is None else lr):
             if lr is None:
-                return (f"train(x, y), with no lr, must train with lr={DEFAULT_LR}, but it passed "
-                        f"lr={fmt(given)} to sgd_step: pass on train's own lr, sgd_step([w, b], lr).")
-            return (f"the lr argument was ignored: train was given lr={fmt(lr)} but passed "
-                    f"lr={fmt(given)} to sgd_step. Pass it on: sgd_step([w, b], lr).")
+                return (Mistake("default-lr-ignored",
+                        f"train(x, y), with no lr, must train with lr={DEFAULT_LR}, but it passed "
+                        f"lr={fmt(given)} to sgd_step: pass on train's own lr, sgd_step([w, b], lr)."))
+            return (Mistake("lr-ignored",
+                    f"the lr argument was ignored: train was given lr={fmt(lr)} but passed "
+                    f"lr={fmt(given)} to sgd_step. Pass it on: sgd_step([w, b], lr)."))
     for step in run.of("sgd_step") + run.of("zero_grad"):
         params = step.arg(0, "params")
         if is_tensor(w) and isinstance(params, (list, tuple)) and not (
                 any(p is w for p in params) and any(p is b for p in params)):
             lr_text = ", lr" if step.name == "sgd_step" else ""
-            return (f"{step.name} was given [{', '.join(map(named, params))}], not the w and b that "
-                    f"init_params made: pass those, {step.name}([w, b]{lr_text}).")
+            return (Mistake("wrong-params-to-step",
+                    f"{step.name} was given [{', '.join(map(named, params))}], not the w and b that "
+                    f"init_params made: pass those, {step.name}([w, b]{lr_text})."))
     for step in run.of("predict"):
         given = [step.arg(0, "x"), step.arg(1, "w"), step.arg(2, "b")]
         if not _same(given[0], x) or is_tensor(w) and not (given[1] is w and given[2] is b):
-            return (f"predict was called as predict({', '.join(map(named, given))}): it takes "
-                    "predict(x, w, b), with the w and b that init_params made.")
+            return (Mistake("wrong-predict-args",
+                    f"predict was called as predict({', '.join(map(named, given))}): it takes "
+                    "predict(x, w, b), with the w and b that init_params made."))
     for step in run.of("mse_loss"):
         given = [step.arg(0, "y_pred"), step.arg(1, "y")]
         if not any(_same(g, y) for g in given):
-            return (f"mse_loss was called as mse_loss({', '.join(map(named, given))}): the loss "
-                    "compares the prediction with y, mse_loss(predict(x, w, b), y).")
+            return (Mistake("wrong-loss-args",
+                    f"mse_loss was called as mse_loss({', '.join(map(named, given))}): the loss "
+                    "compares the prediction with y, mse_loss(predict(x, w, b), y)."))
     return None
 
 
@@ -205,15 +221,17 @@ def _returned_mistake(result: object, w: torch.Tensor | None, b: torch.Tensor | 
     if not (is_tensor(w) and isinstance(result, tuple) and len(result) == 3):
         return None
     if result[0] is b and result[1] is w:
-        return "w and b are swapped: return (w, b, losses) in that order."
+        return Mistake("swapped-w-b", "w and b are swapped: return (w, b, losses) in that order.")
     if result[0] is result[1]:
         which = "w" if result[0] is w else "b" if result[0] is b else "one tensor"
-        return f"{which} came back as both w and b, the same tensor twice: return (w, b, losses)."
+        return Mistake("same-tensor-twice",
+               f"{which} came back as both w and b, the same tensor twice: return (w, b, losses).")
     other = [name for name, got, made in (("w", result[0], w), ("b", result[1], b)) if got is not made]
     if other:
         verb = "is not the tensor" if len(other) == 1 else "are not the tensors"
-        return (f"the {' and '.join(other)} that came back {verb} that init_params made and sgd_step "
-                "trained: return those same tensors.")
+        return (Mistake("other-tensors",
+                f"the {' and '.join(other)} that came back {verb} that init_params made and sgd_step "
+                "trained: return those same tensors."))
     return None
 
 
@@ -368,12 +386,13 @@ def _numbers_mistake(run: Run, epochs: int, mistakes: dict) -> str | None:
         zeroed, stepped = len(run.of("zero_grad")), len(run.of("sgd_step"))
         if zeroed < stepped - 1:
             ran = f"zero_grad ran {_times(zeroed)} for {stepped} updates" if zeroed else "zero_grad was never called"
-            return f"{_calls(run, epochs)}: {ran}, so {NEVER_CLEARED}"
-        return ("these are the numbers of gradients that were never cleared: every epoch stepped "
-                "with the sum of all earlier gradients, although zero_grad ran in every epoch.")
+            return Mistake("never-cleared", f"{_calls(run, epochs)}: {ran}, so {NEVER_CLEARED}")
+        return (Mistake("never-cleared",
+                "these are the numbers of gradients that were never cleared: every epoch stepped "
+                "with the sum of all earlier gradients, although zero_grad ran in every epoch."))
     found = loop(run.names(), epochs) if epochs > 1 else None
     if found and not any(found[1] == LESSON[i:] + LESSON[:i] for i in range(len(LESSON))):
-        return f"{_calls(run, epochs)}, where the lesson's epoch is {listed(LESSON)}."
+        return Mistake("epoch-order", f"{_calls(run, epochs)}, where the lesson's epoch is {listed(LESSON)}.")
     return None
 
 
@@ -399,11 +418,13 @@ def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: i
 def _length_mistake(run: Run, count: int, epochs: int) -> str | None:
     rounds = len(run.of("sgd_step"))
     if rounds == count != epochs:
-        return (f"your loop ran {rounds} times for {epochs} epochs: `for _ in range(epochs)` runs "
-                "exactly epochs times.")
+        return (Mistake("wrong-epoch-count",
+                f"your loop ran {rounds} times for {epochs} epochs: `for _ in range(epochs)` runs "
+                "exactly epochs times."))
     if rounds == epochs != count:
-        return (f"your loop ran {epochs} times, as it should, but losses got {count} values: append "
-                "one loss per epoch.")
+        return (Mistake("loss-count",
+                f"your loop ran {epochs} times, as it should, but losses got {count} values: append "
+                "one loss per epoch."))
     return None
 
 
@@ -440,16 +461,18 @@ def _read(result, what: str):
     losses = items[2]
     if not isinstance(losses, list):
         expect(False, f"losses from {what}", show(losses), "a list of Python floats, one per epoch",
+               Mistake("losses-tensor",
                "losses came back as one tensor; keep a list of Python floats instead: losses = [], "
-               "then losses.append(loss.item()) in every epoch." if is_tensor(losses) else
-               "make losses a list (losses = []) and append each epoch's loss.item().")
+               "then losses.append(loss.item()) in every epoch.") if is_tensor(losses) else
+               Mistake("losses-not-list", "make losses a list (losses = []) and append each epoch's loss.item()."))
     elif not all(is_float(v) for v in losses):
         odd = next(v for v in losses if not is_float(v))
         count = f"{len(losses)} value" + ("s" if len(losses) != 1 else "")
         expect(False, f"the losses from {what}", f"{count}, among them {show(odd)}",
                "a Python float per epoch",
-               "the losses must be plain numbers: append loss.item(), not the loss tensor itself."
-               if isinstance(odd, torch.Tensor) else "append loss.item() for each epoch.")
+               Mistake("losses-tensors",
+               "the losses must be plain numbers: append loss.item(), not the loss tensor itself.")
+               if isinstance(odd, torch.Tensor) else Mistake("losses-not-floats", "append loss.item() for each epoch."))
     return w, b, floats(losses)
 
 
@@ -542,9 +565,9 @@ def test_other_learning_rates_and_epoch_counts(train, record):
             return
         w, b, losses = read
         ok = expect(untouched, f"x and y after {what}", "your code changed them", "unchanged",
-                    "train changed x or y in place; the data must stay as it was given.")
+                    Mistake("changes-inputs", "train changed x or y in place; the data must stay as it was given."))
         if losses is not None:
-            mistake = ("the epochs argument was ignored: loop `for _ in range(epochs)`."
+            mistake = (Mistake("epochs-ignored", "the epochs argument was ignored: loop `for _ in range(epochs)`.")
                        if len(losses) == DEFAULT_EPOCHS != epochs else _length_mistake(run, len(losses), epochs))
             ok = expect(len(losses) == epochs, f"len(losses) from {what}", str(len(losses)), str(epochs),
                         mistake) and ok
@@ -568,7 +591,7 @@ def test_returns_w_and_b_as_separate_leaves_that_require_grad(train, record):
         return
     w, b = items[0], items[1]
     expect(w is not b, f"w and b from {what}", "the same tensor twice", "two separate tensors",
-           "return the two parameters from init_params(): return w, b, losses.")
+           Mistake("same-tensor-twice", "return the two parameters from init_params(): return w, b, losses."))
     made = run.of("init_params")
     made = made[0].result if made and isinstance(made[0].result, tuple) and len(made[0].result) == 2 else (None, None)
     for name, item, original in (("w", w, made[0]), ("b", b, made[1])):
@@ -576,12 +599,14 @@ def test_returns_w_and_b_as_separate_leaves_that_require_grad(train, record):
         if t is None:
             continue
         if original is None or item is not original:
-            mistake = (f"the {name} that came back is not the tensor that init_params made: it was "
+            mistake = (Mistake("replaced-parameter",
+                       f"the {name} that came back is not the tensor that init_params made: it was "
                        f"replaced by a computed or detached one ({name}.detach(), {name} = {name} - ..., "
-                       "or similar). Update it in place with sgd_step, and return that same tensor.")
+                       "or similar). Update it in place with sgd_step, and return that same tensor."))
         else:
-            mistake = (f"this is the {name} that your init_params made, and it is not a leaf that "
-                       "requires grad: fix exercise 05 first.")
+            mistake = (Mistake("init-params-not-leaf",
+                       f"this is the {name} that your init_params made, and it is not a leaf that "
+                       "requires grad: fix exercise 05 first."))
         expect(t.requires_grad and t.is_leaf, f"{name} from {what}", str(t),
                "a leaf tensor that requires grad (the parameter from init_params(), updated in place)",
                mistake)
@@ -600,5 +625,5 @@ def test_uses_your_functions_from_exercises_04_to_08(train, spy, learner_module)
         count, expected = least.get(name, (epochs, f"at least {epochs}, one per epoch"))
         expect(calls[name].count >= count, f"calls of your {name} during train(x, y, epochs={epochs})",
                str(calls[name].count), expected,
-               f"train must be built from your own functions: call {name} "
-               + ("once, to start." if name == "init_params" else "in every epoch."))
+               Mistake("own-function-not-called", f"train must be built from your own functions: call {name} "
+                       + ("once, to start." if name == "init_params" else "in every epoch.")))

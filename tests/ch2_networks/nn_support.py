@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 import torch
-from support import close
+from support import Mistake, close
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -35,8 +35,9 @@ def linear(in_features: int, out_features: int, seed: int) -> nn.Linear:
     return layer
 
 
-NO_SUPER = ("nn.Module's own set-up never ran: call super().__init__() first in __init__, before "
-            "assigning any parameter or layer to self.")
+NO_SUPER = (Mistake("no-super",
+            "nn.Module's own set-up never ran: call super().__init__() first in __init__, before "
+            "assigning any parameter or layer to self."))
 
 
 def missing_super(exc: BaseException) -> bool:
@@ -196,16 +197,18 @@ def order_mistake(log: Iterable[str], unit: str, count: int, stale_start: bool =
     calls = [e for e in log if e in TRAINING_CALLS]
     backwards, steps = calls.count("backward"), calls.count("step")
     if backwards == 0:
-        return "backward() was never called, so there were no gradients for step() to follow."
+        return Mistake("no-backward", "backward() was never called, so there were no gradients for step() to follow.")
     if steps == 0:
-        return "optimizer.step() was never called, so no parameter changed."
+        return Mistake("no-step", "optimizer.step() was never called, so no parameter changed.")
     if backwards != count or steps != count:
         units = "batches" if unit == "batch" else f"{unit}s"
-        return (f"backward() ran {backwards} times and step() {steps} times in {count} {units}: "
-                f"each {unit} needs exactly one of each.")
+        return (Mistake("wrong-call-counts",
+                f"backward() ran {backwards} times and step() {steps} times in {count} {units}: "
+                f"each {unit} needs exactly one of each."))
     if "zero_grad" not in calls:
-        return ("zero_grad() was never called. backward() adds to .grad, so every step followed the sum "
-                "of all the gradients so far. Call optimizer.zero_grad() before backward() each time.")
+        return (Mistake("no-zero-grad",
+                "zero_grad() was never called. backward() adds to .grad, so every step followed the sum "
+                "of all the gradients so far. Call optimizer.zero_grad() before backward() each time."))
     since: list[str] = []
     for n, event in enumerate(calls):
         if event != "step":
@@ -213,18 +216,22 @@ def order_mistake(log: Iterable[str], unit: str, count: int, stale_start: bool =
             continue
         first = n == calls.index("step")
         if "backward" not in since:
-            return (f"step() ran before backward() in each {unit}, so each step followed the gradient of the "
-                    f"{unit} before (or none at all). The order is zero_grad(), backward(), step().")
+            return (Mistake("step-before-backward",
+                    f"step() ran before backward() in each {unit}, so each step followed the gradient of the "
+                    f"{unit} before (or none at all). The order is zero_grad(), backward(), step()."))
         last_backward = len(since) - 1 - since[::-1].index("backward")
         if "zero_grad" in since[last_backward:]:
-            return ("zero_grad() ran between backward() and step(), so step() found the gradients already "
-                    "cleared and nothing was learned. The order is zero_grad(), backward(), step().")
+            return (Mistake("zero-grad-between",
+                    "zero_grad() ran between backward() and step(), so step() found the gradients already "
+                    "cleared and nothing was learned. The order is zero_grad(), backward(), step()."))
         if "zero_grad" not in since[:last_backward] and (not first or stale_start):
             if first:
-                return (f"the first {unit}'s step followed the gradients left in .grad from before: call "
-                        f"optimizer.zero_grad() before backward() in every {unit}, the first one too.")
-            return (f"zero_grad() was not called in every {unit}, so gradients added up across {unit}s. "
-                    f"Call it once per {unit}, before backward().")
+                return (Mistake("stale-first-grad",
+                        f"the first {unit}'s step followed the gradients left in .grad from before: call "
+                        f"optimizer.zero_grad() before backward() in every {unit}, the first one too."))
+            return (Mistake("zero-grad-not-every",
+                    f"zero_grad() was not called in every {unit}, so gradients added up across {unit}s. "
+                    f"Call it once per {unit}, before backward()."))
         since = []
     return None
 

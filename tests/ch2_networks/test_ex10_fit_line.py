@@ -4,7 +4,7 @@ import functools
 
 import torch
 from nn_support import calls_read, log_backward, logging, order_mistake
-from support import call, close, diagnose, expect, expect_tuple, facts, fmt, is_float, is_tensor, show, values
+from support import Mistake, call, close, diagnose, expect, expect_tuple, facts, fmt, is_float, is_tensor, show, values
 from torch import nn
 
 # Chapter 1's data and numbers: y = 2x on four points, lr = 0.01, 100 epochs, from 0.
@@ -65,7 +65,8 @@ def _wrong(data: str, lr: float, epochs: int, index: int) -> list[tuple[object, 
     wrong = [(list(descend(data, lr, epochs, v))[index], why) for v, why in MISTAKES.items()]
     if lr != DEFAULT_LR:
         wrong.append((list(descend(data, DEFAULT_LR, epochs))[index],
-                      "the lr argument was ignored (the step was always 0.01): pass lr=lr to torch.optim.SGD."))
+                      Mistake("lr-ignored",
+                      "the lr argument was ignored (the step was always 0.01): pass lr=lr to torch.optim.SGD.")))
     return wrong
 
 
@@ -99,17 +100,19 @@ def _read(result: object, what: str):
     if isinstance(layer, nn.Linear) and is_tensor(layer.weight) and layer.bias is not None:
         if expect(facts(layer.weight).shape == (1, 1), f"the layer's weight from {what}",
                   str(facts(layer.weight).shape), "shape (1, 1), from nn.Linear(1, 1)",
-                  "make the layer nn.Linear(1, 1): one input, one output."):
+                  Mistake("wrong-layer-size", "make the layer nn.Linear(1, 1): one input, one output.")):
             weight, bias = facts(layer.weight).value[0][0], facts(layer.bias).value[0]
     else:
         expect(False, f"the layer from {what}", show(layer), "an nn.Linear(1, 1), with a bias",
-               "return the layer itself (return layer, losses), not its weight or its output."
-               if is_tensor(layer) else "make the layer with nn.Linear(1, 1) and return it first.")
+               Mistake("returned-not-layer",
+               "return the layer itself (return layer, losses), not its weight or its output.")
+               if is_tensor(layer) else Mistake("no-layer", "make the layer with nn.Linear(1, 1) and return it first."))
     if not isinstance(losses, list) or not all(is_float(v) for v in losses):
         odd = losses if not isinstance(losses, list) else next(v for v in losses if not is_float(v))
         expect(False, f"the losses from {what}", show(odd), "a list with one Python float per epoch",
-               "append loss.item(), the loss as a Python number, not the loss tensor itself."
-               if is_tensor(odd) else "make losses a list and append each epoch's loss.item().")
+               Mistake("losses-tensors", "append loss.item(), the loss as a Python number, not the loss tensor itself.")
+               if is_tensor(odd) else Mistake("losses-not-list",
+                                      "make losses a list and append each epoch's loss.item()."))
         losses = None
     return weight, bias, losses
 
@@ -134,15 +137,17 @@ def _mistake(got: object, index: int, result: object, log: list[str], stepped: l
         return mistake
     layer, losses = result if isinstance(result, tuple) and len(result) == 2 else (None, None)
     if stepped and isinstance(layer, nn.Module) and not {id(p) for p in layer.parameters()} & stepped[0]:
-        return ("the optimizer updates other tensors than the parameters of the layer that came back: make the "
-                "optimizer from layer.parameters() after the layer is made and set, and return that same layer.")
+        return (Mistake("optimizer-other-params",
+                "the optimizer updates other tensors than the parameters of the layer that came back: make the "
+                "optimizer from layer.parameters() after the layer is made and set, and return that same layer."))
     mistake = diagnose(got, _wrong(data, lr, epochs, index))
     first = descend(data, lr, epochs)[2][:1]
     if mistake is None and isinstance(losses, list) and losses[:1] and is_float(losses[0]) and first \
             and not close(losses[0], first[0]):
-        mistake = (f"the first loss is {fmt(losses[0])}, but a layer at weight 0 and bias 0 starts at "
+        mistake = (Mistake("not-zeroed-start",
+                   f"the first loss is {fmt(losses[0])}, but a layer at weight 0 and bias 0 starts at "
                    f"{fmt(first[0])}: nn.Linear starts from random numbers; set weight and bias to 0 before "
-                   "training, inside torch.no_grad().")
+                   "training, inside torch.no_grad()."))
     return mistake
 
 
@@ -153,7 +158,8 @@ def test_tutorial_run_gives_chapter_1s_numbers(fit_line, monkeypatch):
         return
     weight, bias, losses = read
     if losses is not None and expect(len(losses) == DEFAULT_EPOCHS, f"len(losses) from {TUTORIAL_CALL}",
-                                     str(len(losses)), "100", "keep one loss per epoch, in range(epochs)."):
+                                     str(len(losses)), "100", Mistake("loss-count",
+                                                              "keep one loss per epoch, in range(epochs).")):
         for epoch in (10, 100):
             ok = close(losses[epoch - 1], BRIDGE[epoch])
             expect(ok, f"losses[{epoch - 1}], the loss of epoch {epoch}, from {TUTORIAL_CALL}",
@@ -184,17 +190,19 @@ def test_layer_starts_from_weight_0_and_bias_0(fit_line):
     weight, bias, losses = read
     if weight is not None:
         expect(close([weight, bias], [0.0, 0.0]), f"[weight, bias] of the layer from {what}", fmt([weight, bias]),
-               "[0.0, 0.0]", "nn.Linear starts from random numbers: set weight and bias to 0 before training, "
-                             "inside torch.no_grad(): layer.weight.zero_(), layer.bias.zero_().")
+               "[0.0, 0.0]", Mistake("not-zeroed-start",
+                             "nn.Linear starts from random numbers: set weight and bias to 0 before training, "
+                             "inside torch.no_grad(): layer.weight.zero_(), layer.bias.zero_()."))
     if losses is not None:
         expect(losses == [], f"the losses from {what}", show(losses), "[], no epoch, no loss",
-               "the loop must run exactly epochs times: for _ in range(epochs).")
+               Mistake("wrong-epoch-count", "the loop must run exactly epochs times: for _ in range(epochs)."))
     what = "fit_line(x, y, epochs=1) on chapter 1's data"
     read = _read(call(fit_line, X.clone(), Y.clone(), DEFAULT_LR, 1, describe=what), what)
     if read is not None and read[2] is not None and read[2]:
         expect(close(read[2][0], START_LOSS), f"losses[0] from {what}", fmt(read[2][0]),
                "30.0, the loss of weight 0 and bias 0: (4 + 16 + 36 + 64) / 4",
-               "the first loss is not that of a layer at 0: set weight and bias to 0 before the first epoch.")
+               Mistake("not-zeroed-start",
+               "the first loss is not that of a layer at 0: set weight and bias to 0 before the first epoch."))
 
 
 def test_other_learning_rates_and_epoch_counts(fit_line, monkeypatch):
@@ -209,10 +217,11 @@ def test_other_learning_rates_and_epoch_counts(fit_line, monkeypatch):
             return
         weight, bias, losses = read
         ok = expect([values(t) for t in inputs] == [values(x), values(y)], f"x and y after {what}",
-                    "your code changed them", "unchanged", "fit_line must leave the data as it was given.")
+                    "your code changed them", "unchanged", Mistake("changes-inputs",
+                                                           "fit_line must leave the data as it was given."))
         if losses is not None:
             ok = expect(len(losses) == epochs, f"len(losses) from {what}", str(len(losses)), str(epochs),
-                        "the epochs argument was ignored: loop `for _ in range(epochs)`."
+                        Mistake("epochs-ignored", "the epochs argument was ignored: loop `for _ in range(epochs)`.")
                         if len(losses) == DEFAULT_EPOCHS else None) and ok
         expected = descend(data, lr, epochs)
         got = [weight, bias, losses]

@@ -4,7 +4,7 @@ import math
 
 import torch
 from nn_support import NO_SUPER, linear, missing_super
-from support import attempt, call, close, expect, expect_tensor, facts, fmt, is_tensor, show, values
+from support import Mistake, attempt, call, close, expect, expect_tensor, facts, fmt, is_tensor, show, values
 from torch import nn
 
 # (in_features, out_features, batch size, seed); the square layer shows x @ weight, which fits its shape.
@@ -22,7 +22,8 @@ def _make(Linear, *args) -> nn.Module | None:
         expect(False, what, f"{type(exc).__name__}: {exc}", "a layer", NO_SUPER)
         return None
     if not isinstance(layer, nn.Module):
-        expect(False, what, show(layer), "an nn.Module", "Linear must be a subclass of nn.Module: class Linear(nn.Module).")
+        expect(False, what, show(layer), "an nn.Module", Mistake("not-a-module",
+                                                         "Linear must be a subclass of nn.Module: class Linear(nn.Module)."))
         return None
     return layer
 
@@ -35,22 +36,28 @@ def _registration_mistake(layer: nn.Module, shapes: dict, in_f: int, out_f: int)
     if not shapes:
         plain = [name for name, value in vars(layer).items() if isinstance(value, torch.Tensor)]
         if plain:
-            return (f"{' and '.join(plain)} {'is a plain tensor' if len(plain) == 1 else 'are plain tensors'}, "
+            return (Mistake("plain-tensors",
+                    f"{' and '.join(plain)} {'is a plain tensor' if len(plain) == 1 else 'are plain tensors'}, "
                     "which a module does not register, so parameters() misses them and no optimizer would train "
-                    "them. Wrap each in nn.Parameter: self.weight = nn.Parameter(...).")
-        return "no parameter was registered: assign nn.Parameters to self.weight and self.bias in __init__."
+                    "them. Wrap each in nn.Parameter: self.weight = nn.Parameter(...)."))
+        return Mistake("no-parameters",
+               "no parameter was registered: assign nn.Parameters to self.weight and self.bias in __init__.")
     if shapes.get("weight") == (in_f, out_f) and in_f != out_f:
-        return (f"the weight has shape (in_features, out_features) = {(in_f, out_f)}. nn.Linear keeps it as "
+        return (Mistake("weight-transposed",
+                f"the weight has shape (in_features, out_features) = {(in_f, out_f)}. nn.Linear keeps it as "
                 f"(out_features, in_features) = {(out_f, in_f)} and computes x @ weight.T: use that shape, so "
-                "that its state_dict loads into your layer.")
+                "that its state_dict loads into your layer."))
     if shapes.get("bias") == (1, out_f):
-        return (f"the bias has shape (1, {out_f}): make it a vector of shape ({out_f},), as nn.Linear's; "
-                "broadcasting adds it to every row of x @ weight.T all the same.")
+        return (Mistake("bias-2d",
+                f"the bias has shape (1, {out_f}): make it a vector of shape ({out_f},), as nn.Linear's; "
+                "broadcasting adds it to every row of x @ weight.T all the same."))
     if "weight" not in shapes and len(shapes) == 2:
-        return (f"the parameters are named {sorted(shapes)}: name them weight and bias, as nn.Linear does. "
-                "The names are the keys of state_dict(), which is how a saved layer is loaded again.")
+        return (Mistake("wrong-names",
+                f"the parameters are named {sorted(shapes)}: name them weight and bias, as nn.Linear does. "
+                "The names are the keys of state_dict(), which is how a saved layer is loaded again."))
     if "bias" not in shapes:
-        return "there is no bias: with bias=True (the default) register self.bias = nn.Parameter(...) too."
+        return Mistake("no-bias",
+               "there is no bias: with bias=True (the default) register self.bias = nn.Parameter(...) too.")
     return None
 
 
@@ -66,7 +73,8 @@ def test_weight_and_bias_are_registered_parameters(Linear):
     for name in expected:
         expect(type(getattr(layer, name, None)) is nn.Parameter, f"type(Linear(3, 2).{name})",
                type(getattr(layer, name, None)).__name__, "Parameter",
-               f"layer.{name} is not the registered parameter: keep the nn.Parameter itself as self.{name}.")
+               Mistake("not-the-parameter",
+               f"layer.{name} is not the registered parameter: keep the nn.Parameter itself as self.{name}."))
 
 
 def test_bias_false_leaves_out_the_bias(Linear):
@@ -76,12 +84,14 @@ def test_bias_false_leaves_out_the_bias(Linear):
     shapes = _shapes(layer)
     expect(shapes == {"weight": (2, 3)}, "the parameters of Linear(3, 2, bias=False)", str(shapes),
            "{'weight': (2, 3)}, no bias",
+           Mistake("bias-when-false",
            "a bias was registered although bias=False: make one only when it is asked for, and set "
-           "self.bias = None otherwise." if "bias" in shapes else None)
+           "self.bias = None otherwise.") if "bias" in shapes else None)
     bias = getattr(layer, "bias", "missing")
     expect(bias is None, "Linear(3, 2, bias=False).bias", show(bias), "None",
+           Mistake("bias-not-none",
            "set self.bias = None when bias=False, as nn.Linear does: code that reads layer.bias then "
-           "knows there is none." if bias == "missing" else None)
+           "knows there is none.") if bias == "missing" else None)
 
 
 def _stats(numbers: list[float]) -> tuple[float, float, float, float]:
@@ -93,21 +103,27 @@ def _stats(numbers: list[float]) -> tuple[float, float, float, float]:
 
 def _start_mistake(low: float, high: float, std: float, k: float, in_f: int) -> str | None:
     if high == low == 0:
-        return ("every number is 0. Units that start equal compute the same thing and get the same gradient, "
-                "so they stay equal for ever: draw them at random, uniformly from [-k, k].")
+        return (Mistake("zero-init",
+                "every number is 0. Units that start equal compute the same thing and get the same gradient, "
+                "so they stay equal for ever: draw them at random, uniformly from [-k, k]."))
     if low >= 0:
-        return ("every number is positive: torch.rand draws from [0, 1). Draw from [-k, k] instead: "
-                "torch.empty(...).uniform_(-k, k).")
+        return (Mistake("rand-init",
+                "every number is positive: torch.rand draws from [0, 1). Draw from [-k, k] instead: "
+                "torch.empty(...).uniform_(-k, k)."))
     if close(std, 1.0, 0.1):
-        return ("the numbers are spread like torch.randn's, a normal distribution with standard deviation 1, "
-                "far wider than nn.Linear's start: draw them uniformly from [-k, k], k = 1/sqrt(in_features).")
+        return (Mistake("randn-init",
+                "the numbers are spread like torch.randn's, a normal distribution with standard deviation 1, "
+                "far wider than nn.Linear's start: draw them uniformly from [-k, k], k = 1/sqrt(in_features)."))
     if 0.9 < high <= 1.0:
-        return "the numbers fill [-1, 1]: scale the range by k = 1/sqrt(in_features), that is uniform_(-k, k)."
+        return Mistake("unscaled-init",
+               "the numbers fill [-1, 1]: scale the range by k = 1/sqrt(in_features), that is uniform_(-k, k).")
     if high <= 1.0 / in_f + 1e-9:
-        return "the numbers lie within ±1/in_features, narrower than nn.Linear's ±1/sqrt(in_features)."
+        return Mistake("narrow-init",
+               "the numbers lie within ±1/in_features, narrower than nn.Linear's ±1/sqrt(in_features).")
     if close(std, k, 0.1):
-        return ("the numbers are normal with standard deviation k, so some lie beyond ±k: draw them "
-                "uniformly from [-k, k] instead, as nn.Linear does.")
+        return (Mistake("normal-init",
+                "the numbers are normal with standard deviation k, so some lie beyond ±k: draw them "
+                "uniformly from [-k, k] instead, as nn.Linear does."))
     return None
 
 
@@ -136,8 +152,9 @@ def test_parameters_start_uniform_within_plus_minus_1_over_sqrt_in(Linear):
            _start_mistake(low, high, std, k, in_f))
     expect(values(layers[0].weight) != values(layers[1].weight), f"the weights of two layers {what}",
            "the same numbers twice", "different random numbers in every new layer",
+           Mistake("fixed-seed",
            "every layer starts from the same numbers: a fixed seed (torch.manual_seed) in __init__ resets "
-           "torch's random generator each time. Leave seeding to whoever makes the layers.")
+           "torch's random generator each time. Leave seeding to whoever makes the layers."))
 
 
 def _loaded(Linear, in_f: int, out_f: int, seed: int) -> tuple[nn.Module, nn.Linear] | None:
@@ -161,12 +178,15 @@ def _loaded(Linear, in_f: int, out_f: int, seed: int) -> tuple[nn.Module, nn.Lin
 
 def _forward_mistake(got, x: torch.Tensor, reference: nn.Linear) -> str | None:
     w, b = reference.weight.detach(), reference.bias.detach()
-    wrong = [((x @ w.T).tolist(), "the bias was left out: add self.bias to x @ self.weight.T."),
-             ((x @ w.T - b).tolist(), "the bias was subtracted: add it."),
-             ((x @ w.T * b).tolist(), "the bias multiplies instead of adding: x @ weight.T + bias.")]
+    wrong = [((x @ w.T).tolist(), Mistake("no-bias-added",
+                                  "the bias was left out: add self.bias to x @ self.weight.T.")),
+             ((x @ w.T - b).tolist(), Mistake("bias-subtracted", "the bias was subtracted: add it.")),
+             ((x @ w.T * b).tolist(), Mistake("bias-multiplies",
+                                      "the bias multiplies instead of adding: x @ weight.T + bias."))]
     if w.shape[0] == w.shape[1]:
-        wrong.append(((x @ w + b).tolist(), "this is x @ weight + bias: with weight of shape (out, in), "
-                                            "the product is x @ weight.T."))
+        wrong.append(((x @ w + b).tolist(), Mistake("not-transposed",
+                                            "this is x @ weight + bias: with weight of shape (out, in), "
+                                            "the product is x @ weight.T.")))
     return next((why for value, why in wrong if close(got, value)), None)
 
 
@@ -183,15 +203,17 @@ def test_forward_matches_nn_linear_after_loading_its_state_dict(Linear):
             if not (isinstance(exc, RuntimeError) and "cannot be multiplied" in str(exc)):
                 raise exc
             expect(False, what, f"RuntimeError: {exc}", f"a tensor of shape ({n}, {out_f})",
+                   Mistake("not-transposed",
                    "weight has shape (out_features, in_features), so x (N, in_features) meets it "
-                   "transposed: x @ self.weight.T.")
+                   "transposed: x @ self.weight.T."))
             return
         got = expect_tensor(out, what)
         if got is None:
             return
         expected = values(reference(x).detach())
         if not expect(got.shape == (n, out_f), f"the shape of {what}", str(got.shape), str((n, out_f)),
-                      "forward maps (N, in_features) to (N, out_features): x @ self.weight.T + self.bias."):
+                      Mistake("wrong-output-shape",
+                      "forward maps (N, in_features) to (N, out_features): x @ self.weight.T + self.bias.")):
             return
         if not expect(close(got.value, expected), what, fmt(got.value), f"{fmt(expected)} (nn.Linear's output)",
                       _forward_mistake(got.value, x, reference)):
@@ -212,8 +234,9 @@ def test_gradients_match_nn_linear(Linear):
     if expect_tensor(out, what) is None:
         return
     if not expect(facts(out).requires_grad, f"(layer(x)).requires_grad, {what}", "False", "True",
+                  Mistake("cut-from-graph",
                   "autograd did not record forward: it used weight.data, .detach() or a new tensor made from the "
-                  "parameters. Compute with the parameters themselves."):
+                  "parameters. Compute with the parameters themselves.")):
         return
     (out * g).sum().backward()
     (reference(x_ref) * g).sum().backward()
@@ -222,8 +245,9 @@ def test_gradients_match_nn_linear(Linear):
                                ("x.grad", x_theirs.grad, x_ref.grad)):
         if theirs is None:
             expect(False, f"{name}, {what}", "None", f"{fmt(values(ours))} (nn.Linear's)",
+                   Mistake("cut-from-graph",
                    "no gradient reached it: forward used weight.data, .detach() or a copy, which autograd "
-                   "does not follow.")
+                   "does not follow."))
         elif is_tensor(theirs):
             expect(close(facts(theirs).value, values(ours)), f"{name}, {what}", fmt(facts(theirs).value),
                    f"{fmt(values(ours))} (nn.Linear's)")

@@ -2,14 +2,15 @@
 
 import torch
 from nn_support import linear, quietly
-from support import attempt, call, close, diagnose, expect, facts, fmt, show, values
+from support import Mistake, attempt, call, close, diagnose, expect, facts, fmt, show, values
 from torch import nn
 
 SHAPES = [(), (3,), (2, 2)]
 LRS = [0.1, 0.5]
 IN_PLACE_ERROR = "leaf Variable that requires grad is being used in an in-place operation"
-NO_GRAD = ("step() changed a parameter in place while autograd was recording, which autograd refuses for a "
-           "leaf that requires grad. Do the update inside `with torch.no_grad():`.")
+NO_GRAD = (Mistake("update-recorded",
+           "step() changed a parameter in place while autograd was recording, which autograd refuses for a "
+           "leaf that requires grad. Do the update inside `with torch.no_grad():`."))
 
 
 def _params(seed: int) -> list[torch.Tensor]:
@@ -47,21 +48,26 @@ def _zero_grad(optimizer, what: str) -> bool:
     if not (isinstance(exc, AttributeError) and "'NoneType'" in str(exc)):
         raise exc
     expect(False, what, f"AttributeError: {exc}", "every gradient cleared",
+           Mistake("zero-grad-none",
            "zero_grad() met a parameter whose .grad is None (before the first backward(), every one is): "
-           "skip those (if p.grad is not None), or set p.grad = None for all of them.")
+           "skip those (if p.grad is not None), or set p.grad = None for all of them."))
     return False
 
 
 def _wrong(p: list, g: list, lr: float) -> list[tuple[object, str]]:
     """Where the usual mistakes leave one parameter that started at p with gradient g."""
     return [
-        (p, "the parameter did not change. `p = p - lr * p.grad` makes a new tensor and points the name p at "
-            "it; the parameter stays as it was. Change it in place, inside torch.no_grad(): p -= lr * p.grad."),
-        (values(torch.tensor(p) + lr * torch.tensor(g)), "the parameter moved uphill, with its gradient: "
-                                                          "subtract, p -= lr * p.grad."),
-        (values(torch.tensor(p) - torch.tensor(g)), "the parameter moved by the whole gradient: multiply it by lr."),
-        (values(torch.tensor(p) - 2 * lr * torch.tensor(g)), "the parameter moved twice as far: update each "
-                                                              "parameter once per step."),
+        (p, Mistake("rebinds-p",
+            "the parameter did not change. `p = p - lr * p.grad` makes a new tensor and points the name p at "
+            "it; the parameter stays as it was. Change it in place, inside torch.no_grad(): p -= lr * p.grad.")),
+        (values(torch.tensor(p) + lr * torch.tensor(g)), Mistake("wrong-sign",
+                                                         "the parameter moved uphill, with its gradient: "
+                                                          "subtract, p -= lr * p.grad.")),
+        (values(torch.tensor(p) - torch.tensor(g)), Mistake("no-lr",
+                                                    "the parameter moved by the whole gradient: multiply it by lr.")),
+        (values(torch.tensor(p) - 2 * lr * torch.tensor(g)), Mistake("moved-twice",
+                                                             "the parameter moved twice as far: update each "
+                                                              "parameter once per step.")),
     ]
 
 
@@ -84,12 +90,14 @@ def test_step_moves_every_parameter_like_torch_optim_sgd(SGD):
         after = facts(params[2])
         expect(after.requires_grad and after.is_leaf, f"p2 after {what}", str(after),
                "still a leaf that requires grad",
+               Mistake("update-recorded",
                "the update was recorded by autograd or switched requires_grad off: do it in place inside "
-               "`with torch.no_grad():`.")
+               "`with torch.no_grad():`."))
         expect(params[2].grad is not None and close(facts(params[2].grad).value, grads[2]),
                f"p2.grad after {what}", show(params[2].grad), f"{fmt(grads[2])}, as before the step",
+               Mistake("grad-changed",
                "step() changed the gradients. torch.optim.SGD leaves them for zero_grad(), which "
-               "clears them when the next round begins.")
+               "clears them when the next round begins."))
 
 
 def test_step_skips_parameters_without_gradient(SGD):
@@ -108,17 +116,20 @@ def test_step_skips_parameters_without_gradient(SGD):
         if not isinstance(exc, TypeError):
             raise exc
         expect(False, what, f"{type(exc).__name__}: {exc}", "p1 skipped, p0 and p2 updated",
-               "a parameter without a gradient has nothing to follow: skip it (if p.grad is None: continue).")
+               Mistake("none-grad-used",
+               "a parameter without a gradient has nothing to follow: skip it (if p.grad is None: continue)."))
         return
     expect(close(facts(params[1]).value, start) and params[1].grad is None, f"p1 after {what}",
            f"{fmt(facts(params[1]).value)}, with p1.grad = {show(params[1].grad)}",
            f"{fmt(start)}, with p1.grad still None",
-           "a parameter without a gradient has nothing to follow: skip it, and leave its .grad None.")
+           Mistake("grad-made",
+           "a parameter without a gradient has nothing to follow: skip it, and leave its .grad None."))
     for i in (0, 2):
         expect(close(facts(params[i]).value, values(twins[i])), f"p{i} after {what}", fmt(facts(params[i]).value),
                f"{fmt(values(twins[i]))} (torch.optim.SGD's)",
+               Mistake("stopped-at-none",
                "the loop stopped at the parameter without a gradient (break, or return): skip only that "
-               "one, with `continue`." if i == 2 and close(facts(params[i]).value, values(_params(122)[2]))
+               "one, with `continue`.") if i == 2 and close(facts(params[i]).value, values(_params(122)[2]))
                and close(facts(params[0]).value, values(twins[0])) else None)
 
 
@@ -134,10 +145,11 @@ def test_zero_grad_clears_so_the_next_backward_starts_fresh(SGD):
         return
     cleared = w.grad is None or close(facts(w.grad).value, [0.0] * 3)
     expect(close(facts(w).value, start), f"w after {what}", fmt(facts(w).value), f"{fmt(start)}, unchanged",
-           "zero_grad() changed the parameter itself: clear p.grad, not p.")
+           Mistake("zeroed-parameter", "zero_grad() changed the parameter itself: clear p.grad, not p."))
     if not expect(cleared, f"w.grad after {what}", show(w.grad), "None, or a tensor of zeros",
+                  Mistake("grad-not-cleared",
                   "zero_grad() left the gradient as it was: set p.grad = None (or p.grad.zero_()) for every "
-                  "parameter kept in __init__."):
+                  "parameter kept in __init__.")):
         return
     (w * b).sum().backward()
     got = facts(w.grad).value
@@ -169,11 +181,12 @@ def test_params_can_be_a_generator_read_once(SGD):
     mistake = None
     if (close(got, after[1]) or close(got, after[0])) and close(quietly(_weight_with_a_list, SGD, x, y, steps),
                                                                  after[steps]):
-        mistake = (f"{'only the first step' if close(got, after[1]) else 'no step'} moved the weight. "
+        mistake = (Mistake("generator-read-once",
+                   f"{'only the first step' if close(got, after[1]) else 'no step'} moved the weight. "
                    "model.parameters() is a generator, which can be read only once: the first loop over it "
                    "(in step, zero_grad, or a check in __init__) read it to the end, and every later loop found "
                    "it empty. Read it once into a list in __init__, self.params = list(params), and loop over "
-                   "that list.")
+                   "that list."))
     expect(close(got, after[steps]), f"model.weight after {what}", fmt(got),
            f"{fmt(after[steps])} (torch.optim.SGD's)", mistake)
 
@@ -198,13 +211,16 @@ def test_no_parameters_raise_value_error(SGD):
             continue
         listed = isinstance(attempt(SGD, [], 0.1, describe="SGD([], lr=0.1)")[1], ValueError)
         if exc is None:
-            mistake = ("a generator is true even when it is empty, so `if not params` never fires for one: "
-                       "make the list first, then check the list.") if listed else (
+            mistake = (Mistake("generator-truthy",
+                       "a generator is true even when it is empty, so `if not params` never fires for one: "
+                       "make the list first, then check the list.")) if listed else (
+                       Mistake("no-empty-check",
                        "an optimizer without parameters would silently do nothing: check the list made in "
-                       "__init__ and raise ValueError when it is empty.")
+                       "__init__ and raise ValueError when it is empty."))
             got = "no error"
         else:
-            mistake = "raise ValueError yourself when the list of parameters is empty, before anything else."
+            mistake = Mistake("wrong-exception",
+                      "raise ValueError yourself when the list of parameters is empty, before anything else.")
             got = f"{type(exc).__name__}: {exc}"
         expect(False, label, got, "ValueError", mistake)
         return

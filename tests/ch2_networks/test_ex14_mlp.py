@@ -2,19 +2,20 @@
 
 import torch
 from nn_support import NO_SUPER, correct_relu, missing_super, quietly, seed_parameters, substitute
-from support import attempt, call, close, expect, expect_tensor, facts, fmt, show
+from support import Mistake, attempt, call, close, expect, expect_tensor, facts, fmt, show
 from torch import nn
 
 SIZES = [2, 16, 16, 2]
 OTHER_SIZES = [[3, 5], [4, 8, 6, 3]]
 SEED = 140
 PIECES = (("Linear", "11", nn.Linear), ("relu", "13", correct_relu))
-PROBABILITIES = ("every row of the output is positive and sums to 1: forward ends in softmax, which turns the "
-                 "logits into probabilities. Return the last layer's output as it is; the loss (exercise 15) "
-                 "applies softmax itself.")
-TANH_LAST = ("tanh after every layer, the last too: the model needs relu between its layers, and none after the "
-             "last, whose outputs are logits, free to take any value.")
-TANH_BETWEEN = "tanh between the layers: this MLP uses relu there (your relu from exercise 13)."
+PROBABILITIES = Mistake("softmax-output", "every row of the output is positive and sums to 1: forward ends in "
+                        "softmax, which turns the logits into probabilities. Return the last layer's output as it "
+                        "is; the loss (exercise 15) applies softmax itself.")
+TANH_LAST = Mistake("tanh-everywhere", "tanh after every layer, the last too: the model needs relu between its "
+                    "layers, and none after the last, whose outputs are logits, free to take any value.")
+TANH_BETWEEN = Mistake("tanh-between", "tanh between the layers: this MLP uses relu there (your relu from "
+                       "exercise 13).")
 
 
 def _shapes(sizes: list[int]) -> list[tuple[int, ...]]:
@@ -31,7 +32,8 @@ def _make(MLP, sizes: list[int]) -> nn.Module | None:
         expect(False, what, f"{type(exc).__name__}: {exc}", "a model", NO_SUPER)
         return None
     if not isinstance(model, nn.Module):
-        expect(False, what, show(model), "an nn.Module", "MLP must be a subclass of nn.Module: class MLP(nn.Module).")
+        expect(False, what, show(model), "an nn.Module", Mistake("not-a-module",
+                                                         "MLP must be a subclass of nn.Module: class MLP(nn.Module)."))
         return None
     return model
 
@@ -73,16 +75,19 @@ def _forward_check(MLP, sizes: list[int], x: torch.Tensor):
     layers = len(sizes) - 1
     hidden = [True] * (layers - 1)
     expected = _chain(x, params, hidden + [False])
-    wrong = [(_chain(x, params, [False] * layers), "no relu between the layers: the model is then one affine "
+    wrong = [(_chain(x, params, [False] * layers), Mistake("no-relu",
+                                                   "no relu between the layers: the model is then one affine "
                                                    "function, however many layers it has. Apply relu after every "
-                                                   "layer but the last."),
-             (_chain(x, params, hidden + [True]), "a relu after the last layer too: the outputs are logits, which "
-                                                  "must be free to be negative. Leave the last layer's output as it is."),
+                                                   "layer but the last.")),
+             (_chain(x, params, hidden + [True]), Mistake("relu-after-last",
+                                                  "a relu after the last layer too: the outputs are logits, which "
+                                                  "must be free to be negative. Leave the last layer's output as it is.")),
              (_chain(x, params, [True] * layers, activation=torch.tanh), TANH_LAST),
              (_chain(x, params, hidden + [False], activation=torch.tanh), TANH_BETWEEN)]
     if layers > 1:
         wrong.append((_chain(x, params, hidden + [False], before=True),
-                      "relu was applied to the input before the first layer: it goes after each layer but the last."))
+                      Mistake("relu-on-input",
+                      "relu was applied to the input before the first layer: it goes after each layer but the last.")))
     return got, expected, wrong
 
 
@@ -93,8 +98,9 @@ def _whose_fault(monkeypatch, learner_module, MLP, sizes, x) -> str | None:
             if substitute(m, learner_module(name), name, correct):
                 check = quietly(_forward_check, MLP, sizes, x)
                 if check is not None and close(check[0], check[1]):
-                    return (f"your MLP is right: with a correct {name} in place of yours it gives the expected "
-                            f"logits. Your {name} (exercise {ex_id}) is wrong: fix exercise {ex_id} first.")
+                    return (Mistake("earlier-exercise",
+                            f"your MLP is right: with a correct {name} in place of yours it gives the expected "
+                            f"logits. Your {name} (exercise {ex_id}) is wrong: fix exercise {ex_id} first."))
     return None
 
 
@@ -109,21 +115,25 @@ def _check_parameters(MLP, sizes: list[int], monkeypatch, learner_module) -> boo
     mistake = None
     hidden = _hidden_layers(model)
     if not got and hidden:
-        mistake = (f"the layers are in a plain Python list (self.{hidden[0]}), which nn.Module does not look "
+        mistake = (Mistake("plain-list",
+                   f"the layers are in a plain Python list (self.{hidden[0]}), which nn.Module does not look "
                    "into: parameters() yields nothing, so no optimizer would ever train them. Hold them in an "
-                   "nn.ModuleList (or nn.Sequential).")
+                   "nn.ModuleList (or nn.Sequential)."))
     elif not got:
-        mistake = "no layer was registered: assign the layers to self, in an nn.ModuleList, in __init__."
+        mistake = Mistake("no-layers",
+                  "no layer was registered: assign the layers to self, in an nn.ModuleList, in __init__.")
     elif len(got) == len(expected) - 2:
-        mistake = ("one layer is missing: there is one layer per pair of neighbouring sizes, "
-                   "zip(sizes[:-1], sizes[1:]), so MLP([2, 16, 16, 2]) has three.")
+        mistake = (Mistake("missing-layer",
+                   "one layer is missing: there is one layer per pair of neighbouring sizes, "
+                   "zip(sizes[:-1], sizes[1:]), so MLP([2, 16, 16, 2]) has three."))
     else:
         for name, ex_id, correct in PIECES[:1]:
             with monkeypatch.context() as m:
                 if substitute(m, learner_module(name), name, correct) and \
                         quietly(lambda: [tuple(p.shape) for p in MLP(sizes).parameters()]) == expected:
-                    mistake = (f"your MLP is right: with nn.Linear in place of your Linear the shapes are right. "
-                               f"Your Linear (exercise {ex_id}) is wrong: fix exercise {ex_id} first.")
+                    mistake = (Mistake("earlier-exercise",
+                               f"your MLP is right: with nn.Linear in place of your Linear the shapes are right. "
+                               f"Your Linear (exercise {ex_id}) is wrong: fix exercise {ex_id} first."))
     return expect(False, f"the shapes of MLP({sizes}).parameters(), in order", str(got), str(expected), mistake)
 
 
@@ -138,7 +148,8 @@ def test_any_list_of_sizes(MLP, monkeypatch, learner_module):
         what = f"MLP({sizes}) on x of shape (5, {sizes[0]})"
         out = expect_tensor(call(MLP(sizes), torch.ones(5, sizes[0]), describe=what), what)
         if out is None or not expect(out.shape == (5, sizes[-1]), f"the shape of {what}", str(out.shape),
-                                     str((5, sizes[-1])), "the last layer maps to sizes[-1], one logit per class."):
+                                     str((5, sizes[-1])), Mistake("wrong-output-size",
+                                                          "the last layer maps to sizes[-1], one logit per class.")):
             return
 
 
@@ -174,8 +185,9 @@ def test_is_not_affine(MLP):
            f"{fmt(outs[2])}, exactly halfway between its outputs at a and b",
            "something else: a network with relus bends, so its output at a midpoint is not the midpoint of its "
            "outputs",
+           Mistake("affine",
            "the model is affine: without a nonlinearity between them, layers compose to a single affine "
-           "function (x @ A.T + a) @ B.T + b = x @ (B @ A).T + (a @ B.T + b). Put relu after every layer but the last.")
+           "function (x @ A.T + a) @ B.T + b = x @ (B @ A).T + (a @ B.T + b). Put relu after every layer but the last."))
 
 
 def test_calls_your_relu(MLP, spy, learner_module):
@@ -186,7 +198,8 @@ def test_calls_your_relu(MLP, spy, learner_module):
     call(model, torch.ones(3, 2), describe=f"MLP({SIZES}) on x of shape (3, 2)")
     expect(relu.count >= len(SIZES) - 2, f"calls of your relu during one forward of MLP({SIZES})", str(relu.count),
            f"{len(SIZES) - 2}, one after each hidden layer",
-           "the MLP must use your relu from exercise 13 (from .ex13_relu import relu), between its layers."
+           Mistake("own-relu-not-used",
+           "the MLP must use your relu from exercise 13 (from .ex13_relu import relu), between its layers.")
            if relu.count == 0 else None)
 
 
@@ -203,5 +216,6 @@ def test_gradients_reach_every_parameter(MLP):
     missing = [name for name, p in model.named_parameters() if p.grad is None]
     expect(not missing, f"the parameters without a gradient after MLP({SIZES})(x).sum().backward()", str(missing),
            "none: backward() reaches every layer",
+           Mistake("cut-from-graph",
            "forward cut the graph (.detach(), .data, .item() or a new tensor made from numbers), so autograd "
-           "cannot reach the layers before the cut.")
+           "cannot reach the layers before the cut."))

@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 from support import (
-    attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, fmt, names_shape, show, values,
+    Mistake, attempt, call, close, diagnose, expect, expect_scalar, expect_tensor, fmt, names_shape, show, values,
 )
 
 UNIFORM = [(4, 3), (5, 2), (3, 10)]  # all logits 0: the loss is ln C
@@ -29,24 +29,31 @@ def _wrong(logits: torch.Tensor, targets: torch.Tensor) -> list[tuple[float, str
     picked = log_probs[torch.arange(len(targets)), targets]
     right = logits[torch.arange(len(targets)), targets]
     return [
-        (-picked.sum().item(), "this is the sum over the rows: take the mean (.mean()), so that the loss does not "
-                               "grow with the batch."),
-        (picked.mean().item(), "the sign is flipped: the loss is minus the mean log-probability, and it is never "
-                               "negative."),
+        (-picked.sum().item(), Mistake("sum-not-mean",
+                               "this is the sum over the rows: take the mean (.mean()), so that the loss does not "
+                               "grow with the batch.")),
+        (picked.mean().item(), Mistake("flipped-sign",
+                               "the sign is flipped: the loss is minus the mean log-probability, and it is never "
+                               "negative.")),
         (F.cross_entropy(logits.softmax(dim=1), targets).item(),
+         Mistake("softmax-first",
          "softmax was applied before the loss, so the scores were squashed twice: the loss takes the logits "
-         "themselves, as they come from the model."),
-        (-picked.mean().item() / logits.shape[1], "the mean was taken over every entry of the (N, C) table, not over "
-                                                  "the rows: pick one log-probability per row, then .mean()."),
-        (-log_probs.mean().item(), "this is the mean log-probability of every class: pick the one at each row's "
-                                   "target, log_probs[torch.arange(N), targets]."),
-        (-log_probs[:, targets].mean().item(), "log_probs[:, targets] makes an (N, N) table, every row at every "
+         "themselves, as they come from the model.")),
+        (-picked.mean().item() / logits.shape[1], Mistake("mean-over-table",
+                                                  "the mean was taken over every entry of the (N, C) table, not over "
+                                                  "the rows: pick one log-probability per row, then .mean().")),
+        (-log_probs.mean().item(), Mistake("mean-of-every-class",
+                                   "this is the mean log-probability of every class: pick the one at each row's "
+                                   "target, log_probs[torch.arange(N), targets].")),
+        (-log_probs[:, targets].mean().item(), Mistake("nn-table",
+                                               "log_probs[:, targets] makes an (N, N) table, every row at every "
                                                "target: index rows and columns together, "
-                                               "log_probs[torch.arange(N), targets]."),
+                                               "log_probs[torch.arange(N), targets].")),
         (-logits.softmax(dim=1)[torch.arange(len(targets)), targets].mean().item(),
-         "this is minus the probability itself: take its logarithm."),
+         Mistake("probability-not-log", "this is minus the probability itself: take its logarithm.")),
         (-(right - logits.max(dim=1).values).mean().item(),
-         "the row's largest logit stands in for logsumexp: torch.logsumexp adds in the other classes too."),
+         Mistake("max-for-logsumexp",
+         "the row's largest logit stands in for logsumexp: torch.logsumexp adds in the other classes too.")),
     ]
 
 
@@ -56,7 +63,8 @@ def _check(cross_entropy, logits: torch.Tensor, targets: torch.Tensor, what: str
                          "the mean was taken along one dimension only: .mean() with no argument gives a 0-dim tensor.")
     untouched = expect([values(t) for t in inputs] == [values(logits), values(targets)],
                        f"logits and targets after {what}", "your code changed them", "unchanged",
-                       "cross_entropy changed its inputs in place: compute new tensors instead.")
+                       Mistake("changes-inputs",
+                       "cross_entropy changed its inputs in place: compute new tensors instead."))
     if loss is None:
         return False
     if not math.isfinite(loss.value):
@@ -67,10 +75,12 @@ def _check(cross_entropy, logits: torch.Tensor, targets: torch.Tensor, what: str
 
 def _overflow(value: float) -> str:
     if math.isnan(value):
-        return ("exp() overflowed: exp(1000) is inf in float32, and inf / inf is nan. Take the logarithm first: "
-                "log softmax = logits - torch.logsumexp(logits, dim=1, keepdim=True).")
-    return ("a probability rounded to 0 in float32, and its log is -inf: softmax(logits).log() is not stable. "
-            "Take the logarithm first: log softmax = logits - torch.logsumexp(logits, dim=1, keepdim=True).")
+        return (Mistake("exp-overflow",
+                "exp() overflowed: exp(1000) is inf in float32, and inf / inf is nan. Take the logarithm first: "
+                "log softmax = logits - torch.logsumexp(logits, dim=1, keepdim=True)."))
+    return (Mistake("log-of-softmax",
+            "a probability rounded to 0 in float32, and its log is -inf: softmax(logits).log() is not stable. "
+            "Take the logarithm first: log softmax = logits - torch.logsumexp(logits, dim=1, keepdim=True)."))
 
 
 def _oracle_grad(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -118,8 +128,9 @@ def test_is_a_differentiable_0dim_tensor(cross_entropy):
     if loss is None:
         return
     if not expect(loss.requires_grad, f"({what}).requires_grad", "False", "True",
+                  Mistake("cut-from-graph",
                   "the loss was cut out of the graph (.item(), float(), .detach() or torch.tensor(...) around it): "
-                  "keep it a tensor computed from logits."):
+                  "keep it a tensor computed from logits.")):
         return
     call(cross_entropy, leaf, targets.clone(), describe=what).backward()
     expected = values(_oracle_grad(logits, targets))
@@ -140,17 +151,20 @@ def test_refuses_targets_that_are_not_int64_class_indices(cross_entropy):
                    "in the message"
         if exc is None:
             ok = expect(False, what, f"returned {show(result)}, no error", expected,
+                        Mistake("no-target-check",
                         "the targets were used as they came. Check them first: int64 (torch.long) class "
-                        "indices, one per row, shape (N,); raise ValueError for anything else.")
+                        "indices, one per row, shape (N,); raise ValueError for anything else."))
         elif not isinstance(exc, ValueError):
             ok = expect(False, what, f"{type(exc).__name__}: {exc}", expected,
-                        "raise ValueError yourself, naming what came, before using the targets as indices.")
+                        Mistake("wrong-exception",
+                        "raise ValueError yourself, naming what came, before using the targets as indices."))
         else:
             text = str(exc)
             names = {"dtype": dtype in text, "shape": names_shape(text, shape)}
             ok = expect(names["dtype"] or names["shape"] if shown == "either" else names[shown], what,
                         f"ValueError: {exc}", expected,
+                        Mistake("message-without-what",
                         "say in the message what came, for example "
-                        "f\"got {targets.dtype} of shape {tuple(targets.shape)}\".")
+                        "f\"got {targets.dtype} of shape {tuple(targets.shape)}\"."))
         if not ok:
             return

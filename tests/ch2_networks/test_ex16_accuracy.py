@@ -2,7 +2,7 @@
 
 import torch
 from nn_support import only_one
-from support import call, close, expect, fmt, is_float, is_tensor, show, values
+from support import Mistake, call, close, expect, fmt, is_float, is_tensor, show, values
 from torch.overrides import TorchFunctionMode
 
 EXAMPLE = (torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), torch.tensor([0, 1, 1]))  # 2 of 3 right
@@ -19,18 +19,23 @@ def _expected(logits: torch.Tensor, targets: torch.Tensor) -> float:
 def _wrong(logits: torch.Tensor, targets: torch.Tensor) -> list[tuple[float, str]]:
     right = (logits.argmax(dim=1) == targets).float()
     wrong = [
-        (right.sum().item(), "this is the number of right rows: divide it by the number of rows for the fraction."),
-        (100 * right.mean().item(), "this is a percentage: the fraction is between 0 and 1, without the * 100."),
-        ((logits.argmin(dim=1) == targets).float().mean().item(), "argmin finds the smallest logit: the model's "
-                                                                 "answer is the largest, argmax."),
-        ((logits.argmax() == targets).float().mean().item(), "argmax() without a dim gives one index into the "
+        (right.sum().item(), Mistake("count-not-fraction",
+                             "this is the number of right rows: divide it by the number of rows for the fraction.")),
+        (100 * right.mean().item(), Mistake("percentage",
+                                    "this is a percentage: the fraction is between 0 and 1, without the * 100.")),
+        ((logits.argmin(dim=1) == targets).float().mean().item(), Mistake("argmin",
+                                                                  "argmin finds the smallest logit: the model's "
+                                                                 "answer is the largest, argmax.")),
+        ((logits.argmax() == targets).float().mean().item(), Mistake("argmax-flat",
+                                                             "argmax() without a dim gives one index into the "
                                                              "flattened table: ask for one class per row, "
-                                                             "argmax(dim=1)."),
+                                                             "argmax(dim=1).")),
     ]
     if logits.shape[0] == logits.shape[1]:
         wrong.append(((logits.argmax(dim=0) == targets).float().mean().item(),
+                      Mistake("argmax-dim0",
                       "argmax(dim=0) finds, for each class, the row where it is largest: the answer for each row "
-                      "is argmax(dim=1), across the classes of that row."))
+                      "is argmax(dim=1), across the classes of that row.")))
     return wrong
 
 
@@ -40,7 +45,8 @@ def _check(accuracy, logits: torch.Tensor, targets: torch.Tensor, what: str) -> 
     if is_tensor(got) and got.dim() == 0:
         got_value = values(got)
         expect(False, what, show(got), f"{fmt(expected)}, a Python float",
-               "a tensor came back: return a Python float, with .item()." if close(got_value, expected) else None)
+               Mistake("tensor-returned",
+               "a tensor came back: return a Python float, with .item().") if close(got_value, expected) else None)
         return False
     if not expect(isinstance(got, (int, float)) and not isinstance(got, bool), what, show(got),
                   f"{fmt(expected)}, a Python float"):
@@ -61,8 +67,9 @@ def test_returns_a_python_float(accuracy):
     what = "accuracy(logits, targets) on the docstring's example"
     got = call(accuracy, *EXAMPLE, describe=what)
     expect(is_float(got), f"type({what})", type(got).__name__, "float",
-           "return a plain Python number: .item() turns a 0-dim tensor into one." if is_tensor(got) else
-           "the fraction of right rows is a float: divide, or use .float().mean().item().")
+           Mistake("not-python-number",
+           "return a plain Python number: .item() turns a 0-dim tensor into one.") if is_tensor(got) else
+           Mistake("not-a-float", "the fraction of right rows is a float: divide, or use .float().mean().item()."))
 
 
 class _Graphs(TorchFunctionMode):
@@ -87,8 +94,10 @@ def test_builds_no_graph(accuracy):
     expect(close(got if is_float(got) else None, _expected(*RANDOM)), what, show(got), fmt(_expected(*RANDOM)))
     expect(not graphs.recorded, f"operations recorded by autograd during {what}",
            ", ".join(dict.fromkeys(graphs.recorded)), "none",
+           Mistake("autograd-recorded",
            "autograd recorded operations on the logits (a graph that nothing will use): compute the accuracy "
-           "inside `with torch.no_grad():`.")
+           "inside `with torch.no_grad():`."))
     expect(torch.is_grad_enabled(), f"autograd after {what}", "switched off", "switched on",
+           Mistake("grad-mode-left-off",
            "autograd stayed off after accuracy returned (torch.set_grad_enabled(False), or torch.no_grad() "
-           "without `with`): use `with torch.no_grad():`, which switches it back on.")
+           "without `with`): use `with torch.no_grad():`, which switches it back on."))

@@ -5,7 +5,7 @@ import functools
 import torch
 import torch.nn.functional as F
 from nn_support import calls_read, correct_loader, linear, log_backward, logging, only_one, order_mistake
-from support import call, close, expect, fmt, is_float, is_tensor, show, values
+from support import Mistake, call, close, expect, fmt, is_float, is_tensor, show, values
 from torch import nn
 
 N, BATCH, SEED, LR = 10, 4, 180, 0.5  # batches of 4, 4 and 2
@@ -70,13 +70,17 @@ def _loss_mistake(got: float, batches: list[tuple[float, int]]) -> str | None:
     losses = [loss for loss, _ in batches]
     weighted = sum(loss * size for loss, size in batches)
     return only_one(got, [
-        (sum(losses) / len(losses), "each batch counted once, whatever its size: weight each batch's loss by its "
-                                    "size, total += loss.item() * len(x_batch), then divide by the number of samples."),
-        (losses[-1], "this is the last batch's loss alone: add up every batch's loss, weighted by its size."),
-        (sum(losses), "this is the sum of the batches' losses: weight each by its size, then divide by the number "
-                      "of samples."),
-        (weighted, "the weighted sum was not divided by the number of samples."),
-        (weighted / len(losses), "the weighted sum was divided by the number of batches, not of samples."),
+        (sum(losses) / len(losses), Mistake("batches-unweighted",
+                                    "each batch counted once, whatever its size: weight each batch's loss by its "
+                                    "size, total += loss.item() * len(x_batch), then divide by the number of samples.")),
+        (losses[-1], Mistake("last-batch-only",
+                     "this is the last batch's loss alone: add up every batch's loss, weighted by its size.")),
+        (sum(losses), Mistake("sum-of-batches",
+                      "this is the sum of the batches' losses: weight each by its size, then divide by the number "
+                      "of samples.")),
+        (weighted, Mistake("not-divided", "the weighted sum was not divided by the number of samples.")),
+        (weighted / len(losses), Mistake("divided-by-batches",
+                                 "the weighted sum was divided by the number of batches, not of samples.")),
     ])
 
 
@@ -86,7 +90,8 @@ def test_returns_the_mean_loss_over_samples(train_epoch, monkeypatch):
     expected = sum(loss * size for loss, size in batches) / N
     if is_tensor(result):
         expect(False, CALL, show(result), f"{fmt(expected)}, a Python float",
-               "a tensor came back: add up loss.item() (a Python number), not the loss tensors.")
+               Mistake("tensor-returned",
+               "a tensor came back: add up loss.item() (a Python number), not the loss tensors."))
         return
     if not expect(is_float(result), CALL, show(result), f"{fmt(expected)}, a Python float"):
         return
@@ -106,7 +111,8 @@ def test_each_batch_is_zero_grad_forward_loss_backward_step(train_epoch, monkeyp
         return
     for event in ("forward", "loss"):
         expect(log.count(event) == BATCHES, f"the {event} calls during {CALL}", str(log.count(event)),
-               f"{BATCHES}, one per batch", "go through the loader once, with one forward and one loss per batch.")
+               f"{BATCHES}, one per batch", Mistake("wrong-loop",
+                                            "go through the loader once, with one forward and one loss per batch."))
     expect(close(values(model.weight), weight), f"model.weight after {CALL}", fmt(values(model.weight)),
            f"{fmt(weight)}, as after a correct epoch with torch.optim.SGD")
 
@@ -114,9 +120,10 @@ def test_each_batch_is_zero_grad_forward_loss_backward_step(train_epoch, monkeyp
 def test_trains_in_training_mode(train_epoch, monkeypatch):
     _, model, _, modes = _run(train_epoch, monkeypatch)
     if not expect(bool(modes), f"forward calls of the model during {CALL}", "none", "one per batch",
-                  "call the model on every batch: loss_fn(model(x_batch), y_batch)."):
+                  Mistake("model-not-called", "call the model on every batch: loss_fn(model(x_batch), y_batch).")):
         return
     expect(all(modes), f"model.training at each forward of {CALL}, the model given in evaluation mode",
            str(modes), str([True] * len(modes)),
+           Mistake("eval-mode",
            "the model stayed in evaluation mode: call model.train() at the start of the epoch, since the model "
-           "may come from evaluate(), which leaves it in eval mode.")
+           "may come from evaluate(), which leaves it in eval mode."))

@@ -5,13 +5,14 @@ import functools
 import torch
 import torch.nn.functional as F
 from nn_support import correct_accuracy, correct_loader, linear, only_one, quietly, substitute
-from support import attempt, call, close, expect, expect_tuple, fmt, is_float, is_tensor, show, values
+from support import Mistake, attempt, call, close, expect, expect_tuple, fmt, is_float, is_tensor, show, values
 from torch import nn
 
 N, BATCH, SEED = 10, 4, 190  # batches of 4, 4 and 2
 CALL = "evaluate(model, loader, F.cross_entropy) over 10 samples in batches of 4, 4 and 2"
-PERCENTAGE = ("the accuracy is a percentage, 100 times the fraction: return the fraction of samples classified "
-              "right, a number between 0 and 1, as accuracy (exercise 16) gives it.")
+PERCENTAGE = Mistake("percentage",
+                     "the accuracy is a percentage, 100 times the fraction: return the fraction of samples classified "
+                     "right, a number between 0 and 1, as accuracy (exercise 16) gives it.")
 
 
 def _data():
@@ -49,7 +50,8 @@ def _read(result) -> tuple[float, float] | None:
         return None
     for name, item in zip(("the mean loss", "the accuracy"), items):
         if not expect(is_float(item), f"{name} from {CALL}", show(item), "a Python float",
-                      "a tensor came back: use .item() on each batch's loss." if is_tensor(item) else None):
+                      Mistake("tensor-returned",
+                      "a tensor came back: use .item() on each batch's loss.") if is_tensor(item) else None):
             return None
     return items[0], items[1]
 
@@ -57,17 +59,22 @@ def _read(result) -> tuple[float, float] | None:
 def _mistake(got: tuple[float, float], expected: tuple[float, float], batches) -> str | None:
     losses, accuracies, sizes = zip(*batches)
     return only_one(list(got), [
-        ([expected[1], expected[0]], "the two results are swapped: return (mean loss, accuracy), in that order."),
+        ([expected[1], expected[0]], Mistake("swapped-results",
+                                     "the two results are swapped: return (mean loss, accuracy), in that order.")),
         ([sum(losses) / len(losses), sum(accuracies) / len(accuracies)],
+         Mistake("batches-unweighted",
          "each batch counted once, whatever its size: weight each batch's loss and accuracy by len(x_batch), "
-         "then divide by the number of samples."),
-        ([sum(losses) / len(losses), expected[1]], "each batch's loss counted once, whatever its size: weight it by "
-                                                   "len(x_batch), then divide by the number of samples."),
-        ([expected[0], sum(accuracies) / len(accuracies)], "each batch's accuracy counted once, whatever its size: "
+         "then divide by the number of samples.")),
+        ([sum(losses) / len(losses), expected[1]], Mistake("loss-unweighted",
+                                                   "each batch's loss counted once, whatever its size: weight it by "
+                                                   "len(x_batch), then divide by the number of samples.")),
+        ([expected[0], sum(accuracies) / len(accuracies)], Mistake("accuracy-unweighted",
+                                                           "each batch's accuracy counted once, whatever its size: "
                                                            "weight it by len(x_batch), then divide by the number "
-                                                           "of samples."),
-        ([losses[-1], accuracies[-1]], "these are the last batch's values alone: add up every batch's, weighted by "
-                                       "its size."),
+                                                           "of samples.")),
+        ([losses[-1], accuracies[-1]], Mistake("last-batch-only",
+                                       "these are the last batch's values alone: add up every batch's, weighted by "
+                                       "its size.")),
         ([expected[0], 100 * expected[1]], PERCENTAGE),
     ])
 
@@ -85,9 +92,10 @@ def _accuracy_fault(evaluate, monkeypatch, learner_module, expected: tuple[float
             theirs = show(learner_module("accuracy").accuracy(logits, y))
         except Exception as exc:
             theirs = f"{type(exc).__name__}: {exc}"
-        return (f"your evaluate is right: with a correct accuracy in place of yours it gives the expected numbers. "
+        return (Mistake("earlier-exercise",
+                f"your evaluate is right: with a correct accuracy in place of yours it gives the expected numbers. "
                 f"Your accuracy (exercise 16) gives {theirs} for this model's 10 samples, where "
-                f"{fmt(expected[1])} is right: fix exercise 16 first.")
+                f"{fmt(expected[1])} is right: fix exercise 16 first."))
     return None
 
 
@@ -115,17 +123,19 @@ def test_returns_mean_loss_and_accuracy_over_samples(evaluate, monkeypatch, lear
 def test_runs_in_eval_mode_under_no_grad(evaluate):
     _, model, seen = _run(evaluate)
     if not expect(bool(seen), f"forward calls of the model during {CALL}", "none", "one per batch",
-                  "call the model on every batch of the loader."):
+                  Mistake("model-not-called", "call the model on every batch of the loader.")):
         return
     modes, recording = [s[0] for s in seen], [s[1] for s in seen]
     expect(not any(modes), f"model.training at each forward of {CALL}, the model given in training mode",
            str(modes), str([False] * len(modes)),
+           Mistake("train-mode",
            "the model stayed in training mode: call model.eval() first, so that layers such as dropout behave "
-           "as they do in use.")
+           "as they do in use."))
     expect(not any(recording), f"autograd recording at each forward of {CALL}", str(recording),
            str([False] * len(recording)),
+           Mistake("autograd-recorded",
            "autograd recorded every forward, building graphs that nothing uses: run the loop inside "
-           "`with torch.no_grad():`. (model.eval() does not switch autograd off; it only changes how layers act.)")
+           "`with torch.no_grad():`. (model.eval() does not switch autograd off; it only changes how layers act.)"))
 
 
 def test_changes_no_parameter_and_leaves_no_gradient(evaluate):
@@ -134,6 +144,8 @@ def test_changes_no_parameter_and_leaves_no_gradient(evaluate):
     for name, p in model.named_parameters():
         expect(close(values(p), values(getattr(start, name))), f"model.{name} after {CALL}", fmt(values(p)),
                f"{fmt(values(getattr(start, name)))}, unchanged",
-               "evaluate changed the model: it only measures, with no optimizer step and no update.")
+               Mistake("changed-model",
+               "evaluate changed the model: it only measures, with no optimizer step and no update."))
         expect(p.grad is None, f"model.{name}.grad after {CALL}", show(p.grad), "None, as before",
-               "evaluate called backward(): evaluation only measures, so there is nothing to differentiate.")
+               Mistake("called-backward",
+               "evaluate called backward(): evaluation only measures, so there is nothing to differentiate."))

@@ -4,10 +4,11 @@ import math
 
 import torch
 from nn_support import arcs, only_one
-from support import call, close, expect, expect_tensor, expect_tuple, fmt, is_tensor, show, values
+from support import Mistake, call, close, expect, expect_tensor, expect_tuple, fmt, is_tensor, show, values
 
-ARCS_SWAPPED = ("the two arcs come in swapped order: the first n // 2 points lie on the upper arc (cos t, sin t), "
-                "class 0, and the rest on the lower arc (1 - cos t, 0.5 - sin t), class 1.")
+ARCS_SWAPPED = Mistake("arcs-swapped", "the two arcs come in swapped order: the first n // 2 points lie on the "
+                       "upper arc (cos t, sin t), class 0, and the rest on the lower arc (1 - cos t, 0.5 - sin t), "
+                       "class 1.")
 
 
 def _read(result: object, what: str):
@@ -40,19 +41,24 @@ def _lower(t):
 
 def _arc_mistake(got: list, n: int) -> str | None:
     return only_one(got, [
-        (_arcs(n, _upper, _lower, span=2 * math.pi), "t runs over [0, 2 pi], so each arc is a whole circle: "
-                                                     "t goes from 0 to pi, torch.linspace(0, math.pi, m)."),
-        (_arcs(n, _upper, _lower, endpoint=False), "t stops short of pi: torch.linspace(0, math.pi, m) includes "
-                                                   "both ends, as the arcs do."),
+        (_arcs(n, _upper, _lower, span=2 * math.pi), Mistake("full-circle",
+                                                     "t runs over [0, 2 pi], so each arc is a whole circle: "
+                                                     "t goes from 0 to pi, torch.linspace(0, math.pi, m).")),
+        (_arcs(n, _upper, _lower, endpoint=False), Mistake("t-short",
+                                                   "t stops short of pi: torch.linspace(0, math.pi, m) includes "
+                                                   "both ends, as the arcs do.")),
         (_arcs(n, _upper, lambda t: [1 - torch.cos(t), -torch.sin(t)]),
-         "the lower arc is (1 - cos t, -sin t), half a unit too low: it is (1 - cos t, 0.5 - sin t)."),
+         Mistake("lower-arc-low",
+         "the lower arc is (1 - cos t, -sin t), half a unit too low: it is (1 - cos t, 0.5 - sin t).")),
         (_arcs(n, _upper, lambda t: [1 - torch.cos(t), 0.5 + torch.sin(t)]),
+         Mistake("lower-arc-flipped",
          "the lower arc bends upwards, (1 - cos t, 0.5 + sin t): it is (1 - cos t, 0.5 - sin t), a hollow that "
-         "faces the upper arc."),
+         "faces the upper arc.")),
         (_arcs(n, _upper, lambda t: [1 + torch.cos(t), 0.5 - torch.sin(t)]),
-         "the lower arc runs the other way, (1 + cos t, ...): it is (1 - cos t, 0.5 - sin t)."),
+         Mistake("lower-arc-reversed",
+         "the lower arc runs the other way, (1 + cos t, ...): it is (1 - cos t, 0.5 - sin t).")),
         (_arcs(n, lambda t: [torch.sin(t), torch.cos(t)], _lower),
-         "the upper arc's coordinates are swapped: it is (cos t, sin t)."),
+         Mistake("upper-arc-swapped", "the upper arc's coordinates are swapped: it is (cos t, sin t).")),
         (_arcs(n, _upper, _lower, swapped=True), ARCS_SWAPPED),
     ])
 
@@ -67,16 +73,19 @@ def test_points_and_labels_have_the_right_shapes_and_dtypes(two_moons):
         m = n // 2
         ok = expect(points.shape == (n, 2) and points.dtype == "float32", f"the points from {what}",
                     f"shape {points.shape}, {points.dtype}", f"shape ({n}, 2), float32",
+                    Mistake("odd-n",
                     f"n // 2 points on each arc make {2 * m}, one too few for an odd n: the lower arc takes "
-                    "the rest, n - n // 2." if points.shape == (2 * m, 2) and n % 2 else None)
+                    "the rest, n - n // 2.") if points.shape == (2 * m, 2) and n % 2 else None)
         ok = expect(labels.dtype == "int64", f"the labels from {what}", labels.dtype, "int64",
-                    "class labels are int64 class indices, as cross_entropy expects: dtype=torch.int64.") and ok
+                    Mistake("wrong-label-dtype",
+                    "class labels are int64 class indices, as cross_entropy expects: dtype=torch.int64.")) and ok
         expected = [0] * m + [1] * (n - m)
         if ok and not close([float(v) for v in labels.value], [float(v) for v in expected]):
             swapped = labels.value == [1 - v for v in expected]
             ok = expect(False, f"the labels from {what}", str(labels.value), str(expected),
+                        Mistake("swapped-labels",
                         "the labels are swapped: the upper arc (the first n // 2 points) is class 0, the lower "
-                        "arc class 1." if swapped else None)
+                        "arc class 1.") if swapped else None)
         if not ok:
             return
 
@@ -107,12 +116,14 @@ def test_noise_is_gaussian_times_noise(two_moons):
     mistake = None
     # Each mistake only from the residuals' own shape: points off the arcs give large ones of both signs.
     if min(residuals) > -1e-6:
-        mistake = ("the noise is uniform, from torch.rand (between 0 and 1, all positive): Gaussian noise comes "
-                   "from torch.randn.")
+        mistake = Mistake("uniform-noise",
+                  "the noise is uniform, from torch.rand (between 0 and 1, all positive): Gaussian noise comes "
+                  "from torch.randn.")
     elif abs(mean) < 0.1 and abs(std - 1.0) < 0.15:
-        mistake = "the noise is torch.randn's as it comes, standard deviation 1: multiply it by noise."
+        mistake = Mistake("unscaled-noise",
+                  "the noise is torch.randn's as it comes, standard deviation 1: multiply it by noise.")
     elif abs(mean) < 0.01 and abs(std - noise**2) < 0.15 * noise**2:
-        mistake = "the noise was scaled by noise twice: noise * torch.randn(...) once."
+        mistake = Mistake("noise-twice", "the noise was scaled by noise twice: noise * torch.randn(...) once.")
     expect(gaussian, f"the points from {what} minus the arcs without noise, {len(residuals)} numbers",
            f"mean {fmt(mean)}, standard deviation {fmt(std)}, {inside:.0%} of them within ±{noise}",
            f"Gaussian times {noise}: mean about 0, standard deviation about {noise}, about 68 % within ±{noise}",
@@ -132,12 +143,14 @@ def test_same_seed_same_points_and_torch_global_random_state_untouched(two_moons
     if values(after) != values(start):
         seeded = after_seed == 3 != start_seed
         expect(False, f"torch's global random state after {what}", "changed", "untouched",
+               Mistake("reseeds-global",
                "two_moons called torch.manual_seed(3), which reseeds the generator everything random in the program "
-               "shares: draw the noise from a generator of its own, torch.randn(n, 2, generator=generator)."
+               "shares: draw the noise from a generator of its own, torch.randn(n, 2, generator=generator).")
                if seeded else
+               Mistake("global-generator",
                "the noise came from torch's global generator (torch.randn without generator=): make a generator of "
                "its own, generator = torch.Generator().manual_seed(seed), and draw from it: "
-               "torch.randn(n, 2, generator=generator).")
+               "torch.randn(n, 2, generator=generator)."))
         return
     points = [x[0] if isinstance(x, tuple) and x and is_tensor(x[0]) else None for x in (first, again, other)]
     if None in points:
@@ -145,6 +158,7 @@ def test_same_seed_same_points_and_torch_global_random_state_untouched(two_moons
         return
     same, differs = values(points[0]) == values(points[1]), values(points[0]) != values(points[2])
     expect(same, f"the points of {what}, made twice", "different points", "the same points",
-           "the noise does not come from a generator seeded with seed: torch.Generator().manual_seed(seed).")
+           Mistake("wrong-seed-generator",
+           "the noise does not come from a generator seeded with seed: torch.Generator().manual_seed(seed)."))
     expect(differs, f"the points of {what} and of seed=4", "the same points", "different noise",
-           "the seed argument was ignored: seed the generator with seed.")
+           Mistake("seed-ignored", "the seed argument was ignored: seed the generator with seed."))

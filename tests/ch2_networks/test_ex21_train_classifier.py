@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from nn_support import (
     CorrectMLP, correct_loader, correct_train_epoch, moons, nearest_arc, quietly, substitute, without_global_rng,
 )
-from support import call, close, expect, expect_tuple, facts, floats, fmt, is_float, show
+from support import Mistake, call, close, expect, expect_tuple, facts, floats, fmt, is_float, show
 from torch import nn
 
 THRESHOLD = 0.97
@@ -99,17 +99,21 @@ def _own_mistake(model: nn.Module, losses: list | None) -> str | None:
     overshoot = ("the learning rate is too high, so each step overshoots the valley it aims for and lands higher up "
                  "the other side. Keep LEARNING_RATE as the docstring gives it.")
     if bad is not None:
-        return f"the loss became {numbers[bad]} at epoch {bad + 1}: {overshoot}"
+        return Mistake("diverged", f"the loss became {numbers[bad]} at epoch {bad + 1}: {overshoot}")
     if numbers and max(numbers) > 2 * numbers[0]:
-        return f"the loss grew from {fmt(numbers[0], 3)} to {fmt(max(numbers), 3)} instead of falling: {overshoot}"
+        return Mistake("loss-grew",
+               f"the loss grew from {fmt(numbers[0], 3)} to {fmt(max(numbers), 3)} instead of falling: {overshoot}")
     if [tuple(p.shape) for p in model.parameters()] != SIZES:
-        return "the model is not MLP([2, 16, 16, 2]): 2 coordinates in, two hidden layers of 16, 2 logits out."
+        return Mistake("wrong-model",
+               "the model is not MLP([2, 16, 16, 2]): 2 coordinates in, two hidden layers of 16, 2 logits out.")
     if numbers and close(numbers[-1], numbers[0], 0.02):
-        return (f"the loss stayed at {fmt(numbers[0], 3)}: nothing was learned. Check that the optimizer is given "
-                "model.parameters() and that train_epoch runs once per epoch.")
+        return (Mistake("nothing-learned",
+                f"the loss stayed at {fmt(numbers[0], 3)}: nothing was learned. Check that the optimizer is given "
+                "model.parameters() and that train_epoch runs once per epoch."))
     if numbers and numbers[-1] > 0.15:
-        return (f"the loss only fell to {fmt(numbers[-1], 3)}: the model needs more training, the default epochs "
-                "with BATCH_SIZE and LEARNING_RATE as the docstring gives them.")
+        return (Mistake("undertrained",
+                f"the loss only fell to {fmt(numbers[-1], 3)}: the model needs more training, the default epochs "
+                "with BATCH_SIZE and LEARNING_RATE as the docstring gives them."))
     return None
 
 
@@ -131,9 +135,11 @@ def _whose_fault(train_classifier, monkeypatch, learner_module) -> str | None:
              "the new moons right.")
     if not faults:
         names = ", ".join(f"{n} (exercise {PIECES[n][0]})" for n in pieces)
-        return (f"{start} Each of your pieces works with correct others, but not all of them together: check "
-                f"{names} with `python grader.py check`.")
-    return f"{start} But {'; '.join(text for _, text in faults)}: fix exercise {min(faults)[0]} first."
+        return (Mistake("earlier-exercise",
+                f"{start} Each of your pieces works with correct others, but not all of them together: check "
+                f"{names} with `python grader.py check`."))
+    return Mistake("earlier-exercise",
+           f"{start} But {'; '.join(text for _, text in faults)}: fix exercise {min(faults)[0]} first.")
 
 
 def _grid(predict) -> tuple[list[str], list[float]]:
@@ -175,7 +181,7 @@ def _read(result, what: str):
     if items is None:
         return None
     if not expect(isinstance(items[0], nn.Module), f"the model from {what}", show(items[0]), "an nn.Module, your MLP",
-                  "return the trained model first: return model, losses."):
+                  Mistake("returned-not-model", "return the trained model first: return model, losses.")):
         return None
     return items
 
@@ -203,18 +209,21 @@ def test_returns_your_mlp_and_one_loss_per_epoch(train_classifier, learner_modul
         return
     model, losses = read
     expect(isinstance(model, learner_module("MLP").MLP), f"the model from {what}", type(model).__name__,
-           "your MLP from exercise 14", "build the model with your MLP: model = MLP([2, 16, 16, 2]).")
+           "your MLP from exercise 14", Mistake("own-mlp-not-used",
+                                        "build the model with your MLP: model = MLP([2, 16, 16, 2])."))
     shapes = [tuple(p.shape) for p in model.parameters()]
     expect(shapes == SIZES, f"the parameter shapes of the model from {what}", str(shapes), str(SIZES),
-           "the model is MLP([2, 16, 16, 2]): 2 coordinates in, two hidden layers of 16, 2 logits out.")
+           Mistake("wrong-model",
+           "the model is MLP([2, 16, 16, 2]): 2 coordinates in, two hidden layers of 16, 2 logits out."))
     epochs = _default_epochs(train_classifier)
     if not expect(isinstance(losses, list) and all(is_float(v) for v in losses), f"the losses from {what}",
                   show(losses), "a list of Python floats, one per epoch",
-                  "keep what train_epoch returns for each epoch, in a list." if not isinstance(losses, list) else
-                  "train_epoch returns a Python float per epoch: keep those."):
+                  Mistake("losses-not-list",
+                  "keep what train_epoch returns for each epoch, in a list.") if not isinstance(losses, list) else
+                  Mistake("losses-not-floats", "train_epoch returns a Python float per epoch: keep those.")):
         return
     expect(len(losses) == epochs, f"len(losses) from {what}", str(len(losses)), f"{epochs}, the default epochs",
-           "run train_epoch exactly epochs times: for _ in range(epochs).")
+           Mistake("wrong-epoch-count", "run train_epoch exactly epochs times: for _ in range(epochs)."))
     bad = next((v for v in losses if not math.isfinite(v)), None)
     ok = bad is None and losses and losses[-1] < 0.5 * losses[0]
     expect(ok, f"the losses from {what}", _losses_read(losses),
@@ -239,13 +248,16 @@ def test_same_seed_same_run_and_another_seed_another_run(train_classifier):
     expect(weights[0] == weights[1] and floats(read[0][1]) == floats(read[1][1]),
            f"the first layer's weight and the losses of {what}, run twice", "different in the two runs",
            "the same: a seeded run repeats exactly",
+           Mistake("not-seeded",
            "train_classifier does not seed torch: call torch.manual_seed(seed) first, before MLP(...) draws the "
-           "first weights." if seed_after != 5 else
+           "first weights.") if seed_after != 5 else
+           Mistake("not-reproducible",
            "the runs differ although torch was seeded with 5: something random happens before torch.manual_seed(seed) "
-           "or draws from another generator.")
+           "or draws from another generator."))
     expect(not close(weights[0], weights[2], 1e-4), f"the first layer's weight with seed=5 and with seed=6",
            "the same numbers",
-           "different numbers", "the seed argument was ignored: torch.manual_seed(seed), with the seed given.")
+           "different numbers", Mistake("seed-ignored",
+                                "the seed argument was ignored: torch.manual_seed(seed), with the seed given."))
 
 
 def test_uses_your_make_loader_cross_entropy_and_train_epoch(train_classifier, spy, learner_module):
@@ -256,10 +268,12 @@ def test_uses_your_make_loader_cross_entropy_and_train_epoch(train_classifier, s
         count = calls[name].count
         ok = count == epochs if name == "train_epoch" else count >= 1
         if count == 0:
-            mistake = (f"train_classifier is built from your own pieces: use your {name} (exercise {PIECES[name][0]})"
-                       + (", as the loss given to train_epoch." if name == "cross_entropy" else "."))
+            mistake = Mistake("own-piece-not-used",
+                              f"train_classifier is built from your own pieces: use your {name} (exercise "
+                              f"{PIECES[name][0]})" + (", as the loss given to train_epoch." if name == "cross_entropy"
+                                                       else "."))
         else:
-            mistake = "call train_epoch once per epoch, for _ in range(epochs)" + (
-                ": the epochs argument was ignored." if count == _default_epochs(train_classifier) else ".")
+            mistake = Mistake("wrong-epoch-count", "call train_epoch once per epoch, for _ in range(epochs)" + (
+                ": the epochs argument was ignored." if count == _default_epochs(train_classifier) else "."))
         expect(ok, f"calls of your {name} during train_classifier(x, y, {epochs})", str(count),
                f"{epochs}, one per epoch" if name == "train_epoch" else "at least 1", mistake)
