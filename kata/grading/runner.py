@@ -1,4 +1,4 @@
-"""Running each exercise in a process of its own, with a time limit, several at once.
+"""Running each exercise in a process of its own, with a limit on its CPU time, several at once.
 
 Where the operating system has fork, each exercise runs in a fork of the warm grader:
 torch, pytest and the collected tests are already in memory, so a run costs
@@ -30,12 +30,19 @@ from pathlib import Path
 from .. import ROOT
 from ..catalogue.course import Exercise
 from ..outcomes import END_OF_TEST, Location, TestRecord, json_line
+from . import processes
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10.0  # seconds of CPU time an exercise's processes may use
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 # A fresh Python needs this long at most to import torch and collect one test file; the
 # exercise's own time limit starts when it reports "ready".
 STARTUP_LIMIT = 120.0
+# Code that waits rather than works (sleep, a blocking read) uses no CPU time; it is stopped once
+# it has waited this many times its limit, plus a margin. Waiting for a core on a busy machine
+# is not waiting (Linux tells the two apart); where that is not told, the clock counts.
+BACKSTOP_FACTOR, BACKSTOP_MARGIN = 2.0, 5.0
+# How often a running process's CPU time is read.
+CPU_LOOK = 0.05
 # On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
 # given this long to write it, so the report can name the learner's line.
 STACK_DUMP_WAIT = 0.5
@@ -89,6 +96,8 @@ class _Active:
     outputs: list[tuple[str, int]] = field(default_factory=list)  # each ended test's (output kept, size)
     status: int | None = None  # its exit code once it has ended, minus the signal that ended it
     ready: bool = False  # a fresh Python has started; its time limit runs from then
+    base: processes.Usage | None = None  # what it had used when its time limit started (a fresh Python's start)
+    next_look: float = 0.0  # when to read its CPU time next
 
     @property
     def finished(self) -> bool:
@@ -103,31 +112,8 @@ def _signal_name(number: int) -> str:
     return f"{name} ({SIGNALS[name]})" if name in SIGNALS else name
 
 
-def _become_subreaper() -> None:
-    """Adopt orphans of learner code (Linux), so that none outlives the grader."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-
-
-def child_processes() -> list[int]:
-    """The processes this process started that still run (or have not been reaped); Linux
-    lists them, and elsewhere there is no sweep to do (see _become_subreaper)."""
-    found = []
-    try:
-        for tid in os.listdir(f"/proc/{os.getpid()}/task"):
-            with open(f"/proc/{os.getpid()}/task/{tid}/children", "rb") as f:
-                found += [int(pid) for pid in f.read().split()]
-    except (OSError, ValueError):
-        return []
-    return found
-
-
 class Runner:
-    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds,
+    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds of CPU time,
     as `user` (uid, gid) when one is given (the grader must then run as root)."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, parallel: int | None = None,
@@ -140,9 +126,9 @@ class Runner:
         self.parallel = max(1, parallel or (os.cpu_count() or 1) + self.fork)
         self.tests_dir = tests_dir
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
-        _become_subreaper()
+        processes.become_subreaper()
         # Children the grader had before (a notebook kernel, say) are not learner code.
-        self.earlier = set(child_processes())
+        self.earlier = set(processes.children(os.getpid()))
         # Finished forks, killed but not yet reaped: tearing down a process's memory takes
         # milliseconds, and the grader starts the next exercise meanwhile.
         self.dying: set[int] = set()
@@ -232,7 +218,7 @@ class Runner:
             os.set_blocking(fd, False)
         with contextlib.suppress(OSError):  # the child already did it, or has already ended
             os.setpgid(pid, pid)
-        return _Active(job, pid, time.monotonic(), out_read, events_read)
+        return _Active(job, pid, time.monotonic(), out_read, events_read, base=processes.Usage(0.0, 0.0))
 
     def _start_fresh(self, job: Job) -> _Active:
         events = self._file(job, ".events")
@@ -301,6 +287,7 @@ class Runner:
             if event.get("event") == "ready" and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
                 a.started = time.monotonic()
+                a.base = processes.usage(a.pid)
 
     def _check(self, a: _Active) -> Outcome | None:
         """The job's outcome once the process has reported everything, ended, or run out of
@@ -311,17 +298,41 @@ class Runner:
             while len(a.outputs) < tests and self._read_output(a):
                 pass  # each test's mark was written before its report, but is read apart
         elif not self._exited(a):
-            starting = a.proc is not None and not a.ready
-            if time.monotonic() - a.started <= (STARTUP_LIMIT if starting else self.timeout):
-                return None
-            if starting:
+            if a.proc is not None and not a.ready:
+                if time.monotonic() - a.started <= STARTUP_LIMIT:
+                    return None
                 timeout = f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s"
             else:
+                timeout = self._over_time(a)
+                if not timeout:
+                    return None
                 self._dump_stack(a)
-                timeout = f"it was still running after {self.timeout:g} s"
         self._kill(a, reap_later=a.finished)
         self._read(a)
         return self._outcome(a, timeout)
+
+    def _over_time(self, a: _Active) -> str:
+        """Why the process has run out of time: its CPU time (its own and its children's) is past
+        the limit, or it has waited past the backstop; "" while it has time left. Where the system
+        does not tell CPU time, the clock stands in for it."""
+        now = time.monotonic()
+        wall = now - a.started
+        backstop = BACKSTOP_FACTOR * self.timeout + BACKSTOP_MARGIN
+        if now < a.next_look and wall <= backstop:
+            return ""
+        a.next_look = now + CPU_LOOK
+        used = processes.usage(a.pid)
+        if used is not None and a.base is not None:
+            used = used - a.base
+        if used is None:
+            if wall > backstop:
+                return f"it was still running after {backstop:g} s"
+            return f"it was still running after {self.timeout:g} s" if wall > self.timeout else ""
+        if used.cpu > self.timeout:
+            return f"it was still running after {self.timeout:g} s of CPU time"
+        if wall - (used.busy if used.busy is not None else used.cpu) > backstop:
+            return f"it was still running after {backstop:g} s of waiting, with little work done"
+        return ""
 
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (run.isolate registered faulthandler for it)."""
@@ -418,7 +429,7 @@ class Runner:
         """End processes that learner code started and that escaped their process group: the
         grader adopted them (a subreaper, see _become_subreaper) when their parent ended."""
         for _ in range(10):
-            strays = [pid for pid in child_processes() if pid not in keep | self.dying | self.earlier]
+            strays = [pid for pid in processes.children(os.getpid()) if pid not in keep | self.dying | self.earlier]
             if not strays:
                 return
             for pid in strays:
