@@ -5,7 +5,7 @@ folder of results per submission."""
 from __future__ import annotations
 
 import contextlib
-import os
+import sys
 import shutil
 import tempfile
 import time
@@ -40,17 +40,12 @@ class Progress:
 
 def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
     """scratch/work, the current folder of learner code, so that stray files it writes land there.
-    Run as `user` (uid, gid), learner code may read the submissions' copies, and write there only."""
+    With `user` (uid, gid), each exercise runs in a private folder of its own instead, with a
+    private copy of its submission's code (see Runner), and scratch is the grader's alone."""
     work = scratch / "work"
     work.mkdir()
     if user is not None:
-        os.chown(work, *user)
-        # Whatever the grader's umask: the copies readable, not writable.
-        for folder, _, files in os.walk(scratch / "graded"):
-            os.chmod(folder, 0o755)
-            for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
-        scratch.chmod(0o711)
+        scratch.chmod(0o700)
     return work
 
 
@@ -86,9 +81,13 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         runs: dict[str, RunResult] = {}
 
         def finish(sub: Submission, run: RunResult) -> None:
-            write_submission(out / sub.id, run, hidden, sub.notes, {str(sub.folder): sub.name, str(scratch): "."},
-                             time.monotonic() - started)
             runs[sub.id] = run
+            try:
+                write_submission(out / sub.id, run, hidden, sub.notes,
+                                 {str(sub.folder): sub.name, str(scratch): "."}, time.monotonic() - started)
+            except OSError as e:  # a full disk, say: the other results and grades.csv still get written
+                print(f"The results of {sub.id} could not be written ({e}); its row of grades.csv will be.",
+                      file=sys.stderr)
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
@@ -105,7 +104,8 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
             if sub.id not in runs:
                 finish(sub, unreadable(sub, chapters))
         done = [(sub, runs[sub.id]) for sub in subs]
-        write_grades(out / "grades.csv", exercises, done)
-        return done
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    # Last, once the files learner code wrote are gone: a disk it filled has room again.
+    write_grades(out / "grades.csv", exercises, done)
+    return done

@@ -132,3 +132,30 @@ def kill_user(uid: int, reap=lambda: None) -> bool:
         os.waitpid(killer, 0)
         reap()
         time.sleep(0.001)
+
+
+# Users for learner code: uids from here up that no account and no process has.
+FIRST_FREE_UID = 61000
+
+
+def free_uids(count: int, start: int = FIRST_FREE_UID) -> list[int]:
+    """`count` uids, from `start` up, that no account of this system has and no process runs as:
+    each exercise that runs at once gets one of its own (see Runner), and at its end every
+    process of that uid is ended, so the uid must belong to nothing else."""
+    import pwd
+
+    busy = set()
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            if name.isdigit():
+                busy.add(os.stat(f"/proc/{name}").st_uid)
+    found: list[int] = []
+    uid = start
+    while len(found) < count:
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            if uid not in busy:
+                found.append(uid)
+        uid += 1
+    return found
