@@ -188,7 +188,8 @@ def _location(data: dict) -> Location:
 
 def _record(data: dict) -> TestRecord:
     where = _field(data, "location", (dict, type(None)), None)
-    return TestRecord(_field(data, "name", str), TestStatus(_field(data, "status", str)), _field(data, "message", str, ""),
+    return TestRecord(_field(data, "name", str), TestStatus(_field(data, "status", str)),
+                      _field(data, "message", str, ""),
                       Kind(_field(data, "kind", str, "")), _location(where) if where is not None else None,
                       _field(data, "output", str, ""), _field(data, "output_size", int, 0),
                       _field(data, "properties", dict, {}), float(_field(data, "seconds", (int, float), 0.0)))

@@ -14,6 +14,8 @@ import csv
 import json
 import os
 import signal
+import subprocess
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -117,9 +119,9 @@ def _printed(out: Path, id: str, ex_id: str) -> str:
     return "".join(t["output"] for t in ex["tests"])
 
 
-def _grade(out: Path, *subs: Path):
+def _grade(out: Path, *subs: Path, env: dict | None = None):
     run = run_grader("grade", *map(str, subs), "--out", str(out), "--timeout", TIMEOUT, "--chapter",
-                     str(CHAPTER.number), *(["--user", "nobody"] if os.geteuid() == 0 else []))
+                     str(CHAPTER.number), *(["--user", "nobody"] if os.geteuid() == 0 else []), env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     return run
 
@@ -201,3 +203,61 @@ def test_an_unreadable_event_fails_that_exercise_only(graded):
     assert status[predict] == "error"
     assert "cannot read" in next(e["message"] for e in report["exercises"] if e["id"] == predict)
     assert {i for i, s in status.items() if s != "pass"} - users_of(predict) == set(), status
+
+
+def test_every_event_reads_back_as_sent_and_anything_else_is_unreadable():
+    from kata.outcomes import (MAX_EVENT, Done, Exited, Location, Ready, Start, Stopped, TestRecord, Tested,
+                               TestStatus, Unreadable, decode, encode)
+
+    record = TestRecord("test_one", TestStatus.FAIL, "wrong", location=Location("ex04_mse_loss.py", 3),
+                        properties={"printed": 2}, seconds=0.5)
+    for event in (Ready(), Start("test_one"), Tested(record), Exited(Location("ex04_mse_loss.py", 7)),
+                  Stopped("interrupted"), Done(0.25)):
+        assert decode(encode(event)) == event
+    for line in (b'{"event": "test"}', b'{"event": "test", "name": "t", "status": "passed"}',
+                 b'{"event": "start", "name": 3}', b'{"event": "done", "cpu": "1"}', b'{"event": "exit"}',
+                 b'{"event": "other"}', b'[1, 2]', b"not json", b"[" * 100_000, b" " * (MAX_EVENT + 1)):
+        assert isinstance(decode(line), Unreadable), line[:60]
+
+
+FILL_DISK = '''
+import itertools
+try:
+    for _n in itertools.count():
+        with open(f"fill-{_n}.bin", "wb") as _f:
+            _f.write(b"0" * (1 << 20))
+except OSError as _e:
+    print(f"hostile: the disk is full after {_n} MB ({_e.strerror})")
+'''
+
+
+@pytest.fixture
+def small_disk():
+    """A folder on a filesystem of its own, 32 MB large, that every user may reach (needs root, and
+    a system that lets it mount)."""
+    disk = Path(tempfile.mkdtemp(prefix="kata-small-disk-"))
+    disk.chmod(0o755)
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(disk)],
+                                                   capture_output=True).returncode == 0
+    try:
+        if not mounted:
+            pytest.skip("a small filesystem of its own needs root and mount")
+        yield disk
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(disk)], check=True)
+        disk.rmdir()
+
+
+def test_a_submission_that_fills_the_disk_stops_no_other_result_nor_grades_csv(tmp_path, small_disk):
+    """The grader's scratch folders and the results share the full disk: every result and grades.csv
+    are still written."""
+    honest = copy_solutions(tmp_path / "honest")
+    filler = copy_solutions(tmp_path / "filler")
+    insert_code(filler / course().find("mse_loss").path, "mse_loss", module=FILL_DISK)
+    run = _grade(small_disk / "out", honest, filler, env={"TMPDIR": str(small_disk)})
+    grades = _grades(small_disk / "out")
+    assert set(grades) == {"honest", "filler"}, run.stdout + run.stderr
+    assert "the disk is full" in _printed(small_disk / "out", "filler", course().find("mse_loss").id)
+    for id in grades:
+        assert (small_disk / "out" / id / "results.json").is_file()

@@ -79,15 +79,19 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         exercises = [ex for c in chapters for ex in c.exercises]
         hidden = hidden_tests(TESTS)
         runs: dict[str, RunResult] = {}
+        unwritten: list[Submission] = []
 
-        def finish(sub: Submission, run: RunResult) -> None:
+        def finish(sub: Submission, run: RunResult, last_try: bool = False) -> None:
             runs[sub.id] = run
             try:
                 write_submission(out / sub.id, run, hidden, sub.notes,
                                  {str(sub.folder): sub.name, str(scratch): "."}, time.monotonic() - started)
-            except OSError as e:  # a full disk, say: the other results and grades.csv still get written
-                print(f"The results of {sub.id} could not be written ({e}); its row of grades.csv will be.",
-                      file=sys.stderr)
+            except OSError as e:  # a full disk, say: tried again once learner code has ended
+                if not last_try:
+                    unwritten.append(sub)
+                else:
+                    print(f"The results of {sub.id} could not be written ({e}); its row of grades.csv will be.",
+                          file=sys.stderr)
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
@@ -103,6 +107,10 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         for sub in subs:
             if sub.id not in runs:
                 finish(sub, unreadable(sub, chapters))
+        # What learner code wrote is gone now (see Runner), and the room it took with it.
+        shutil.rmtree(scratch / "work", ignore_errors=True)
+        for sub in unwritten:
+            finish(sub, runs[sub.id], last_try=True)
         done = [(sub, runs[sub.id]) for sub in subs]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

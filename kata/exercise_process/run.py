@@ -26,7 +26,8 @@ from _pytest.outcomes import Failed
 from _pytest.runner import runtestprotocol
 
 from ..catalogue.course import Exercise, course
-from ..outcomes import END_OF_TEST, Done, Event, Exited, Kind, Location, Start, Stopped, TestRecord, TestStatus, Tested, encode
+from ..outcomes import (END_OF_TEST, Done, Event, Exited, Kind, Location, Start, Stopped, TestRecord, Tested, TestStatus,
+                        encode)
 from . import confine, explain, guard
 from .loader import LEARNER, Learner
 

@@ -160,7 +160,14 @@ class Runner:
             while pending or active:
                 self._reap()
                 while pending and self._room(active):
-                    a = (self._start_fork if self.fork else self._start_fresh)(pending.popleft())
+                    job = pending.popleft()
+                    try:
+                        a = (self._start_fork if self.fork else self._start_fresh)(job)
+                    except OSError as e:  # a full disk, say: this job fails, the others go on
+                        results[job.key] = Outcome([], None, Ended.EXIT, f"the grader could not start it: {e}")
+                        if on_done:
+                            on_done(job, results[job.key])
+                        continue
                     active[a.job.key] = a
                 self._wait(active)
                 for key in list(active):
@@ -209,15 +216,20 @@ class Runner:
             return job, None
         user = (self.uids.popleft(), self.user[1])
         home = self._home(job)
-        home.mkdir()
-        home.chmod(0o700)
-        folders = {}
-        for name, folder in job.folders.items():
-            folders[name] = home / "code" / name
-            if folder.is_dir():  # links are copied as links, never followed
-                shutil.copytree(folder, folders[name], symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-        for path in [home, *home.rglob("*")]:
-            os.chown(path, *user, follow_symlinks=False)
+        try:
+            home.mkdir()
+            home.chmod(0o700)
+            folders = {}
+            for name, folder in job.folders.items():
+                folders[name] = home / "code" / name
+                if folder.is_dir():  # links are copied as links, never followed
+                    shutil.copytree(folder, folders[name], symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+            for path in [home, *home.rglob("*")]:
+                os.chown(path, *user, follow_symlinks=False)
+        except OSError:
+            shutil.rmtree(home, ignore_errors=True)
+            self.uids.append(user[0])
+            raise
         return replace(job, folders=folders), user
 
     def _end_user(self, a: _Active, keep: set[int]) -> None:
@@ -372,8 +384,6 @@ class Runner:
         if used is not None and a.base is not None:
             used = used - a.base
         if used is None:
-            if wall > backstop:
-                return f"it was still running after {backstop:g} s"
             return f"it was still running after {self.timeout:g} s" if wall > self.timeout else ""
         a.cpu = used.cpu
         if used.cpu > self.timeout:
