@@ -290,7 +290,6 @@ def test_an_endless_loop_stops_the_try_it_cell_and_the_check_but_not_the_noteboo
     [check] = roles(run.nb, "check")
     report = printed(check)
     assert "Exercise 04 (mse_loss): timed out" in report and re.search(r"your code cell, line [34]", report)
-    assert run.seconds[run.nb.cells.index(check)] < DEFAULT_TIMEOUT + 20
     assert run.alive
 
 
