@@ -237,9 +237,11 @@ class Runner:
         the user for another job."""
         if a.user is None:
             return
-        processes.kill_user(a.user[0], reap=lambda: (self._reap(), self._sweep(keep)))
+        uid = a.user[0]
+        ended = processes.kill_user(uid, reap=lambda: (self._reap(), self._sweep(keep)))
         shutil.rmtree(self._home(a.job), ignore_errors=True)
-        self.uids.append(a.user[0])
+        # A uid with a process left is never given to another job: a fresh one takes its place.
+        self.uids.append(uid if ended else processes.free_uids(1, start=max(self.uids, default=uid) + 1)[0])
 
     def _start_fork(self, job: Job) -> _Active:
         from ..exercise_process import example, run
