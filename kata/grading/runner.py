@@ -42,6 +42,8 @@ STARTUP_LIMIT = 120.0
 # it has waited this many times its limit, plus a margin. Waiting for a core on a busy machine
 # is not waiting (Linux tells the two apart); where that is not told, the clock counts.
 BACKSTOP_FACTOR, BACKSTOP_MARGIN = 2.0, 5.0
+# However busy the machine, no exercise runs longer than this on the clock: a grader always ends.
+CEILING_FACTOR, CEILING_MIN = 20.0, 120.0
 # How often a running process's CPU time is read.
 CPU_LOOK = 0.05
 # On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
@@ -379,6 +381,10 @@ class Runner:
         now = time.monotonic()
         wall = now - a.started
         backstop = BACKSTOP_FACTOR * self.timeout + BACKSTOP_MARGIN
+        ceiling = max(CEILING_FACTOR * self.timeout, CEILING_MIN)
+        if wall > ceiling:
+            return (f"it was still running after {ceiling:g} s on the clock, without using up its CPU time: "
+                    "the machine may be too busy to grade it")
         if now < a.next_look and wall <= backstop:
             return ""
         a.next_look = now + CPU_LOOK
