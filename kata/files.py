@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -27,6 +29,20 @@ def write_atomically(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_csv(path: Path, rows: list[list[object]]) -> None:
+    """Write `rows` as CSV, in UTF-8 with a byte-order mark (without which Excel reads `Zoë` as
+    `ZoÃ«`). A text cell that a spreadsheet would take for a formula (it starts with = + - @, a tab
+    or a carriage return) gets a leading apostrophe, so it stays text: cells may be a student's."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA) else cell for cell in row])
+    write_atomically(path, "\ufeff" + out.getvalue())
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_json(path: Path, data: object) -> None:

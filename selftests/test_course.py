@@ -26,6 +26,7 @@ from kata.course.classroom import READY_FILE, WORKFLOW_PATH, workflow_text
 from kata.course.intake import given_name, submission_ids
 from kata.course.results import HIDDEN_FAILED
 from kata.grading import manifest
+from kata.grading.processes import FIRST_FREE_UID
 from kata.grading.target import folder_target
 from kata.notebooks.build import generate
 
@@ -332,7 +333,7 @@ import os
 
 import torch
 
-print(f"learner uid {os.getuid()}")
+print(f"learner uid {os.getuid()} gid {os.getgid()}")
 
 
 def tracked(value: float) -> torch.Tensor:
@@ -341,9 +342,10 @@ def tracked(value: float) -> torch.Tensor:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can run the submissions' code as another user")
-def test_grade_as_nobody_in_a_fresh_python_runs_the_submissions_code_as_nobody(tmp_path):
-    """The fresh Python of each exercise (where there is no fork) switches users too; forks are
-    run as nobody in the batch above and in the Gradescope layout below."""
+def test_grade_as_nobody_in_a_fresh_python_runs_the_submissions_code_as_a_user_of_its_own(tmp_path):
+    """The fresh Python of each exercise (where there is no fork) switches users too, to a uid
+    that no account has, in nobody's group; forks do so in the batch above and in the Gradescope
+    layout below."""
     import pwd
 
     first = course().find("01")
@@ -354,7 +356,11 @@ def test_grade_as_nobody_in_a_fresh_python_runs_the_submissions_code_as_nobody(t
     assert graded.returncode == 0 and graded.stderr == "", graded.stdout + graded.stderr
     report = json.loads((tmp_path / "out" / "sub" / "report.json").read_text())
     printed = "".join(t["output"] for t in report["exercises"][0]["tests"])
-    assert f"learner uid {pwd.getpwnam('nobody').pw_uid}\n" in printed, printed
+    seen = re.search(r"learner uid (\d+) gid (\d+)\n", printed)
+    assert seen is not None, printed
+    assert int(seen.group(1)) >= FIRST_FREE_UID and int(seen.group(2)) == pwd.getpwnam("nobody").pw_gid
+    with pytest.raises(KeyError):
+        pwd.getpwuid(int(seen.group(1)))
 
 
 def test_batch_names_the_mistakes(batch):

@@ -285,12 +285,11 @@ def test_where_a_checker_cannot_be_shared_the_kernel_starts_its_own(executed):
 def test_an_endless_loop_stops_the_try_it_cell_and_the_check_but_not_the_notebook(executed):
     run = executed["endless ex04_mse_loss.ipynb"]
     tried = printed(roles(run.nb, "try")[0])
-    assert f"This cell was stopped: it was still running after {DEFAULT_TIMEOUT:g} s" in tried, tried
+    assert f"This cell did not finish: it was still running after {DEFAULT_TIMEOUT:g} s of CPU time" in tried, tried
     assert re.search(r"Look at your code cell, line [34]\.", tried), tried  # inside the loop
     [check] = roles(run.nb, "check")
     report = printed(check)
     assert "Exercise 04 (mse_loss): timed out" in report and re.search(r"your code cell, line [34]", report)
-    assert run.seconds[run.nb.cells.index(check)] < DEFAULT_TIMEOUT + 20
     assert run.alive
 
 

@@ -37,7 +37,9 @@ def add_exercise_selection(p: argparse.ArgumentParser) -> None:
 
 def add_run_options(p: argparse.ArgumentParser, isolation: bool = True) -> None:
     p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"time limit per exercise (default {DEFAULT_TIMEOUT:g})")
+                   help=f"time limit per exercise, in seconds of CPU time: the work its code does, so a busy "
+                        f"machine does not shorten it (default {DEFAULT_TIMEOUT:g}); code that waits instead of "
+                        "working is stopped after twice as many seconds on the clock, plus 5")
     if isolation:
         p.add_argument("--isolation", choices=("fork", "spawn"), default=None,
                        help="fork the warm grader for each exercise (the default where the system "

@@ -5,7 +5,7 @@ picture (class.html, mistakes.csv, exercises.csv) and one folder of results per 
 from __future__ import annotations
 
 import contextlib
-import os
+import sys
 import shutil
 import tempfile
 import time
@@ -41,17 +41,12 @@ class Progress:
 
 def learners_folder(scratch: Path, user: tuple[int, int] | None) -> Path:
     """scratch/work, the current folder of learner code, so that stray files it writes land there.
-    Run as `user` (uid, gid), learner code may read the submissions' copies, and write there only."""
+    With `user` (uid, gid), each exercise runs in a private folder of its own instead, with a
+    private copy of its submission's code (see Runner), and scratch is the grader's alone."""
     work = scratch / "work"
     work.mkdir()
     if user is not None:
-        os.chown(work, *user)
-        # Whatever the grader's umask: the copies readable, not writable.
-        for folder, _, files in os.walk(scratch / "graded"):
-            os.chmod(folder, 0o755)
-            for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
-        scratch.chmod(0o711)
+        scratch.chmod(0o700)
     return work
 
 
@@ -85,11 +80,19 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         exercises = [ex for c in chapters for ex in c.exercises]
         hidden = hidden_tests(TESTS)
         runs: dict[str, RunResult] = {}
+        unwritten: list[Submission] = []
 
-        def finish(sub: Submission, run: RunResult) -> None:
-            write_submission(out / sub.id, run, hidden, sub.notes, {str(sub.folder): sub.name, str(scratch): "."},
-                             time.monotonic() - started)
+        def finish(sub: Submission, run: RunResult, last_try: bool = False) -> None:
             runs[sub.id] = run
+            try:
+                write_submission(out / sub.id, run, hidden, sub.notes,
+                                 {str(sub.folder): sub.name, str(scratch): "."}, time.monotonic() - started)
+            except OSError as e:  # a full disk, say: tried again once learner code has ended
+                if not last_try:
+                    unwritten.append(sub)
+                else:
+                    print(f"The results of {sub.id} could not be written ({e}); its row of grades.csv will be.",
+                          file=sys.stderr)
 
         if graded:
             bar = Progress(len(graded) * len(exercises), len(graded)) if progress else None
@@ -105,9 +108,17 @@ def grade_batch(sources: list[Path], out: Path, chapters: list[Chapter], *, time
         for sub in subs:
             if sub.id not in runs:
                 finish(sub, unreadable(sub, chapters))
+        # What learner code wrote is gone now (see Runner), and the room it took with it.
+        shutil.rmtree(scratch / "work", ignore_errors=True)
+        for sub in unwritten:
+            finish(sub, runs[sub.id], last_try=True)
         done = [(sub, runs[sub.id]) for sub in subs]
-        write_grades(out / "grades.csv", exercises, done)
-        write_class_files(out, exercises, done)
-        return done
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    # Last, once the files learner code wrote are gone: a disk it filled has room again.
+    write_grades(out / "grades.csv", exercises, done)
+    try:
+        write_class_files(out, exercises, done)
+    except OSError as e:
+        print(f"The class picture could not be written ({e}); grades.csv and the results were.", file=sys.stderr)
+    return done

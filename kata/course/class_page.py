@@ -11,10 +11,12 @@ from pathlib import Path
 
 from ..catalogue.course import Exercise, course
 from ..feedback.render import points
-from ..files import write_atomically
+from ..files import write_atomically, write_csv
 from ..grading.results import RunResult
 from ..outcomes import Status
-from .class_picture import STATUSES, ClassPicture, ExerciseSummary, Student, class_picture, exercises_csv, mistakes_csv
+from .class_picture import (
+    STATUSES, ClassPicture, ExerciseSummary, Student, class_picture, exercises_csv, mistakes_csv,
+)
 from .intake import Submission
 
 LABELS = {Status.PASS: "passed", Status.FAIL: "failed", Status.ERROR: "error", Status.TIMEOUT: "timed out",
@@ -53,8 +55,8 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; paddi
 def write_class_files(out: Path, exercises: list[Exercise], done: list[tuple[Submission, RunResult]]) -> None:
     """out/class.html, out/mistakes.csv and out/exercises.csv: the class as a whole."""
     picture = class_picture(exercises, done)
-    write_atomically(out / "mistakes.csv", mistakes_csv(picture))
-    write_atomically(out / "exercises.csv", exercises_csv(picture))
+    write_csv(out / "mistakes.csv", mistakes_csv(picture))
+    write_csv(out / "exercises.csv", exercises_csv(picture))
     write_atomically(out / "class.html", class_page(picture))
 
 

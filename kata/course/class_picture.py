@@ -5,8 +5,6 @@ from one ClassPicture, so that the page and the files always agree."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,35 +85,19 @@ def _summary(ex: Exercise, results: list[tuple[Student, ExerciseResult]]) -> Exe
     return ExerciseSummary(ex, counts, [r.score for _, r in results], ranked, slowest)
 
 
-def as_text(cell: object) -> str:
-    """A CSV cell that a spreadsheet shows as it is: one that would start a formula (= + - @, or a
-    tab or carriage return before one) gets a leading apostrophe."""
-    text = str(cell)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(rows: list[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([as_text(c) for c in row])
-    # With a byte-order mark, as grades.csv: without one Excel reads `Zoë` as `ZoÃ«`.
-    return "\ufeff" + out.getvalue()
-
-
-def mistakes_csv(picture: ClassPicture) -> str:
+def mistakes_csv(picture: ClassPicture) -> list[list[object]]:
     rows: list[list[object]] = [["exercise", "mistake", "words", "count", "submissions"]]
     for summary in picture.exercises:
         for m in summary.mistakes:
             rows.append([f"ex{summary.exercise.id}", m.id, m.words, len(m.students),
                          " ".join(s.id for s in m.students)])
-    return _csv(rows)
+    return rows
 
 
-def exercises_csv(picture: ClassPicture) -> str:
+def exercises_csv(picture: ClassPicture) -> list[list[object]]:
     rows: list[list[object]] = [["exercise", "name", "passed", "failed", "error", "timeout", "not_started",
                                  "mean_score", "max_score"]]
     for s in picture.exercises:
         rows.append([f"ex{s.exercise.id}", s.exercise.name, *(s.counts[status] for status in STATUSES),
                      f"{s.mean_score:.3g}", points(s.exercise.points)])
-    return _csv(rows)
+    return rows

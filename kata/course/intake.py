@@ -142,7 +142,7 @@ def folder_entries(root: Path) -> tuple[list[Entry], list[str]]:
 def zip_entries(archive: Path) -> tuple[list[Entry], list[str]]:
     """The candidate files inside a .zip, never extracted as a whole; and notes on what was cut."""
     try:
-        zf = zipfile.ZipFile(archive)
+        zf = zipfile.ZipFile(_open_no_link(archive))  # a link to another student's .zip is refused
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise IntakeError(f"{archive.name} is not a readable .zip file ({e}).") from None
@@ -164,7 +164,10 @@ def zip_entries(archive: Path) -> tuple[list[Entry], list[str]]:
 def _entries(source: Path) -> tuple[list[Entry], list[str]]:
     if source.is_dir():
         entries, notes = folder_entries(source)
-        archives = sorted(p for p in source.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
+        archives = sorted(p for p in source.iterdir() if p.suffix.lower() == ".zip")
+        links = [p for p in archives if not stat.S_ISREG(p.lstat().st_mode)]
+        notes += [f"{p.name} is not a regular file (a link?), so it was left out." for p in links]
+        archives = [p for p in archives if p not in links]
         if not entries and len(archives) == 1:
             return zip_entries(archives[0])
         return entries, notes

@@ -3,7 +3,6 @@ report (as text and as the grader's JSON), and a row of grades.csv."""
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from ..feedback.json_report import run_json
 from ..feedback.render import LABELS, Voice, explain, points, where
 from ..feedback.report import render
 from ..feedback.style import Style
-from ..files import write_atomically, write_json
+from ..files import write_atomically, write_csv, write_json
 from ..grading.results import ExerciseResult, RunResult, TestResult
 from ..outcomes import Status, TestStatus
 from .hidden import is_hidden
@@ -129,13 +128,11 @@ def write_submission(folder: Path, run: RunResult, hidden: dict[str, set[str]], 
 
 def write_grades(path: Path, exercises: list[Exercise], done: list) -> None:
     """grades.csv: a row per submission (its id, which names its folder, and its own name), with its
-    points. UTF-8 with a byte-order mark, without which Excel reads `Zoë` as `ZoÃ«`."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    points (see write_csv)."""
     # `ex04`, which a spreadsheet keeps as it is (`04` would become 4).
-    writer.writerow(["id", "name", *[f"ex{e.id}" for e in exercises], "total", "max"])
+    rows: list[list[object]] = [["id", "name", *[f"ex{e.id}" for e in exercises], "total", "max"]]
     for sub, run in done:
         scores = {r.exercise.id: r.score for r in run.exercises}
-        writer.writerow([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],
-                         points(run.score), points(run.max_score)])
-    write_atomically(path, "\ufeff" + out.getvalue())
+        rows.append([sub.id, sub.name, *[points(scores.get(e.id, 0.0)) for e in exercises],
+                     points(run.score), points(run.max_score)])
+    write_csv(path, rows)

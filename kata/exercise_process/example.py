@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from ..catalogue.course import Exercise
-from ..outcomes import TestRecord, TestStatus
+from ..outcomes import Done, TestRecord, TestStatus, Tested
 from .explain import LoadError, behaviour, exception_summary, learner_frame
 from .loader import Learner
 from .run import Send
@@ -77,5 +77,5 @@ def run(ex: Exercise, folders: dict[str, Path], cell: Path, send: Send) -> None:
             record.message = behaviour(exc) or f"Your code raised {exception_summary(exc)}"
             record.location = learner_frame(exc, learner.prefixes)
     record.properties = {"printed": out.size}
-    send(record.to_event())
-    send({"event": "done"})
+    send(Tested(record))
+    send(Done())

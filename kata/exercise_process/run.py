@@ -12,14 +12,12 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import gc
-import json
 import os
 import signal
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -28,18 +26,18 @@ from _pytest.outcomes import Failed
 from _pytest.runner import runtestprotocol
 
 from ..catalogue.course import Exercise, course
-from ..outcomes import END_OF_TEST, Kind, Location, TestRecord, TestStatus
-from . import explain, guard
+from ..outcomes import (END_OF_TEST, Done, Event, Exited, Kind, Location, Start, Stopped, TestRecord, Tested, TestStatus,
+                        encode)
+from . import confine, explain, guard
 from .loader import LEARNER, Learner
 
 # Taken now, before learner code can replace them.
 _write = os.write
-_dumps = json.dumps
 _get_failures = check_log.get_failures
 _exit = os._exit
 _streams = (sys.stdout, sys.stderr)
 
-Send = Callable[[dict], None]
+Send = Callable[[Event], None]
 SKIPPED = "This test was skipped. A skipped test never counts as passed."
 
 
@@ -68,12 +66,15 @@ class Recorder:
 RECORDER = Recorder()
 
 
-def isolate(fault_path: Path, user: tuple[int, int] | None = None) -> None:
-    """Cut this process off from the terminal's input, and have a crash or a stuck line
-    written to `fault_path` (faulthandler; the grader asks with SIGUSR1 on a time-out).
-    Given `user` (uid, gid), go on as that user: learner code then cannot change what the
-    grader's own user owns, such as the grader, the tests and the results."""
+def isolate(fault_path: Path, user: tuple[int, int] | None = None, keep: tuple[int, ...] = ()) -> None:
+    """Cut this process off from the terminal's input and from every file descriptor but its
+    output and `keep` (confine.keep_only), and have a crash or a stuck line written to
+    `fault_path` (faulthandler; the grader asks with SIGUSR1 on a time-out). Given `user`
+    (uid, gid), go on as that user, within confine's caps: learner code then cannot change what
+    the grader's own user owns, such as the grader, the tests and the results, nor reach the
+    processes of another exercise, which run as other users."""
     gc.enable()  # the grader pauses collection while it forks (see Runner.run)
+    confine.keep_only(*keep)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -87,10 +88,8 @@ def isolate(fault_path: Path, user: tuple[int, int] | None = None) -> None:
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if user is not None:
-        uid, gid = user
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
+        confine.limit()
+        confine.become(*user)
 
 
 def _flush_output() -> None:
@@ -191,7 +190,7 @@ def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, 
     wire = guard.Tripwire(ex)
     RECORDER.active = True
     for i, item in enumerate(items):
-        send({"event": "start", "name": item.name})
+        send(Start(item.name))
         record, interrupted = run_test(item, items[i + 1] if i + 1 < len(items) else None, ex, learner)
         _flush_output()
         _write(1, END_OF_TEST)
@@ -199,12 +198,12 @@ def grade(ex: Exercise, items: list, folders: dict[str, Path], reset_hint: str, 
         if changed:
             record.status, record.kind = TestStatus.ERROR, Kind.GRAVE
             record.message = TAMPERED.format(", ".join(changed[:3]))
-        send(record.to_event())
+        send(Tested(record))
         if changed or interrupted:
             why = "changed the modules the tests use" if changed else "interrupted the tests"
-            send({"event": "stopped", "reason": f"the grader stopped after your code {why}"})
+            send(Stopped(f"the grader stopped after your code {why}"))
             return
-    send({"event": "done", "cpu": round(time.process_time(), 3)})  # this process's CPU, since the fork
+    send(Done(round(time.process_time(), 3)))  # this process's CPU, since the fork
 
 
 def _noting_exit(prefixes: tuple[str, ...], send: Send) -> Callable[[int], None]:
@@ -215,7 +214,7 @@ def _noting_exit(prefixes: tuple[str, ...], send: Send) -> Callable[[int], None]
         frame = guard.frame_in(prefixes, sys._getframe(1))
         if frame is not None:
             where = Location(Path(frame.f_code.co_filename).name, frame.f_lineno)
-            send({"event": "exit", "location": asdict(where)})
+            send(Exited(where))
         _flush_output()
         _exit(status)
 
@@ -226,8 +225,8 @@ def sender(fd: int) -> Send:
     """`send` that writes each event to `fd` (a pipe, or a file opened to append) as one JSON
     line, at once: the grader reads as it goes."""
 
-    def send(event: dict) -> None:
-        data = (_dumps(event) + "\n").encode()
+    def send(event: Event) -> None:
+        data = encode(event)
         while data:
             data = data[_write(fd, data):]
 

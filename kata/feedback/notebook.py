@@ -8,8 +8,8 @@ from collections.abc import Callable
 from ..catalogue.course import course
 from ..grading.results import RunResult
 from ..grading.runner import Outcome
-from ..grading.verdict import STUCK
-from ..outcomes import Location, TestStatus
+from ..grading.verdict import ending
+from ..outcomes import Ended, Location, TestStatus
 from .render import COLORS, LABELS, Voice, explain, points, wrap
 from .report import changed_note
 from .style import Style
@@ -46,14 +46,9 @@ def try_text(outcome: Outcome, output: str, place: Callable[[Location], str], s:
     cut = (record.properties or {}).get("printed", 0) - len(output) if record else 0
     if cut > 0:
         lines.append(s(f"[... {cut} more characters of output cut]", "dim"))
-    if outcome.ended == "timeout":
-        problem = f"This cell was stopped: {outcome.detail}, the grader's time limit. {STUCK}"
-        at = outcome.where
-    elif outcome.ended == "crash":
-        problem, at = f"Python itself crashed while running this cell: {outcome.detail}.", outcome.where
-    elif outcome.ended == "exit" or record is None:
-        problem, at = (f"The process running this cell ended early ({outcome.detail}): your code "
-                       "probably called os._exit() or something like it."), outcome.where
+    if outcome.ended != Ended.DONE or record is None:
+        problem, at = ending(outcome, "this cell"), outcome.where
+        problem = problem[:1].upper() + problem[1:]
     elif record.status != TestStatus.PASS:
         problem, at = record.message, record.location
     else:

@@ -1,4 +1,4 @@
-"""Running each exercise in a process of its own, with a time limit, several at once.
+"""Running each exercise in a process of its own, with a limit on its CPU time, several at once.
 
 Where the operating system has fork, each exercise runs in a fork of the warm grader:
 torch, pytest and the collected tests are already in memory, so a run costs
@@ -24,18 +24,28 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import ROOT
 from ..catalogue.course import Exercise
-from ..outcomes import END_OF_TEST, Location, TestRecord, json_line
+from ..outcomes import (END_OF_TEST, MAX_EVENT, Done, Ended, Event, Exited, Location, Ready, Start, Stopped, Tested,
+                        TestRecord, Unreadable, decode)
+from . import processes
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10.0  # seconds of CPU time an exercise's processes may use
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 # A fresh Python needs this long at most to import torch and collect one test file; the
 # exercise's own time limit starts when it reports "ready".
 STARTUP_LIMIT = 120.0
+# Code that waits rather than works (sleep, a blocking read) uses no CPU time; it is stopped once
+# it has waited this many times its limit, plus a margin. Waiting for a core on a busy machine
+# is not waiting (Linux tells the two apart); where that is not told, the clock counts.
+BACKSTOP_FACTOR, BACKSTOP_MARGIN = 2.0, 5.0
+# However busy the machine, no exercise runs longer than this on the clock: a grader always ends.
+CEILING_FACTOR, CEILING_MIN = 20.0, 120.0
+# How often a running process's CPU time is read.
+CPU_LOOK = 0.05
 # On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
 # given this long to write it, so the report can name the learner's line.
 STACK_DUMP_WAIT = 0.5
@@ -64,11 +74,11 @@ class Outcome:
 
     records: list[TestRecord]
     running: str | None  # the test that had started but not reported when the process ended
-    ended: str  # done | stopped | timeout | crash | exit
+    ended: Ended
     detail: str = ""
     where: Location | None = None  # the learner's line it was stuck at, crashed at or exited from
     seconds: float = 0.0
-    cpu: float = 0.0  # CPU seconds the process used, as it reported when it was done
+    cpu: float = 0.0  # CPU seconds the process used: as it reported when done, or as last seen
 
 
 @dataclass
@@ -82,17 +92,21 @@ class _Active:
     fd: int  # its events: a pipe from a fork, the file that a fresh Python appends them to
     proc: subprocess.Popen | None = None  # a fresh Python
     buffer: bytes = b""  # the start of an event not yet complete
-    events: list[dict] = field(default_factory=list)
+    events: list[Event | Unreadable] = field(default_factory=list)
     printed: bytearray = field(default_factory=bytearray)  # the current test's output, its start
     printed_size: int = 0
     unread: bytes = b""  # output that may be the start of END_OF_TEST
     outputs: list[tuple[str, int]] = field(default_factory=list)  # each ended test's (output kept, size)
     status: int | None = None  # its exit code once it has ended, minus the signal that ended it
     ready: bool = False  # a fresh Python has started; its time limit runs from then
+    user: tuple[int, int] | None = None  # the user of its own it runs as (see Runner), if any
+    base: processes.Usage | None = None  # what it had used when its time limit started (a fresh Python's start)
+    next_look: float = 0.0  # when to read its CPU time next
+    cpu: float = 0.0  # CPU seconds it had used when last looked at
 
     @property
     def finished(self) -> bool:
-        return any(e.get("event") in ("done", "stopped") for e in self.events)
+        return any(isinstance(e, (Done, Stopped, Unreadable)) for e in self.events)
 
 
 def _signal_name(number: int) -> str:
@@ -103,31 +117,8 @@ def _signal_name(number: int) -> str:
     return f"{name} ({SIGNALS[name]})" if name in SIGNALS else name
 
 
-def _become_subreaper() -> None:
-    """Adopt orphans of learner code (Linux), so that none outlives the grader."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-
-
-def child_processes() -> list[int]:
-    """The processes this process started that still run (or have not been reaped); Linux
-    lists them, and elsewhere there is no sweep to do (see _become_subreaper)."""
-    found = []
-    try:
-        for tid in os.listdir(f"/proc/{os.getpid()}/task"):
-            with open(f"/proc/{os.getpid()}/task/{tid}/children", "rb") as f:
-                found += [int(pid) for pid in f.read().split()]
-    except (OSError, ValueError):
-        return []
-    return found
-
-
 class Runner:
-    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds,
+    """Runs jobs, `parallel` at a time (more while some seem stuck), each within `timeout` seconds of CPU time,
     as `user` (uid, gid) when one is given (the grader must then run as root)."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, parallel: int | None = None,
@@ -140,9 +131,14 @@ class Runner:
         self.parallel = max(1, parallel or (os.cpu_count() or 1) + self.fork)
         self.tests_dir = tests_dir
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
-        _become_subreaper()
+        # As root, each exercise that runs at once gets a user of its own, so that it can neither
+        # signal nor read another's processes and files; the group is that of `user`.
+        self.uids = deque(processes.free_uids(2 * self.parallel)) if user is not None else deque()
+        if user is not None:
+            self.workdir.chmod(0o711)  # each user may reach its own folder inside, and list nothing
+        processes.become_subreaper()
         # Children the grader had before (a notebook kernel, say) are not learner code.
-        self.earlier = set(child_processes())
+        self.earlier = set(processes.children(os.getpid()))
         # Finished forks, killed but not yet reaped: tearing down a process's memory takes
         # milliseconds, and the grader starts the next exercise meanwhile.
         self.dying: set[int] = set()
@@ -166,7 +162,14 @@ class Runner:
             while pending or active:
                 self._reap()
                 while pending and self._room(active):
-                    a = (self._start_fork if self.fork else self._start_fresh)(pending.popleft())
+                    job = pending.popleft()
+                    try:
+                        a = (self._start_fork if self.fork else self._start_fresh)(job)
+                    except OSError as e:  # a full disk, say: this job fails, the others go on
+                        results[job.key] = Outcome([], None, Ended.EXIT, f"the grader could not start it: {e}")
+                        if on_done:
+                            on_done(job, results[job.key])
+                        continue
                     active[a.job.key] = a
                 self._wait(active)
                 for key in list(active):
@@ -175,6 +178,7 @@ class Runner:
                         continue
                     a = active.pop(key)
                     self._close(a)
+                    self._end_user(a, {x.pid for x in active.values()})
                     self._sweep({x.pid for x in active.values()})
                     results[key] = outcome
                     if on_done:
@@ -185,6 +189,7 @@ class Runner:
             for a in active.values():
                 self._kill(a)
                 self._close(a)
+                self._end_user(a, set())
             self._reap(block=True)
             self._sweep(set())
             if collecting:
@@ -203,9 +208,47 @@ class Runner:
         young = sum(1 for a in active.values() if (a.proc is not None and not a.ready) or now - a.started < patience)
         return young < self.parallel and len(active) < 2 * self.parallel
 
+    def _home(self, job: Job) -> Path:
+        return self.workdir / job.key
+
+    def _apart(self, job: Job) -> tuple[Job, tuple[int, int] | None]:
+        """As root: the job, reading a private copy of its code (workdir/KEY, only its user may
+        read it, which is also its current folder), and the user of its own it runs as."""
+        if self.user is None:
+            return job, None
+        user = (self.uids.popleft(), self.user[1])
+        home = self._home(job)
+        try:
+            home.mkdir()
+            home.chmod(0o700)
+            folders = {}
+            for name, folder in job.folders.items():
+                folders[name] = home / "code" / name
+                if folder.is_dir():  # links are copied as links, never followed
+                    shutil.copytree(folder, folders[name], symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+            for path in [home, *home.rglob("*")]:
+                os.chown(path, *user, follow_symlinks=False)
+        except OSError:
+            shutil.rmtree(home, ignore_errors=True)
+            self.uids.append(user[0])
+            raise
+        return replace(job, folders=folders), user
+
+    def _end_user(self, a: _Active, keep: set[int]) -> None:
+        """End every process of the job's own user, wherever it is, remove its files, and free
+        the user for another job."""
+        if a.user is None:
+            return
+        uid = a.user[0]
+        ended = processes.kill_user(uid, reap=lambda: (self._reap(), self._sweep(keep)))
+        shutil.rmtree(self._home(a.job), ignore_errors=True)
+        # A uid with a process left is never given to another job: a fresh one takes its place.
+        self.uids.append(uid if ended else processes.free_uids(1, start=max(self.uids, default=uid) + 1)[0])
+
     def _start_fork(self, job: Job) -> _Active:
         from ..exercise_process import example, run
 
+        job, user = self._apart(job)
         events_read, events_write = os.pipe()
         out_read, out_write = os.pipe()
         pid = os.fork()
@@ -218,7 +261,9 @@ class Runner:
                 sys.stderr.flush()
                 os.dup2(out_write, 1)
                 os.dup2(out_write, 2)
-                run.isolate(self._file(job, ".fault"), self.user)
+                if user is not None:
+                    os.chdir(self._home(job))
+                run.isolate(self._file(job, ".fault"), user, keep=(events_write,))
                 send = run.sender(events_write)
                 if job.example is not None:
                     example.run(job.exercise, job.folders, job.example, send)
@@ -232,14 +277,15 @@ class Runner:
             os.set_blocking(fd, False)
         with contextlib.suppress(OSError):  # the child already did it, or has already ended
             os.setpgid(pid, pid)
-        return _Active(job, pid, time.monotonic(), out_read, events_read)
+        return _Active(job, pid, time.monotonic(), out_read, events_read, base=processes.Usage(0.0, 0.0), user=user)
 
     def _start_fresh(self, job: Job) -> _Active:
+        job, user = self._apart(job)
         events = self._file(job, ".events")
         events.write_text("")
         spec = {"tests": str(self.tests_dir), "exercise": job.exercise.id, "reset_hint": job.reset_hint,
                 "folders": {name: str(folder) for name, folder in job.folders.items()}, "events": str(events),
-                "fault": str(self._file(job, ".fault")), "user": self.user,
+                "fault": str(self._file(job, ".fault")), "user": user,
                 "example": str(job.example) if job.example is not None else None}
         # -P: the current folder is not importable.
         args = [sys.executable, "-P", "-m", "kata.grading.worker", json.dumps(spec)]
@@ -247,9 +293,10 @@ class Runner:
                  else {"start_new_session": True})
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, **group)
+                                stderr=subprocess.STDOUT, cwd=self._home(job) if user is not None else None, **group)
         os.set_blocking(proc.stdout.fileno(), False)
-        return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc)
+        return _Active(job, proc.pid, time.monotonic(), proc.stdout.fileno(), os.open(events, os.O_RDONLY), proc,
+                       user=user)
 
     def _wait(self, active: dict[str, _Active]) -> None:
         """Wait a little for news from any process, then take it in."""
@@ -296,32 +343,62 @@ class Runner:
         """Take in what the process has printed and reported (a JSON object a line) since the last look."""
         self._read_output(a)
         *lines, a.buffer = (a.buffer + self._available(a.fd)).split(b"\n")
-        for event in filter(None, map(json_line, lines)):
+        if len(a.buffer) > MAX_EVENT:  # a line without end: no event
+            lines, a.buffer = [*lines, a.buffer], b""
+        for event in map(decode, filter(None, lines)):
             a.events.append(event)
-            if event.get("event") == "ready" and a.proc is not None and not a.ready:
+            if isinstance(event, Ready) and a.proc is not None and not a.ready:
                 a.ready = True  # a fresh Python's time limit starts once, when it is ready
                 a.started = time.monotonic()
+                a.base = processes.usage(a.pid)
 
     def _check(self, a: _Active) -> Outcome | None:
         """The job's outcome once the process has reported everything, ended, or run out of
         time (it is ended then); None while it is still at work."""
         timeout = ""
         if a.finished:
-            tests = sum(1 for e in a.events if e.get("event") == "test")
+            tests = sum(1 for e in a.events if isinstance(e, Tested))
             while len(a.outputs) < tests and self._read_output(a):
                 pass  # each test's mark was written before its report, but is read apart
         elif not self._exited(a):
-            starting = a.proc is not None and not a.ready
-            if time.monotonic() - a.started <= (STARTUP_LIMIT if starting else self.timeout):
-                return None
-            if starting:
+            if a.proc is not None and not a.ready:
+                if time.monotonic() - a.started <= STARTUP_LIMIT:
+                    return None
                 timeout = f"the fresh Python for this exercise did not start within {STARTUP_LIMIT:g} s"
             else:
+                timeout = self._over_time(a)
+                if not timeout:
+                    return None
                 self._dump_stack(a)
-                timeout = f"it was still running after {self.timeout:g} s"
         self._kill(a, reap_later=a.finished)
         self._read(a)
         return self._outcome(a, timeout)
+
+    def _over_time(self, a: _Active) -> str:
+        """Why the process has run out of time: its CPU time (its own and its children's) is past
+        the limit, or it has waited past the backstop; "" while it has time left. Where the system
+        does not tell CPU time, the clock stands in for it."""
+        now = time.monotonic()
+        wall = now - a.started
+        backstop = BACKSTOP_FACTOR * self.timeout + BACKSTOP_MARGIN
+        ceiling = max(CEILING_FACTOR * self.timeout, CEILING_MIN)
+        if wall > ceiling:
+            return (f"it was still running after {ceiling:g} s on the clock, without using up its CPU time: "
+                    "the machine may be too busy to grade it")
+        if now < a.next_look and wall <= backstop:
+            return ""
+        a.next_look = now + CPU_LOOK
+        used = processes.usage(a.pid)
+        if used is not None and a.base is not None:
+            used = used - a.base
+        if used is None:
+            return f"it was still running after {self.timeout:g} s" if wall > self.timeout else ""
+        a.cpu = used.cpu
+        if used.cpu > self.timeout:
+            return f"it was still running after {self.timeout:g} s of CPU time"
+        if wall - (used.busy if used.busy is not None else used.cpu) > backstop:
+            return f"it was still running after {backstop:g} s of waiting, with little work done"
+        return ""
 
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (run.isolate registered faulthandler for it)."""
@@ -334,26 +411,27 @@ class Runner:
             time.sleep(0.02)  # let the dump finish
 
     def _outcome(self, a: _Active, timeout: str) -> Outcome:
-        records = [TestRecord.from_event(e) for e in a.events if e.get("event") == "test"]
+        records = [e.record for e in a.events if isinstance(e, Tested)]
         for record, (output, size) in zip(records, a.outputs):  # each test marked its output's end
             record.output, record.output_size = output, size
         reported = {r.name for r in records}
-        running = next((e["name"] for e in reversed(a.events)
-                        if e.get("event") == "start" and e["name"] not in reported), None)
+        running = next((e.name for e in reversed(a.events) if isinstance(e, Start) and e.name not in reported), None)
         seconds = round(time.monotonic() - a.started, 3)
-        first = {e.get("event"): e for e in reversed(a.events)}  # the first event of each kind
-        if "stopped" in first:
-            return Outcome(records, running, "stopped", first["stopped"].get("reason", ""), None, seconds)
-        if "done" in first:
-            return Outcome(records, None, "done", "", None, seconds, float(first["done"].get("cpu", 0.0)))
+        first = {type(e): e for e in reversed(a.events)}  # the first event of each kind
+        if Unreadable in first:  # whatever came before or after it
+            return Outcome(records, running, Ended.UNREADABLE, first[Unreadable].why, None, seconds)
+        if Stopped in first:
+            return Outcome(records, running, Ended.STOPPED, first[Stopped].reason, None, seconds)
+        if Done in first:
+            return Outcome(records, None, Ended.DONE, "", None, seconds, first[Done].cpu)
         if timeout:
-            ended, detail = "timeout", timeout
+            ended, detail = Ended.TIMEOUT, timeout
         elif a.status < 0:
-            ended, detail = "crash", f"the process was ended by {_signal_name(-a.status)}"
+            ended, detail = Ended.CRASH, f"the process was ended by {_signal_name(-a.status)}"
         else:
-            ended, detail = "exit", f"the process exited with status {a.status}"
-        where = Location(**first["exit"]["location"]) if "exit" in first else self._learner_line(a)
-        return Outcome(records, running, ended, detail, where, seconds)
+            ended, detail = Ended.EXIT, f"the process exited with status {a.status}"
+        where = first[Exited].location if Exited in first else self._learner_line(a)
+        return Outcome(records, running, ended, detail, where, seconds, a.cpu)
 
     def _learner_line(self, a: _Active) -> Location | None:
         """The learner's innermost line in the process's faulthandler dump (most recent call first)."""
@@ -416,9 +494,11 @@ class Runner:
 
     def _sweep(self, keep: set[int]) -> None:
         """End processes that learner code started and that escaped their process group: the
-        grader adopted them (a subreaper, see _become_subreaper) when their parent ended."""
-        for _ in range(10):
-            strays = [pid for pid in child_processes() if pid not in keep | self.dying | self.earlier]
+        grader adopted them (a subreaper, see processes.become_subreaper) when their parent ended.
+        A chain of forks is ended a generation a round, until none is left."""
+        deadline = time.monotonic() + processes.KILL_PATIENCE
+        while time.monotonic() < deadline:
+            strays = [pid for pid in processes.children(os.getpid()) if pid not in keep | self.dying | self.earlier]
             if not strays:
                 return
             for pid in strays:

@@ -7,7 +7,7 @@ process hung, crashed or exited first) count as not passed, whatever the exit st
 from __future__ import annotations
 
 from ..catalogue.course import Exercise
-from ..outcomes import Kind, Status, TestRecord, TestStatus
+from ..outcomes import Ended, Kind, Status, TestRecord, TestStatus
 from .results import Credit, ExerciseResult, TestResult
 from .runner import Outcome
 from .target import Target
@@ -30,7 +30,8 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
         message = (f"The tests for exercise {ex.id} could not be loaded, so it cannot be graded. "
                    f"This is a problem with the kata's tests, not your code: {last}")
         return ExerciseResult(ex, Status.ERROR, 0.0, message, (), file)
-    by_name = {r.name: r for r in outcome.records}
+    # After a report it cannot read, the grader believes none of the process's reports.
+    by_name = {} if outcome.ended == Ended.UNREADABLE else {r.name: r for r in outcome.records}
     records = [by_name.get(name) or TestRecord(name, TestStatus.ERROR, _missing_message(name, outcome),
                                                location=outcome.where) for name in test_names]
     tests = tuple(TestResult(r.name, r.status, r.message, target.place(ex, r.location), r.output,
@@ -42,10 +43,10 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
         status, message = Status.ERROR, f"No tests were found for exercise {ex.id}."
     elif not failing:
         status, message = Status.PASS, ""
-    elif outcome.ended in ("crash", "exit") and outcome.running is None and not outcome.records:
+    elif outcome.ended in (Ended.CRASH, Ended.EXIT) and outcome.running is None and not outcome.records:
         status, message = Status.ERROR, BEFORE_FIRST_TEST.format(ex.id, outcome.detail)
-    elif outcome.ended in ("timeout", "crash", "exit"):
-        status = Status.TIMEOUT if outcome.ended == "timeout" else Status.ERROR
+    elif outcome.ended in (Ended.TIMEOUT, Ended.CRASH, Ended.EXIT, Ended.UNREADABLE):
+        status = Status.TIMEOUT if outcome.ended == Ended.TIMEOUT else Status.ERROR
         message = _missing_message(outcome.running or failing[0].name, outcome)
         where = target.place(ex, outcome.where)
     elif kind == Kind.NOT_STARTED and not any(t.status == TestStatus.PASS for t in tests):
@@ -73,15 +74,26 @@ def credit_of(ex: Exercise, status: Status, tests: tuple[TestResult, ...]) -> tu
 
 
 def _missing_message(name: str, outcome: Outcome) -> str:
-    if outcome.ended == "timeout":
-        return f"{name} did not finish: {outcome.detail}. {STUCK}"
-    if outcome.ended == "crash":
-        return f"Python itself crashed while running {name}: {outcome.detail}."
-    if outcome.ended == "exit":
+    text = ending(outcome, name)
+    if outcome.ended == Ended.EXIT:
+        text += " A test that does not run to the end never counts as passed."
+    return text
+
+
+def ending(outcome: Outcome, subject: str) -> str:
+    """Why `subject` (a test, or a notebook's cell) has no result, from how its process ended;
+    the one wording of every ending, for the reports and for the notebooks."""
+    if outcome.ended == Ended.TIMEOUT:
+        return f"{subject} did not finish: {outcome.detail}. {STUCK}"
+    if outcome.ended == Ended.CRASH:
+        return f"Python itself crashed while running {subject}: {outcome.detail}."
+    if outcome.ended == Ended.EXIT:
         cause = ("Your code called os._exit()" if outcome.where is not None
                  else "Your code probably called os._exit() or something like it")
-        return (f"The test process ended while running {name}: {outcome.detail}. {cause}; a test that does "
-                "not run to the end never counts as passed.")
-    if outcome.ended == "stopped":
-        return f"{name} was not run: {outcome.detail}."
-    return f"{name} did not report a result."
+        return f"The process ended while running {subject}: {outcome.detail}. {cause}."
+    if outcome.ended == Ended.UNREADABLE:
+        return (f"The grader stopped the process while running {subject}: it reported something the grader "
+                f"cannot read ({outcome.detail}). Only the grader's own code may write to its channel.")
+    if outcome.ended == Ended.STOPPED:
+        return f"{subject} was not run: {outcome.detail}."
+    return f"{subject} did not report a result."

@@ -22,17 +22,19 @@ from pathlib import Path
 def main(job: dict) -> int:
     from ..catalogue.course import course
     from ..exercise_process import example, run
+    from ..outcomes import Ready
     from .engine import warm_up
     from .session import run_session
 
     ex = course().find(job["exercise"])
-    send = run.sender(os.open(job["events"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    events = os.open(job["events"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    send = run.sender(events)
     folders = {name: Path(folder) for name, folder in job["folders"].items()}
     warm_up()
 
     def body(collection) -> None:
-        run.isolate(Path(job["fault"]), tuple(job["user"]) if job["user"] else None)
-        send({"event": "ready"})
+        run.isolate(Path(job["fault"]), tuple(job["user"]) if job["user"] else None, keep=(events,))
+        send(Ready())
         if job["example"] is not None:
             example.run(ex, folders, Path(job["example"]), send)
         else:
