@@ -67,10 +67,15 @@ def graded(tmp_path_factory) -> dict:
     run = run_grader("grade", *map(str, folders), "--out", str(out), "--timeout", "60", timeout=600)
     assert run.returncode == 0 and run.stderr == "", run.stderr[-3000:]
     rows = _table(out / "grades.csv")[1:]
-    assert [r[1].removeprefix("'") for r in rows] == [_name(n) for n in range(SIZE)]  # in the order given
-    ids = [r[0] for r in rows]
+    assert [_cell(r[1]) for r in rows] == [_name(n) for n in range(SIZE)]  # in the order given
+    ids = [_cell(r[0]) for r in rows]
     return {"out": out, "plan": plan(), "ids": ids, "run": run,
             "reports": {i: json.loads((out / i / "report.json").read_text(encoding="utf-8")) for i in ids}}
+
+
+def _cell(text: str) -> str:
+    """A CSV cell as written before the apostrophe that keeps a would-be formula text."""
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _table(path: Path) -> list[list[str]]:
