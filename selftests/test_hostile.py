@@ -431,7 +431,7 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
     space = {"a": first, "b": second, "c": 3, "d": first}
     own, other = {"check": first}, {"check": first}  # this exercise's test module, and another's
     monkeypatch.setattr(guard, "watched_namespaces", lambda: [
-        ("space", space), (tests, own), ("test_ex99_other", other)])
+        ("space", space, None), (tests, own, None), ("test_ex99_other", other, None)])
     wire = guard.Tripwire(ex)
     assert wire.changes() == []
     space["b"] = first  # replaced by another object that is already there
@@ -449,6 +449,50 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
     for name in ("d", "a"):  # the last names renamed, their values kept in order
         space[name.upper()] = space.pop(name)
     assert sorted(wire.changes()) == ["space.A", "space.D", "space.a", "space.d"]
+
+
+def test_the_tripwire_watches_only_the_named_functions_of_a_library_that_keeps_state(monkeypatch):
+    """pytest-check reassigns its own module globals between tests: that is no tampering, while
+    replacing one of its functions is."""
+
+    def log_failure(): ...
+
+    def get_failures(): ...
+
+    library = {"log_failure": log_failure, "get_failures": get_failures, "_failures": [], "_max_tb": 1}
+    monkeypatch.setattr(guard, "watched_namespaces", lambda: [("lib", library, ("log_failure", "get_failures"))])
+    wire = guard.Tripwire(course().find("mse_loss"))
+    library["_failures"], library["_max_tb"], library["_new_state"] = [], 0, 2
+    assert wire.changes() == []
+    library["get_failures"] = lambda: []
+    del library["log_failure"]
+    assert sorted(wire.changes()) == ["lib.get_failures", "lib.log_failure"]
+
+
+def test_the_tripwire_leaves_pytest_checks_bookkeeping_to_it():
+    """What the tripwire watches of pytest-check are its functions, whatever globals the installed
+    version keeps and reassigns."""
+    import pytest_check.check_log as check_log
+
+    from kata import pytest_internals
+
+    label, module, names = next(w for w in pytest_internals.watched() if w[0] == "pytest_check")
+    assert module is check_log and "get_failures" in names and "log_failure" in names
+    assert all(callable(getattr(check_log, name)) for name in names)
+
+
+def test_only_one_module_of_the_grader_reaches_into_pytests_internals():
+    """A new pytest or pytest-check may move what is not their documented API: it is all in
+    kata/pytest_internals.py, which .ci/compat tries with the lowest and the newest versions."""
+    private = ("_pytest", "pytest_check")
+    reaching = set()
+    for path in (ROOT / "kata").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(n == p or n.startswith(p + ".") for n in names for p in private):
+                reaching.add(path.relative_to(ROOT).as_posix())
+    assert reaching == {"kata/pytest_internals.py"}
 
 
 def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():
