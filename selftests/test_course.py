@@ -78,7 +78,8 @@ def test_release_holds_the_student_copy_and_no_solutions(release):
         assert stubs.pristine_stub(ex, release) == stub
     assert manifest.changed_files(release) == []
     readme = (release / "README.md").read_text(encoding="utf-8")
-    assert "solutions/" not in readme and "Maintainers" not in readme
+    assert "solutions/" not in readme and "Maintainers" not in readme and ".[dev]" not in readme
+    assert "```\npython -m pip install -e .\n```" in readme and "download.pytorch.org/whl/cpu" in readme
     assert all(f"`{e.name}`" in readme for e in course().exercises)
     assert (release / WORKFLOW_PATH).read_text(encoding="utf-8") == workflow_text(list(course().chapters))
 
