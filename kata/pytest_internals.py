@@ -2,33 +2,39 @@
 
 A new release of either may move these; `.ci/compat` grades the references and the stubs with
 the lowest and the newest versions that pyproject.toml allows, and so tries every name here.
+Only the exceptions are imported with this module: a notebook's kernel needs them without the
+rest of pytest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import FunctionType, ModuleType
+from typing import TYPE_CHECKING
 
-import _pytest.reports
-import _pytest.runner
-import pytest
-import pytest_check.check_log
+# The exceptions behind pytest.fail(), pytest.exit(), pytest.skip() and pytest.xfail().
+from _pytest.outcomes import Exit, Failed, Skipped, XFailed
 
-# The exceptions behind pytest.fail(), pytest.skip(), pytest.xfail() and pytest.exit().
-Failed = pytest.fail.Exception
-Skipped = pytest.skip.Exception
-XFailed = pytest.xfail.Exception
-Exit = pytest.exit.Exception
+if TYPE_CHECKING:
+    import pytest
 
 # Loads pytest-check and keeps its report of a failed check to the check's own message.
 CHECK_PLUGIN_ARGS = ("-p", "pytest_check.plugin", "--check-max-tb=0")
 
-# The failed checks of the test that runs now; taken at import, before learner code can replace it.
-check_failures = pytest_check.check_log.get_failures
+
+def failure_reader() -> Callable[[], list[str]]:
+    """pytest-check's reader of the failed checks of the test that runs now. Take it before
+    learner code runs, which could replace it."""
+    import pytest_check.check_log
+
+    return pytest_check.check_log.get_failures
 
 
 def run_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> list[pytest.TestReport]:
     """Run one test (setup, call, teardown) the way pytest runs it, without printing; its reports."""
-    return _pytest.runner.runtestprotocol(item, log=False, nextitem=nextitem)
+    from _pytest.runner import runtestprotocol
+
+    return runtestprotocol(item, log=False, nextitem=nextitem)
 
 
 def was_xfail(report: pytest.TestReport) -> bool:
@@ -51,7 +57,10 @@ def watched() -> list[tuple[str, ModuleType | type, tuple[str, ...] | None]]:
     """What the grader relies on in pytest and pytest-check, for the tripwire: (label, module or
     class, the names to watch in it, or None for all of them). pytest-check keeps its own state in
     module globals and reassigns them between tests, so there only its functions are watched."""
-    check_log = pytest_check.check_log
+    import _pytest.reports
+    import _pytest.runner
+    import pytest_check.check_log as check_log
+
     functions = tuple(name for name, value in vars(check_log).items() if isinstance(value, FunctionType))
     return [
         ("pytest_check", check_log, functions),

@@ -26,13 +26,14 @@ import pytest
 
 from ..catalogue.course import Exercise, course
 from ..outcomes import END_OF_TEST, Kind, Location, TestRecord, TestStatus
-from ..pytest_internals import Failed, check_failures, run_protocol, was_xfail
+from ..pytest_internals import Failed, failure_reader, run_protocol, was_xfail
 from . import explain, guard
 from .loader import LEARNER, Learner
 
 # Taken now, before learner code can replace them.
 _write = os.write
 _dumps = json.dumps
+_get_failures = failure_reader()
 _exit = os._exit
 _streams = (sys.stdout, sys.stderr)
 
@@ -51,7 +52,7 @@ class Recorder:
     def pytest_runtest_call(self, item):
         result = yield
         if self.active:
-            self.notes["checks"] = [f.removeprefix("FAILURE: ").strip() for f in check_failures()]
+            self.notes["checks"] = [f.removeprefix("FAILURE: ").strip() for f in _get_failures()]
             if result.excinfo is not None:
                 self.notes["exc_call"] = result.excinfo[1]
 
