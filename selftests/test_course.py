@@ -79,7 +79,8 @@ def test_release_holds_the_student_copy_and_no_solutions(release):
         assert stubs.pristine_stub(ex, release) == stub
     assert manifest.changed_files(release) == []
     readme = (release / "README.md").read_text(encoding="utf-8")
-    assert "solutions/" not in readme and "Maintainers" not in readme
+    assert "solutions/" not in readme and "Maintainers" not in readme and ".[dev]" not in readme
+    assert "```\npython -m pip install -e .\n```" in readme and "download.pytorch.org/whl/cpu" in readme
     assert all(f"`{e.name}`" in readme for e in course().exercises)
     assert (release / WORKFLOW_PATH).read_text(encoding="utf-8") == workflow_text(list(course().chapters))
 
@@ -472,11 +473,11 @@ def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folde
     assert results["score"] == score
     assert sum(t["score"] for t in results["tests"]) == score
     assert {t["status"] for t in results["tests"]} == {"passed" if score else "failed"}
-    # As Gradescope's specification reads: text, not HTML; whole seconds, of the whole run but for
-    # Python's own start and exit; numbered tests.
+    # As Gradescope's specification reads: text, not HTML; whole seconds, of the grading (no more
+    # than the whole run, however busy the machine); numbered tests.
     assert results["output_format"] == "text"
     assert all(t["output_format"] == t["name_format"] == "text" for t in results["tests"])
-    assert isinstance(results["execution_time"], int) and elapsed - 5 <= results["execution_time"] <= elapsed + 1
+    assert isinstance(results["execution_time"], int) and 1 <= results["execution_time"] <= elapsed + 1
     assert [t["number"] for t in results["tests"]] == IDS
 
 

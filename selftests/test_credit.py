@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, copy_kata, copy_solutions, course, replace_function, run_grader

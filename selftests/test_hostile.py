@@ -2,7 +2,7 @@
 stays inside its own exercise, and is reported in words that say what happened.
 
 Each case is a copy of the reference solutions with one function changed. The cases are
-graded together in one batch (`grader.py grade ... --timeout 2`); each test reads its case's
+graded together in one batch (`grader.py grade ... --timeout 3`); each test reads its case's
 report.json. A few cases need `grader.py check` itself and run on their own.
 """
 
@@ -30,7 +30,13 @@ from kata.grading.verdict import judge
 from kata.outcomes import Ended, Location
 
 TIMEOUT = 3.0
-BOUND = 2 * TIMEOUT + 10  # seconds: the longest an exercise (or a whole check) may take
+# Seconds that only a hang reaches: a grader that waited for a process left behind (those sleep
+# 300 s). How long an exercise takes depends on how busy the machine is, so no test asserts a
+# tighter bound; what was stopped, and that nothing is left running, is asserted instead.
+HANG = 120
+# A limit for runs where nothing should be stopped: a busy machine does not reach it.
+ROOMY = 60
+CPU_BOUND = 2 * TIMEOUT + 10  # CPU seconds: the most an exercise may use, however busy the machine
 MARKER = f"kata-hostile-{os.getpid()}"  # in the command line of every process a case starts
 
 
@@ -228,8 +234,10 @@ def assert_isolated(report: dict, exercise_id: str, status: str, words: list[str
         unrelated -= users_of(broken_id)
     broken = {i: graded[i]["message"] for i in unrelated if graded[i]["status"] != "pass"}
     assert not broken, broken
-    slow = {e["id"]: e["cpu_seconds"] for e in report["exercises"] if e["cpu_seconds"] > BOUND}
+    slow = {e["id"]: e["cpu_seconds"] for e in report["exercises"] if e["cpu_seconds"] > CPU_BOUND}
     assert not slow, slow
+    hung = {e["id"]: e["seconds"] for e in report["exercises"] if e["seconds"] > HANG}
+    assert not hung, hung
     return result
 
 
@@ -279,24 +287,27 @@ def test_no_process_outlives_the_grader(batch):
 # --- runs of `check` itself --------------------------------------------------------------
 
 
-def _check(folder: Path, out: Path, *args: str):
-    run = run_grader("check", "--target", str(folder), "--json", str(out), "--timeout", str(TIMEOUT), *args)
+def _check(folder: Path, out: Path, *args: str, timeout: float = TIMEOUT):
+    run = run_grader("check", "--target", str(folder), "--json", str(out), "--timeout", str(timeout), *args)
     return run, json.loads(out.read_text(encoding="utf-8"))
 
 
 def test_a_check_with_stuck_crashed_and_exiting_exercises_ends_in_time(tmp_path):
     """tracked hangs with a process in a new session (so do the exercises built on it), sgd_step
     crashes, predict's file exits as it loads: the JSON is still written, the rest
-    passes, nothing is left running, and no exercise used more than 2 x (time limit) + 10 s of CPU
-    time (how long that takes on the clock depends on the machine's load)."""
+    passes, nothing is left running, no exercise used more than 2 x (time limit) + 10 s of CPU
+    time, and the check does not wait for the process left behind."""
     folder = copy_solutions(tmp_path / "crashes")
     stuck = insert_code(folder / course().find("tracked").path, "tracked",
                         body=f"import subprocess, sys\nsubprocess.Popen({sleeper()}, start_new_session=True)\n"
                              "while True:\n    pass")
     crash = insert_code(folder / course().find("sgd_step").path, "sgd_step", body="import ctypes\nctypes.string_at(0)")
     insert_code(folder / course().find("predict").path, "predict", module="import os\nos._exit(0)")
-    run, report = _check(folder, tmp_path / "report.json")
+    # Chapter 1, where all of them are: training chapter 2's networks takes longer than this short
+    # limit on a busy machine.
+    run, report = _check(folder, tmp_path / "report.json", "--chapter", "1")
     assert run.returncode == 1 and run.stderr == ""
+    assert run.seconds < HANG, run.seconds
     others = ("01", "06", "07")
     assert_isolated(report, "01", "timeout", ["did not finish", f"{course().find('01').path}, line"], others)
     assert {e["id"] for e in report["exercises"] if e["status"] == "timeout"} == {"01", "02", "03", "05"}
@@ -336,7 +347,7 @@ def test_files_planted_in_the_graded_folder_are_never_run(tmp_path):
     insert_code(folder / course().find("gradients").path, "gradients", body="return None")
     two = folder / course().find("sum_of_squares_grads").path
     insert_code(two, "sum_of_squares_grads", module="print('spam ' * 200_000)", body="return None")
-    run, report = _check(folder, tmp_path / "report.json")
+    run, report = _check(folder, tmp_path / "report.json", timeout=ROOMY)
     assert run.returncode == 1 and run.stderr == ""
     assert_isolated(report, "02", "fail", ["got:"], ("03",))
     assert_isolated(report, "03", "fail", ["got:"], ("02",))
@@ -383,7 +394,7 @@ def test_the_fresh_process_fallback_is_as_strict(tmp_path):
     assert any(f"{course().find('02').path}, line {loop + k}" in graded["02"]["message"] for k in (2, 3))
     assert graded["03"]["status"] == "error" and "segmentation fault" in graded["03"]["message"]
     assert f"{course().find('03').path}, line {crash + 1}" in graded["03"]["message"]
-    assert all(e["seconds"] < BOUND for e in graded.values())
+    assert all(e["seconds"] < HANG for e in graded.values())
     assert data["alive"] == {"01": [], "02": [], "03": []}
     assert survivors() == []
 
@@ -433,7 +444,7 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
     space = {"a": first, "b": second, "c": 3, "d": first}
     own, other = {"check": first}, {"check": first}  # this exercise's test module, and another's
     monkeypatch.setattr(guard, "watched_namespaces", lambda: [
-        ("space", space), (tests, own), ("test_ex99_other", other)])
+        ("space", space, None), (tests, own, None), ("test_ex99_other", other, None)])
     wire = guard.Tripwire(ex)
     assert wire.changes() == []
     space["b"] = first  # replaced by another object that is already there
@@ -451,6 +462,50 @@ def test_the_tripwire_names_each_replaced_removed_or_added_name(monkeypatch):
     for name in ("d", "a"):  # the last names renamed, their values kept in order
         space[name.upper()] = space.pop(name)
     assert sorted(wire.changes()) == ["space.A", "space.D", "space.a", "space.d"]
+
+
+def test_the_tripwire_watches_only_the_named_functions_of_a_library_that_keeps_state(monkeypatch):
+    """pytest-check reassigns its own module globals between tests: that is no tampering, while
+    replacing one of its functions is."""
+
+    def log_failure(): ...
+
+    def get_failures(): ...
+
+    library = {"log_failure": log_failure, "get_failures": get_failures, "_failures": [], "_max_tb": 1}
+    monkeypatch.setattr(guard, "watched_namespaces", lambda: [("lib", library, ("log_failure", "get_failures"))])
+    wire = guard.Tripwire(course().find("mse_loss"))
+    library["_failures"], library["_max_tb"], library["_new_state"] = [], 0, 2
+    assert wire.changes() == []
+    library["get_failures"] = lambda: []
+    del library["log_failure"]
+    assert sorted(wire.changes()) == ["lib.get_failures", "lib.log_failure"]
+
+
+def test_the_tripwire_leaves_pytest_checks_bookkeeping_to_it():
+    """What the tripwire watches of pytest-check are its functions, whatever globals the installed
+    version keeps and reassigns."""
+    import pytest_check.check_log as check_log
+
+    from kata import pytest_internals
+
+    label, module, names = next(w for w in pytest_internals.watched() if w[0] == "pytest_check")
+    assert module is check_log and "get_failures" in names and "log_failure" in names
+    assert all(callable(getattr(check_log, name)) for name in names)
+
+
+def test_only_one_module_of_the_grader_reaches_into_pytests_internals():
+    """A new pytest or pytest-check may move what is not their documented API: it is all in
+    kata/pytest_internals.py, which .ci/compat tries with the lowest and the newest versions."""
+    private = ("_pytest", "pytest_check")
+    reaching = set()
+    for path in (ROOT / "kata").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(n == p or n.startswith(p + ".") for n in names for p in private):
+                reaching.add(path.relative_to(ROOT).as_posix())
+    assert reaching == {"kata/pytest_internals.py"}
 
 
 def test_a_process_that_ends_before_any_test_is_not_blamed_on_the_learner():

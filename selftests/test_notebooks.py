@@ -390,14 +390,12 @@ def test_open_notebooks_share_one_checker_which_outlives_a_kernel_and_ends_with_
             await client.async_execute_cell(nb.cells[-1], len(nb.cells) - 1, store_history=True)
             return nb.cells[-1]
 
-        async def interrupted(name: str, source: str) -> tuple[dict, float]:
-            """Run `source` in a new cell, and interrupt the kernel a second later; (the cell,
-            the seconds it took)."""
-            started = time.monotonic()
+        async def interrupted(name: str, source: str) -> dict:
+            """Run `source` in a new cell, and interrupt the kernel a second later; the cell."""
             running = asyncio.create_task(added(name, source, ("raises-exception",)))
             await asyncio.sleep(1)
             await clients[name][0].km.interrupt_kernel()
-            return await running, time.monotonic() - started
+            return await running
 
         try:
             await asyncio.gather(*(run(name, "setup") for name in names))
@@ -407,9 +405,10 @@ def test_open_notebooks_share_one_checker_which_outlives_a_kernel_and_ends_with_
             assert b"--socket" in Path(f"/proc/{checker}/cmdline").read_bytes()
             first = names[0]
             await added(first, ENDLESS)
-            cell, seconds = await interrupted(first, "%%try_it 04\nmse_loss(1, 2)")
+            cell = await interrupted(first, "%%try_it 04\nmse_loss(1, 2)")
             assert [o.get("ename") for o in cell["outputs"] if o["output_type"] == "error"] == ["KeyboardInterrupt"]
-            assert seconds < DEFAULT_TIMEOUT / 2 and await clients[first][0].km.is_alive()
+            # Stopped by the interrupt, not by the time limit, however busy the machine.
+            assert "still running after" not in printed(cell) and await clients[first][0].km.is_alive()
             await clients[first][0].km.shutdown_kernel(now=True)  # the kernel that started it, perhaps
             assert "passed" in await run(names[1], "check")  # once the checker has stopped that loop
             assert checkers(scratch) == [checker]
@@ -427,7 +426,7 @@ def test_open_notebooks_share_one_checker_which_outlives_a_kernel_and_ends_with_
 
     try:
         asyncio.run(scenario())
-        deadline = time.monotonic() + 11  # its last kernel's connection has closed: it ends at once
+        deadline = time.monotonic() + 60  # its last kernel's connection has closed: it ends at once
         while checkers(scratch) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert checkers(scratch) == []

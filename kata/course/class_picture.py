@@ -6,7 +6,6 @@ from one ClassPicture, so that the page and the files always agree."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..catalogue.course import Exercise
 from ..feedback.render import points

@@ -15,8 +15,21 @@ Learn PyTorch by doing. You write {count} small functions and classes, and
 
 ## Set up
 
-You need Python 3.11 or newer. In this folder (a virtual environment is a good idea:
-`python -m venv .venv` and activate it), install what the kata needs:
+You need Python 3.11 or newer (`python --version`). Where the system's Python is older, install a
+newer one beside it (from python.org, with `pyenv`, or on Ubuntu from the deadsnakes PPA) and make
+the environment below with it (`python3.11 -m venv .venv`).
+
+In this folder, make a virtual environment and activate it: `python -m venv .venv`, then
+`source .venv/bin/activate` on Linux and macOS or `.venv\\Scripts\\activate` on Windows (activate
+it again in every new terminal).
+
+How large it is: the kata runs on the CPU, but on Linux pip installs PyTorch's build for NVIDIA
+GPUs, a 5.7 GB environment with several GB to download. With PyTorch's CPU build it is about
+1.2 GB: on Linux, install that first, from PyTorch's own package index:
+`python -m pip install torch --index-url https://download.pytorch.org/whl/cpu`. (On macOS and
+Windows, pip's PyTorch is the CPU build already.)
+
+Then install the kata with what it needs:
 
 ```
 python -m pip install -e .

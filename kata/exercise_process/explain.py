@@ -8,9 +8,8 @@ import traceback
 import unittest
 from pathlib import Path
 
-from _pytest.outcomes import Exit, Skipped, XFailed
-
 from ..outcomes import Location
+from ..pytest_internals import Exit, Skipped, XFailed
 
 
 class LoadError(Exception):

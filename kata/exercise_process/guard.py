@@ -151,28 +151,25 @@ def activate(ex: Exercise, prefixes: tuple[str, ...]) -> None:
 
 
 @functools.cache
-def watched_namespaces() -> list[tuple[str, dict]]:
-    """The namespaces whose replacement is tampering, labelled: those the tests and the grader rely on.
-    Found once per process: the warm grader finds them before it forks, since looking through
-    sys.modules in every fork would touch, and so copy, a page of memory for each module."""
-    import _pytest.reports
-    import _pytest.runner
-    import pytest_check.check_log
+def watched_namespaces() -> list[tuple[str, dict, tuple[str, ...] | None]]:
+    """The namespaces whose replacement is tampering, labelled: those the tests and the grader rely on,
+    each with the names watched in it (None: all of them). Found once per process: the warm grader
+    finds them before it forks, since looking through sys.modules in every fork would touch, and so
+    copy, a page of memory for each module."""
     import torch
 
-    spaces: list[tuple[str, object]] = [
-        ("builtins", builtins), ("math", math), ("torch", torch), ("torch.Tensor", torch.Tensor),
-        ("torch.testing", torch.testing), ("torch.autograd", torch.autograd), ("torch.nn", torch.nn),
-        ("torch.nn.Module", torch.nn.Module), ("torch.nn.functional", torch.nn.functional),
-        ("pytest_check", pytest_check.check_log), ("_pytest.runner", _pytest.runner),
-        ("_pytest.runner.CallInfo", _pytest.runner.CallInfo), ("_pytest.reports", _pytest.reports),
-        ("_pytest.reports.BaseReport", _pytest.reports.BaseReport),
-        ("_pytest.reports.TestReport", _pytest.reports.TestReport),
+    from .. import pytest_internals
+
+    spaces: list[tuple[str, object, tuple[str, ...] | None]] = [
+        ("builtins", builtins, None), ("math", math, None), ("torch", torch, None), ("torch.Tensor", torch.Tensor, None),
+        ("torch.testing", torch.testing, None), ("torch.autograd", torch.autograd, None), ("torch.nn", torch.nn, None),
+        ("torch.nn.Module", torch.nn.Module, None), ("torch.nn.functional", torch.nn.functional, None),
+        *pytest_internals.watched(),
     ]
     for name, module in list(sys.modules.items()):
         if isinstance(module, ModuleType) and _graders_own(module):
-            spaces.append((name, module))
-    return [(label, vars(obj)) for label, obj in spaces]
+            spaces.append((name, module, None))
+    return [(label, vars(obj), names) for label, obj, names in spaces]
 
 
 def _graders_own(module: ModuleType) -> bool:
@@ -185,27 +182,32 @@ def _graders_own(module: ModuleType) -> bool:
 
 class Tripwire:
     """A note of the watched namespaces, taken before learner code is imported: each one's
-    keys and values, in order. Of the test modules, only `ex`'s: no other runs in this process."""
+    keys and values, in order (or, where only some names are watched, theirs). Of the test
+    modules, only `ex`'s: no other runs in this process."""
 
     def __init__(self, ex: Exercise) -> None:
         tests = Path(ex.test_path).stem
-        self._notes = [(label, space, tuple(space), tuple(space.values())) for label, space in watched_namespaces()
-                       if not label.startswith("test_") or label == tests]
+        self._notes = [(label, space, names is None, keys, tuple(map(space.get, keys)))
+                       for label, space, names in watched_namespaces()
+                       if not label.startswith("test_") or label == tests
+                       for keys in [tuple(space) if names is None else names]]
 
     def changes(self) -> list[str]:
         """What was replaced, removed or added since the note was taken. An added module is not a
         change: importing a submodule (torch.fx, say) adds it to its package."""
         changed = []
-        for label, space, keys, values in self._notes:
+        for label, space, whole, keys, values in self._notes:
             # The usual case, seen without a Python loop over thousands of names (it runs after
             # every test): the same keys with the same values, in the same order.
-            if (len(space) == len(keys) and all(map(operator.is_, space, keys))
-                    and all(map(operator.is_, space.values(), values))):
+            if whole and (len(space) == len(keys) and all(map(operator.is_, space, keys))
+                          and all(map(operator.is_, space.values(), values))):
+                continue
+            if not whole and all(map(operator.is_, map(space.get, keys), values)):
                 continue
             before = dict(zip(keys, values))
             changed += [f"{label}.{key}" for key, value in before.items() if space.get(key, _MISSING) is not value]
             changed += [f"{label}.{key}" for key in space.keys() - before.keys()
-                        if not isinstance(space[key], ModuleType)]
+                        if whole and not isinstance(space[key], ModuleType)]
         return changed
 
 

@@ -21,19 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import pytest_check.check_log as check_log
-from _pytest.outcomes import Failed
-from _pytest.runner import runtestprotocol
 
 from ..catalogue.course import Exercise, course
 from ..outcomes import (END_OF_TEST, Done, Event, Exited, Kind, Location, Start, Stopped, TestRecord, Tested, TestStatus,
                         encode)
+from ..pytest_internals import Failed, failure_reader, run_protocol, was_xfail
 from . import confine, explain, guard
 from .loader import LEARNER, Learner
 
 # Taken now, before learner code can replace them.
 _write = os.write
-_get_failures = check_log.get_failures
+_get_failures = failure_reader()
 _exit = os._exit
 _streams = (sys.stdout, sys.stderr)
 
@@ -140,7 +138,7 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            reports = runtestprotocol(item, log=False, nextitem=nextitem)
+            reports = run_protocol(item, nextitem)
         except BaseException as exc:  # KeyboardInterrupt or pytest.exit() from learner code
             reports = []
             RECORDER.notes.setdefault("exc_call", exc)
@@ -153,7 +151,7 @@ def run_test(item, nextitem, ex: Exercise, learner: Learner) -> tuple[TestRecord
     # Read from the reports' plain fields: learner code can replace a property, and the
     # tripwire would only notice after this test.
     passed = (len(reports) == 3 and set(phases) == {"setup", "call", "teardown"} and not checks and exc is None
-              and all(r.outcome == "passed" for r in reports) and not getattr(phases["call"], "wasxfail", None))
+              and all(r.outcome == "passed" for r in reports) and not was_xfail(phases["call"]))
     if passed:
         record.status = TestStatus.PASS
     elif checks:

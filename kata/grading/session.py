@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from .. import ROOT
+from .. import ROOT, pytest_internals
 from ..catalogue.course import Exercise, course
 from ..exercise_process import guard
 from ..exercise_process.run import RECORDER
@@ -78,14 +78,9 @@ def _ready_to_fork(session) -> None:
     guard.install_runtime_guards()
     guard.watched_namespaces()
     gc.freeze()
-    session.config.option.tbstyle = "no"
+    pytest_internals.one_line_failures(session)
     for item in session.items:
-        item.repr_failure = _one_line
         item.location  # computed once here (pytest keeps it), not in every fork that reports
-
-
-def _one_line(excinfo, style=None) -> str:
-    return excinfo.exconly()
 
 
 def _exercise_of(path: Path, tests_dir: Path) -> Exercise | None:
@@ -107,8 +102,8 @@ def run_session(body: Callable[[Collection], T], tests_dir: Path, exercises: lis
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
     args = [*paths, "-c", str(Path(__file__).with_name("pytest.ini")), "--rootdir", str(tests_dir),
-            "--confcutdir", str(tests_dir), "--continue-on-collection-errors", "--check-max-tb=0",
-            "-p", "pytest_check.plugin", *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
+            "--confcutdir", str(tests_dir), "--continue-on-collection-errors",
+            *pytest_internals.CHECK_PLUGIN_ARGS, *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
     state = _Session(body, tests_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -139,7 +139,7 @@ def how_markdown(ex: Exercise) -> str:
             + " and run the first cell here again."
         )
     return text + ("\n\nThis notebook needs the kata installed in the Python that runs it "
-                   "(`python -m pip install -e \".[dev]\"` in the kata's folder).")
+                   "(`python -m pip install -e .` in the kata's folder).")
 
 
 def try_markdown(ex: Exercise) -> str:

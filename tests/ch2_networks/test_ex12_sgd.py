@@ -153,7 +153,7 @@ def test_zero_grad_clears_so_the_next_backward_starts_fresh(SGD):
         return
     (w * b).sum().backward()
     got = facts(w.grad).value
-    expect(close(got, values(b)), f"w.grad after zero_grad() and then (w * b).sum().backward()", fmt(got),
+    expect(close(got, values(b)), "w.grad after zero_grad() and then (w * b).sum().backward()", fmt(got),
            f"{fmt(values(b))}, the gradient of the second backward() alone")
 
 

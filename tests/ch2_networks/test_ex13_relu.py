@@ -119,7 +119,7 @@ def test_is_differentiable(relu):
         return
     (result * GRAD_WEIGHTS).sum().backward()
     expected = values(GRAD_WEIGHTS * (GRAD_X > 0))
-    grad = expect_tensor(x.grad, f"x.grad after (relu(x) * w).sum().backward()")
+    grad = expect_tensor(x.grad, "x.grad after (relu(x) * w).sum().backward()")
     if grad is not None:
         expect(close(grad.value, expected), "x.grad after (relu(x) * w).sum().backward()", fmt(grad.value),
                f"{fmt(expected)} (w where x > 0, 0 where x < 0)")

@@ -254,7 +254,7 @@ def test_same_seed_same_run_and_another_seed_another_run(train_classifier):
            Mistake("not-reproducible",
            "the runs differ although torch was seeded with 5: something random happens before torch.manual_seed(seed) "
            "or draws from another generator."))
-    expect(not close(weights[0], weights[2], 1e-4), f"the first layer's weight with seed=5 and with seed=6",
+    expect(not close(weights[0], weights[2], 1e-4), "the first layer's weight with seed=5 and with seed=6",
            "the same numbers",
            "different numbers", Mistake("seed-ignored",
                                 "the seed argument was ignored: torch.manual_seed(seed), with the seed given."))
