@@ -134,14 +134,16 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["course"]
 
 
-# --- hidden tests, in a copy of the kata with one added --------------------------------
+# --- hidden checks, in a copy of the kata with one added --------------------------------
 
-HIDDEN_TEST = '''
+HIDDEN_CHECK = '''
+from kata.grading.audit import Check
 
-@pytest.mark.hidden
-def test_instructor_keeps_every_digit(tracked):
-    t = tracked(0.25)
-    assert abs(t.item() - 0.25) < 1e-7, f"tracked(0.25) holds {t.item()}, expected 0.25"
+CHECKS = [
+    Check("01", lambda g: {"value": 0.25},
+          lambda a: {"value": 0.25, "dtype": "torch.float32", "leaf": True, "requires_grad": True, "shape": []},
+          mistake="rounds the value it is given"),
+]
 '''
 
 ROUNDING_TRACKED = '''
@@ -150,17 +152,16 @@ def tracked(value: float) -> torch.Tensor:
 '''
 
 
-def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
+def test_hidden_checks_stay_out_of_the_release_and_count_when_grading(tmp_path):
     kata = copy_kata(tmp_path / "kata")
-    test_file = kata / "tests" / course().find("01").test_path
-    test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8") + HIDDEN_TEST, encoding="utf-8")
+    folder = course().find("01").folder
+    (kata / "tests" / folder / "hidden_checks.py").write_text(HIDDEN_CHECK, encoding="utf-8")
 
     made = run_grader("release", str(tmp_path / "release"), kata=kata)
     assert made.returncode == 0 and made.stderr == ""
-    assert "1 hidden test left out" in made.stdout
-    released = (tmp_path / "release" / "tests" / course().find("01").test_path).read_text(encoding="utf-8")
-    assert "test_instructor_keeps_every_digit" not in released and "hidden" not in released
-    assert "def test_backward_fills_its_grad" in released
+    assert "1 hidden check left out" in made.stdout
+    assert not (tmp_path / "release" / "tests" / folder / "hidden_checks.py").exists()
+    assert (tmp_path / "release" / "tests" / folder / "audit_checks.py").is_file()
 
     submission = copy_solutions(tmp_path / "rounding")
     replace_function(submission, "tracked", ROUNDING_TRACKED)
@@ -171,11 +172,24 @@ def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
     results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
+    assert HIDDEN_FAILED in first["output"] and "rounds the value it is given" in first["output"]
     assert hidden["number"] == "01.1" and hidden["output_format"] == "text"
-    assert HIDDEN_FAILED in first["output"] and "keeps_every_digit" not in first["output"]
-    assert hidden["name"].endswith("test_instructor_keeps_every_digit")
+    assert hidden["name"].endswith("hidden check 1")
     assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
-    assert hidden["max_score"] == 0 and "tracked(0.25) holds 0.2" in hidden["output"]
+    assert hidden["max_score"] == 0 and "rounds the value it is given" in hidden["output"]
+    assert "0.25" not in json.dumps(results)  # neither its input nor its expected value
+
+
+def test_a_test_marked_hidden_is_refused_before_it_is_imported(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    test_file = kata / "tests" / course().find("01").test_path
+    test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8")
+                         + "\n\n@pytest.mark.hidden\ndef test_secret(tracked):\n    pass\n", encoding="utf-8")
+    checked = run_grader("check", "1", "--target", "solutions", "--json", str(tmp_path / "r.json"),
+                         "--timeout", TIMEOUT, kata=kata)
+    assert checked.stderr == ""
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["exercises"][0]["status"] == "error" and "hidden_checks.py" in report["exercises"][0]["message"]
 
 
 # --- batch grading -------------------------------------------------------------------

@@ -33,6 +33,8 @@ from .. import ROOT
 from ..catalogue.course import Exercise
 from ..exercise_process import driver
 
+# An instructor's checks, in a chapter's tests folder; a student release leaves the file out.
+HIDDEN_CHECKS = "hidden_checks.py"
 # Beyond the time limit, which the driver enforces, how long the grader waits for an answer.
 GRACE = 5.0
 # A fresh Python needs this long to start and import torch (see runner.STARTUP_LIMIT).
@@ -90,10 +92,14 @@ def _load(path: Path) -> list[Check]:
     return list(module.CHECKS)
 
 
+def hidden_checks(path: Path) -> list[Check]:
+    """The checks of an instructor's hidden_checks.py."""
+    return [replace(c, hidden=True) for c in _load(path)]
+
+
 def chapter_checks(tests_dir: Path, folder: str) -> list[Check]:
     """The checks of a chapter's exercises, visible ones first, then the hidden ones."""
-    return (_load(tests_dir / folder / "audit_checks.py")
-            + [replace(c, hidden=True) for c in _load(tests_dir / folder / "hidden_checks.py")])
+    return _load(tests_dir / folder / "audit_checks.py") + hidden_checks(tests_dir / folder / HIDDEN_CHECKS)
 
 
 @dataclass
