@@ -13,9 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import copy_solutions, course, replace_function, run_grader, write_stubs
+from conftest import ROOT, copy_solutions, course, replace_function, run_grader, write_stubs
 from test_course import read_grades
 
+from kata.exercise_process import driver
 from kata.grading import audit
 from kata.grading.verdict import DISAGREED
 
@@ -157,11 +158,19 @@ def test_no_attack_gains_points_under_grade(tmp_path):
 
 
 def test_every_exercise_declares_an_audit_and_a_probe():
-    probes_seen = set()
     for chapter in course().chapters:
-        checks = audit.chapter_checks(Path(audit.ROOT) / "tests", chapter.folder)
-        probes_seen |= {c.exercise for c in checks}
-    assert probes_seen == {ex.id for ex in course().exercises}
+        checks = audit.chapter_checks(ROOT / "tests", chapter.folder)
+        probes = driver.probes(ROOT / "tests", chapter.folder)
+        assert {c.exercise for c in checks} == set(probes) == {ex.id for ex in chapter.exercises}
+
+
+def test_the_driver_holds_no_test_module_and_no_check():
+    """The probes import torch alone; the driver never loads a test, a helper or a check."""
+    source = "\n".join((ROOT / "tests" / c.folder / "audit_probes.py").read_text(encoding="utf-8")
+                       for c in course().chapters)
+    imports = {line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"torch", "torch.utils.data"}
+    assert "audit_checks" not in Path(driver.__file__).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("got, want, agree", [

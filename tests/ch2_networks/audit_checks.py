@@ -54,7 +54,7 @@ def _descend(args):
 
 
 def _draw_linear(g):
-    n_in, n_out, bias = _int(g, 2, 12), _int(g, 2, 12), bool(_int(g, 0, 1))
+    n_in, n_out, bias = _int(g, 2, 12), _int(g, 8, 12), bool(_int(g, 0, 1))  # 16 or more weights: spread
     return {"in": n_in, "out": n_out, "bias": bias, "weight": torch.randn(n_out, n_in, generator=g),
             "b": torch.randn(n_out, generator=g), "x": torch.randn(_int(g, 1, 5), n_in, generator=g)}
 
