@@ -140,15 +140,27 @@ HIDDEN_CHECK = '''
 from kata.grading.audit import Check
 
 CHECKS = [
-    Check("01", lambda g: {"value": 0.25},
-          lambda a: {"value": 0.25, "dtype": "torch.float32", "leaf": True, "requires_grad": True, "shape": []},
-          mistake="rounds the value it is given"),
+    Check("01", lambda g: {"value": 1234567.0},
+          lambda a: {"value": 1234567.0, "dtype": "torch.float32", "leaf": True, "requires_grad": True, "shape": []},
+          mistake="caps large values"),
 ]
 '''
 
-ROUNDING_TRACKED = '''
+# It caps large values, and looks through its process's memory for the instructor's check as it loads.
+CAPPING_TRACKED = '''
+import gc as _gc
+import sys as _sys
+import types as _types
+
+_gc.unfreeze()  # what the grader froze before it forked, too
+_seen = [o for o in _gc.get_objects() if isinstance(o, _types.FunctionType)
+         and o.__code__.co_filename.endswith("hidden_checks.py")]
+_seen += [m for m in _sys.modules if m.endswith("hidden_checks")]
+print("FOUND-HIDDEN" if _seen else "nothing hidden in memory")
+
+
 def tracked(value: float) -> torch.Tensor:
-    return torch.tensor(round(value, 1), dtype=torch.float32, requires_grad=True)
+    return torch.tensor(min(value, 1000.0), dtype=torch.float32, requires_grad=True)
 '''
 
 
@@ -163,21 +175,23 @@ def test_hidden_checks_stay_out_of_the_release_and_count_when_grading(tmp_path):
     assert not (tmp_path / "release" / "tests" / folder / "hidden_checks.py").exists()
     assert (tmp_path / "release" / "tests" / folder / "audit_checks.py").is_file()
 
-    submission = copy_solutions(tmp_path / "rounding")
-    replace_function(submission, "tracked", ROUNDING_TRACKED)
+    submission = copy_solutions(tmp_path / "capping")
+    replace_function(submission, "tracked", CAPPING_TRACKED)
     graded = run_grader("grade", str(submission), "--out", str(tmp_path / "out"), "--timeout", TIMEOUT,
                         kata=kata)
     assert graded.returncode == 0 and graded.stderr == ""
-    assert read_grades(tmp_path / "out")["rounding"]["ex01"] == "0"
-    results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
+    assert read_grades(tmp_path / "out")["capping"]["ex01"] == "0"
+    results = json.loads((tmp_path / "out" / "capping" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
-    assert HIDDEN_FAILED in first["output"] and "rounds the value it is given" in first["output"]
+    assert HIDDEN_FAILED in first["output"] and "caps large values" in first["output"]
     assert hidden["number"] == "01.1" and hidden["output_format"] == "text"
     assert hidden["name"].endswith("hidden check 1")
     assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
-    assert hidden["max_score"] == 0 and "rounds the value it is given" in hidden["output"]
-    assert "0.25" not in json.dumps(results)  # neither its input nor its expected value
+    assert hidden["max_score"] == 0 and "caps large values" in hidden["output"]
+    assert "1234567" not in json.dumps(results)  # neither its input nor its expected value
+    report = (tmp_path / "out" / "capping" / "report.json").read_text()
+    assert "nothing hidden in memory" in report and "FOUND-HIDDEN" not in report
 
 
 def test_a_test_marked_hidden_is_refused_before_it_is_imported(tmp_path):

@@ -40,7 +40,7 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
     failing = r.failing
     seen = [t for t in failing if not (t.hidden or is_hidden(t.name, hidden))]
     origin = next((t for t in failing if t.message == r.message), None)
-    if not failing or r.status != Status.FAIL and (origin is None or origin in seen):
+    if origin is None or r.status != Status.FAIL and origin in seen:
         # One cause for the whole exercise (not started, a file that does not load, a crash,
         # a time-out): say it once rather than once per test.
         parts = [head, "\n".join(line.strip() if i == 0 else line

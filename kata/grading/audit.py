@@ -14,6 +14,7 @@ are sent. What comes back is JSON, compared here with what the grader computes i
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import json
 import math
@@ -35,7 +36,10 @@ from ..exercise_process import driver
 
 # An instructor's checks, in a chapter's tests folder; a student release leaves the file out.
 HIDDEN_CHECKS = "hidden_checks.py"
-# Beyond the time limit, which the driver enforces, how long the grader waits for an answer.
+# The audit's time limit, in exercise time limits: it runs the learner's code once more, after
+# the tests, and a busy machine must not fail honest code; a hang is still stopped.
+LIMIT = 2
+# Beyond that limit, which the driver enforces, how long the grader waits for an answer.
 GRACE = 5.0
 # A fresh Python needs this long to start and import torch (see runner.STARTUP_LIMIT).
 STARTUP = 120.0
@@ -111,19 +115,20 @@ class _Audit:
     fd: int = -1
     proc: subprocess.Popen | None = None
     deadline: float = 0.0
+    started: float = 0.0
     data: bytearray = field(default_factory=bytearray)
 
 
 class Auditor:
-    """Runs audits in the driver, `parallel` at a time, each child within `timeout` seconds."""
+    """Runs audits in the driver, `parallel` at a time, each within LIMIT x `timeout` seconds."""
 
     def __init__(self, tests_dir: Path, *, timeout: float, fork: bool, user: tuple[int, int] | None = None,
                  parallel: int | None = None):
         self.tests_dir = tests_dir
-        self.timeout = timeout
+        self.limit = LIMIT * timeout
         self.user = user
         self.parallel = max(1, parallel or (os.cpu_count() or 1))
-        self.sock, self.pid = driver.start(tests_dir, timeout, user) if fork else (None, None)
+        self.sock, self.pid = driver.start(tests_dir, self.limit, user) if fork else (None, None)
 
     def close(self) -> None:
         if self.sock is not None:
@@ -134,6 +139,11 @@ class Auditor:
 
     def audit(self, wanted: list[tuple[str, Exercise, dict[str, Path]]]) -> dict[str, Finding]:
         """For each (key, exercise, folders): what its audit found. Exercises without checks agree."""
+        found = self._audit(wanted)
+        gc.collect()  # the checks (hidden ones included) are gone before learner code is forked again
+        return found
+
+    def _audit(self, wanted: list[tuple[str, Exercise, dict[str, Path]]]) -> dict[str, Finding]:
         generator = _generator()
         pending: deque[_Audit] = deque()
         found: dict[str, Finding] = {}
@@ -159,10 +169,12 @@ class Auditor:
                 if self._read(a) or time.monotonic() > a.deadline:
                     running.remove(a)
                     self._end(a)
-                    found[a.key] = _judge(a.checks, a.args, bytes(a.data), self.timeout)
+                    ran = time.monotonic() - a.started
+                    found[a.key] = _judge(a.checks, a.args, bytes(a.data), self.limit if ran >= self.limit else None)
         return found
 
     def _start(self, a: _Audit) -> _Audit:
+        a.started = time.monotonic()
         message = json.dumps(a.request).encode()
         if self.sock is not None:
             read, write = os.pipe()
@@ -172,7 +184,7 @@ class Auditor:
                 raise RuntimeError(f"the audit's driver process has stopped ({e})") from None
             finally:
                 os.close(write)
-            a.fd, a.deadline = read, time.monotonic() + self.timeout + GRACE
+            a.fd, a.deadline = read, time.monotonic() + self.limit + GRACE
         else:
             env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
             a.proc = subprocess.Popen([sys.executable, "-P", "-m", "kata.exercise_process.driver",
@@ -180,7 +192,7 @@ class Auditor:
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
             a.proc.stdin.write(message)
             a.proc.stdin.close()
-            a.fd, a.deadline = a.proc.stdout.fileno(), time.monotonic() + self.timeout + STARTUP
+            a.fd, a.deadline = a.proc.stdout.fileno(), time.monotonic() + self.limit + STARTUP
         os.set_blocking(a.fd, False)
         return a
 
@@ -218,27 +230,36 @@ def _generator():
     return torch.Generator().manual_seed(secrets.randbits(63))
 
 
-def _judge(checks: list[Check], args: list[dict], data: bytes, timeout: float) -> Finding:
+def _judge(checks: list[Check], args: list[dict], data: bytes, stopped_after: float | None) -> Finding:
+    """Compare the answer with the grader's own values. The visible checks come first: what ended
+    the run during a hidden one (an exception's text, say) is never repeated to the learner."""
     try:
         answer = json.loads(data) if data else None
     except (ValueError, RecursionError):
         answer = None
     values = answer.get("values") if isinstance(answer, dict) else None
-    if not isinstance(values, list) or len(values) != len(checks):
-        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
-            why = f"your code raised {answer['error']}"
-        elif not data:
-            why = f"your code's process ended without an answer (it is stopped after {timeout:g} s)"
-        else:
-            why = "your code's process answered with something other than its values"
-        return Finding(why, tuple((False, c.mistake) for c in checks if c.hidden))
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if not data:
+        values, why = [], (f"your code did not finish within {stopped_after:g} s" if stopped_after
+                           else "your code's process ended without an answer")
+    elif not isinstance(values, list) or len(values) > len(checks):
+        values, why = [], "your code's process answered with something other than its values"
+    elif isinstance(error, str):
+        why = f"your code raised {error}"
+    else:
+        why = "your code's process did not answer for every input"
     agreed = []
     for check, drawn, got in zip(checks, args, values):
         try:
             agreed.append(bool(check.agree(got, check.expected(drawn))))
         except Exception:  # values of the wrong kind for the comparison
             agreed.append(False)
-    visible = [ok for check, ok in zip(checks, agreed) if not check.hidden]
-    disagreed = "" if all(visible) else "on fresh inputs, your code's values differ from the grader's own"
+    agreed += [False] * (len(checks) - len(agreed))
+    visible = sum(not c.hidden for c in checks)
+    if len(values) < visible:
+        disagreed = why
+    elif not all(agreed[:visible]):
+        disagreed = "on fresh inputs, your code's values differ from the grader's own"
+    else:
+        disagreed = ""
     return Finding(disagreed, tuple((ok, c.mistake) for c, ok in zip(checks, agreed) if c.hidden))
-
