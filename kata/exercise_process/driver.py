@@ -161,6 +161,10 @@ def start(tests_dir: Path, timeout: float, user: tuple[int, int] | None) -> tupl
     if pid == 0:
         try:
             ours.close()
+            # None of the grader's other files: a notebook checker's listening socket, for one,
+            # must close when the checker ends.
+            os.closerange(3, theirs.fileno())
+            os.closerange(theirs.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
             serve(theirs, tests_dir, timeout, user)
         finally:
             os._exit(0)
