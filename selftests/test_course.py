@@ -136,48 +136,76 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["course"]
 
 
-# --- hidden tests, in a copy of the kata with one added --------------------------------
+# --- hidden checks, in a copy of the kata with one added --------------------------------
 
-HIDDEN_TEST = '''
+HIDDEN_CHECK = '''
+from kata.grading.audit import Check
 
-@pytest.mark.hidden
-def test_instructor_keeps_every_digit(tracked):
-    t = tracked(0.25)
-    assert abs(t.item() - 0.25) < 1e-7, f"tracked(0.25) holds {t.item()}, expected 0.25"
+CHECKS = [
+    Check("01", lambda g: {"value": 1234567.0},
+          lambda a: {"value": 1234567.0, "dtype": "torch.float32", "leaf": True, "requires_grad": True, "shape": []},
+          mistake="caps large values"),
+]
 '''
 
-ROUNDING_TRACKED = '''
+# It caps large values, and looks through its process's memory for the instructor's check as it loads.
+CAPPING_TRACKED = '''
+import gc as _gc
+import sys as _sys
+import types as _types
+
+_gc.unfreeze()  # what the grader froze before it forked, too
+_seen = [o for o in _gc.get_objects() if isinstance(o, _types.FunctionType)
+         and o.__code__.co_filename.endswith("hidden_checks.py")]
+_seen += [m for m in _sys.modules if m.endswith("hidden_checks")]
+print("FOUND-HIDDEN" if _seen else "nothing hidden in memory")
+
+
 def tracked(value: float) -> torch.Tensor:
-    return torch.tensor(round(value, 1), dtype=torch.float32, requires_grad=True)
+    return torch.tensor(min(value, 1000.0), dtype=torch.float32, requires_grad=True)
 '''
 
 
-def test_hidden_tests_stay_out_of_the_release_and_count_when_grading(tmp_path):
+def test_hidden_checks_stay_out_of_the_release_and_count_when_grading(tmp_path):
     kata = copy_kata(tmp_path / "kata")
-    test_file = kata / "tests" / course().find("01").test_path
-    test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8") + HIDDEN_TEST, encoding="utf-8")
+    folder = course().find("01").folder
+    (kata / "tests" / folder / "hidden_checks.py").write_text(HIDDEN_CHECK, encoding="utf-8")
 
     made = run_grader("release", str(tmp_path / "release"), kata=kata)
     assert made.returncode == 0 and made.stderr == ""
-    assert "1 hidden test left out" in made.stdout
-    released = (tmp_path / "release" / "tests" / course().find("01").test_path).read_text(encoding="utf-8")
-    assert "test_instructor_keeps_every_digit" not in released and "hidden" not in released
-    assert "def test_backward_fills_its_grad" in released
+    assert "1 hidden check left out" in made.stdout
+    assert not (tmp_path / "release" / "tests" / folder / "hidden_checks.py").exists()
+    assert (tmp_path / "release" / "tests" / folder / "audit_checks.py").is_file()
 
-    submission = copy_solutions(tmp_path / "rounding")
-    replace_function(submission, "tracked", ROUNDING_TRACKED)
+    submission = copy_solutions(tmp_path / "capping")
+    replace_function(submission, "tracked", CAPPING_TRACKED)
     graded = run_grader("grade", str(submission), "--out", str(tmp_path / "out"), "--timeout", TIMEOUT,
                         kata=kata)
     assert graded.returncode == 0 and graded.stderr == ""
-    assert read_grades(tmp_path / "out")["rounding"]["ex01"] == "0"
-    results = json.loads((tmp_path / "out" / "rounding" / "results.json").read_text())
+    assert read_grades(tmp_path / "out")["capping"]["ex01"] == "0"
+    results = json.loads((tmp_path / "out" / "capping" / "results.json").read_text())
     first, hidden = results["tests"][0], results["tests"][1]
     assert first["number"] == "01" and first["score"] == 0 and first["visibility"] == "visible"
+    assert HIDDEN_FAILED in first["output"] and "caps large values" in first["output"]
     assert hidden["number"] == "01.1" and hidden["output_format"] == "text"
-    assert HIDDEN_FAILED in first["output"] and "keeps_every_digit" not in first["output"]
-    assert hidden["name"].endswith("test_instructor_keeps_every_digit")
+    assert hidden["name"].endswith("hidden check 1")
     assert hidden["visibility"] == "after_published" and hidden["status"] == "failed"
-    assert hidden["max_score"] == 0 and "tracked(0.25) holds 0.2" in hidden["output"]
+    assert hidden["max_score"] == 0 and "caps large values" in hidden["output"]
+    assert "1234567" not in json.dumps(results)  # neither its input nor its expected value
+    report = (tmp_path / "out" / "capping" / "report.json").read_text()
+    assert "nothing hidden in memory" in report and "FOUND-HIDDEN" not in report
+
+
+def test_a_test_marked_hidden_is_refused_before_it_is_imported(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    test_file = kata / "tests" / course().find("01").test_path
+    test_file.write_text("import pytest\n" + test_file.read_text(encoding="utf-8")
+                         + "\n\n@pytest.mark.hidden\ndef test_secret(tracked):\n    pass\n", encoding="utf-8")
+    checked = run_grader("check", "1", "--target", "solutions", "--json", str(tmp_path / "r.json"),
+                         "--timeout", TIMEOUT, kata=kata)
+    assert checked.stderr == ""
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["exercises"][0]["status"] == "error" and "hidden_checks.py" in report["exercises"][0]["message"]
 
 
 # --- batch grading -------------------------------------------------------------------

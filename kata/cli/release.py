@@ -11,7 +11,7 @@ def register(sub, name: str) -> None:
     p = sub.add_parser(
         name, help="write the student copy of the kata (instructors)",
         description="Write the kata as students receive it to OUT (a new or empty folder): the exercise stubs, the "
-                    "tests without those marked @pytest.mark.hidden, the grader, a README for students and the "
+                    "tests without the hidden checks (tests/<chapter>/hidden_checks.py), the grader, a README for students and the "
                     "GitHub Classroom workflow. No solutions. With --chapter, only those chapters: one assignment "
                     "per chapter.",
     )
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     out = writable(args.out, "the release", folder=True)
     chosen = chapters(args.chapter)
     modules, hidden = build_release(out, chosen)
-    left_out = f", {hidden} hidden test{'s' if hidden != 1 else ''} left out" if hidden else ""
+    left_out = f", {hidden} hidden check{'s' if hidden != 1 else ''} left out" if hidden else ""
     which = ", ".join(str(c.number) for c in chosen)
     print(f"Wrote the student release to {out}: chapter{'s' if len(chosen) > 1 else ''} {which}, "
           f"{sum(len(c.exercises) for c in chosen)} exercises, {modules} test modules{left_out}, no solutions.")

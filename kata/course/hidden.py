@@ -1,6 +1,7 @@
-"""Hidden tests: an instructor's tests, marked `@pytest.mark.hidden`, that a student release
-leaves out and grading still runs. The marker is read from the source, by the release (which
-removes the marked tests from its copies) and by the reports alike.
+"""Tests marked `@pytest.mark.hidden`, read from the source. Hidden checks are now written in
+tests/<chapter>/hidden_checks.py and judged outside the learner's process (kata.grading.audit);
+a test module with a marked test is refused when grading (kata.grading.session), since its
+tests would share a process with learner code. A release still removes marked tests.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from ..catalogue.course import METADATA, Chapter, metadata_for
 from ..catalogue.stubs import pristine_stub
 from ..grading import manifest
 from .classroom import WORKFLOW_PATH, workflow_text
+from ..grading.audit import HIDDEN_CHECKS, hidden_checks
 from .hidden import strip_hidden
 from .student_readme import student_readme
 
@@ -48,13 +49,17 @@ def write_stubs(dest: Path, chapters: list[Chapter], root: Path = ROOT, exercise
 
 def copy_tests(dest: Path, chapters: list[Chapter], root: Path = ROOT, keep_hidden: bool = False) -> tuple[int, int]:
     """The shared test helpers and the test folders of `chapters` into dest/tests/, without the
-    hidden tests unless `keep_hidden`; (test modules, hidden tests left out)."""
+    hidden checks (and tests) unless `keep_hidden`; (test modules, hidden checks and tests left out)."""
     (dest / "tests").mkdir()
     for path in (root / "tests").glob("*.py"):
         shutil.copy2(path, dest / "tests" / path.name)
     modules = hidden = 0
     for chapter in chapters:
         shutil.copytree(root / "tests" / chapter.folder, dest / "tests" / chapter.folder, ignore=IGNORED)
+        checks = dest / "tests" / chapter.folder / HIDDEN_CHECKS
+        if checks.is_file() and not keep_hidden:
+            hidden += len(hidden_checks(checks))
+            checks.unlink()
         for path in sorted((dest / "tests" / chapter.folder).glob("test_*.py")):
             modules += 1
             text, removed = ("", 0) if keep_hidden else strip_hidden(path.read_text(encoding="utf-8"))

@@ -37,9 +37,9 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
     if r.passed:
         return f"{head} All {len(r.tests)} tests of this exercise pass."
     failing = r.failing
-    seen = [t for t in failing if not is_hidden(t.name, hidden)]
+    seen = [t for t in failing if not (t.hidden or is_hidden(t.name, hidden))]
     origin = next((t for t in failing if t.message == r.message), None)
-    if r.status != Status.FAIL and (origin is None or origin in seen):
+    if origin is None or r.status != Status.FAIL and origin in seen:
         # One cause for the whole exercise (not started, a file that does not load, a crash,
         # a time-out): say it once rather than once per test.
         parts = [head, "\n".join(line.strip() if i == 0 else line
@@ -49,8 +49,8 @@ def exercise_output(r: ExerciseResult, hidden: set[str]) -> str:
         if len(seen) < len(failing):
             parts.append("One of your instructor's tests did not pass either; its details are "
                          "shown when the grades are published.")
-    else:
-        parts = [head, HIDDEN_FAILED]
+    else:  # a hidden check says which mistake it looks for, never its inputs or expected values
+        parts = [head, HIDDEN_FAILED, *dict.fromkeys(t.message for t in failing if t.hidden)]
     return "\n\n".join(parts)
 
 
@@ -69,7 +69,8 @@ def gradescope_results(run: RunResult, hidden: dict[str, set[str]], notes: list[
             tests.append(_test(f"{ex.id} {ex.name}: {ex.title}", ex.id, r.score, ex.points, r.passed,
                                exercise_output(r, names)))
         pointed = {c.test for c in r.credit}  # a hidden test with points has its entry already
-        hidden_tests = (t for t in r.tests if is_hidden(t.name, names) and t.name.split("[")[0] not in pointed)
+        hidden_tests = (t for t in r.tests if (t.hidden or is_hidden(t.name, names))
+                        and t.name.split("[")[0] not in pointed)
         for n, t in enumerate(hidden_tests, len(r.credit) + 1):
             passed = t.status == TestStatus.PASS
             tests.append(_test(f"{ex.id} {ex.name}: {t.name}", f"{ex.id}.{n}", 0.0, 0.0, passed,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import importlib.abc
 import math
@@ -88,6 +89,7 @@ def check_source(ex: Exercise, path: Path, tree: ast.Module | None = None) -> No
 # functions), and do nothing until the process that grades one exercise activates them for it.
 _active: tuple[Exercise, tuple[str, ...]] | None = None
 _installed = False
+_guarded_spaces: list[tuple[str, object]] = []  # (label, module or class) that hold wrappers
 
 
 def frame_in(prefixes: tuple[str, ...], frame: FrameType | None) -> FrameType | None:
@@ -98,13 +100,19 @@ def frame_in(prefixes: tuple[str, ...], frame: FrameType | None) -> FrameType | 
 
 
 def _guarded(fn, banned: str):
-    @functools.wraps(fn)
+    """`fn` behind the guard. The original is held by the wrapper's closure only (no
+    `__wrapped__`), and the namespaces that hold the wrappers are watched by the tripwire:
+    putting an original back is tampering, however it was found."""
+
     def wrapper(*args, **kwargs):
         active = _active
         if active is not None and banned in active[0].forbidden and frame_in(active[1], sys._getframe(1)):
             raise _shortcut(active[0], banned, banned)
         return fn(*args, **kwargs)
 
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(wrapper, name, getattr(fn, name))
     return wrapper
 
 
@@ -132,14 +140,18 @@ def install_runtime_guards() -> None:
         value = getattr(owner, attr)
         if banned == "torch.optim":
             value.Optimizer.__init__ = _guarded(value.Optimizer.__init__, banned)
+            _guarded_spaces.append(("torch.optim.Optimizer", value.Optimizer))
         elif isinstance(value, ModuleType):
             for key in dir(value):
                 if callable(getattr(value, key)) and not key.startswith("_"):
                     setattr(value, key, _guarded(getattr(value, key), banned))
+            _guarded_spaces.append((banned, value))
         elif isinstance(value, type):
             value.__init__ = _guarded(value.__init__, banned)
+            _guarded_spaces.append((banned, value))
         else:
             setattr(owner, attr, _guarded(value, banned))
+            _guarded_spaces.append((holder, owner))
 
 
 def activate(ex: Exercise, prefixes: tuple[str, ...]) -> None:
@@ -166,6 +178,8 @@ def watched_namespaces() -> list[tuple[str, dict, tuple[str, ...] | None]]:
         ("torch.nn.Module", torch.nn.Module, None), ("torch.nn.functional", torch.nn.functional, None),
         *pytest_internals.watched(),
     ]
+    install_runtime_guards()
+    spaces += [space for space in dict(_guarded_spaces).items() if space[0] not in dict(spaces)]
     for name, module in list(sys.modules.items()):
         if isinstance(module, ModuleType) and _graders_own(module):
             spaces.append((name, module, None))

@@ -122,7 +122,7 @@ def explain(r: ExerciseResult, voice: Voice, s: Style, every: bool = False, widt
                 if r.file == voice.here else f"Open {path}, read the docstring, and replace the stub with your code.")
         for text in (ex.concept, todo, f"Read: {', '.join(ex.docs)}."):
             lines += wrap(text, width, "  ")
-    elif r.status == Status.FAIL:
+    elif r.status == Status.FAIL and any(t.message == r.message for t in r.failing):  # not the audit's words
         failing = r.failing
         for t in failing if every else failing[:1]:
             lines += _test(t, s, width, voice.here, folder)

@@ -15,11 +15,12 @@ from ..catalogue import depends
 from ..catalogue.course import Exercise
 from ..outcomes import Status, TestStatus
 from . import lazy_dynamo, manifest
+from .audit import Auditor
 from .results import ExerciseResult, RunResult, TestResult
-from .runner import Job, Outcome, Runner
+from .runner import CAN_FORK, Job, Outcome, Runner
 from .session import TESTS, Collection, run_session
 from .target import Target
-from .verdict import judge
+from .verdict import audited, judge
 
 T = TypeVar("T")
 
@@ -43,10 +44,11 @@ def warm_up() -> None:
 class Grader:
     """Grades targets from inside a warm session, as often as it is asked (watch mode loops)."""
 
-    def __init__(self, collection: Collection, runner: Runner, changed_files: tuple[str, ...]):
+    def __init__(self, collection: Collection, runner: Runner, changed_files: tuple[str, ...], auditor: Auditor):
         self.collection = collection
         self.runner = runner
         self.changed_files = changed_files
+        self.auditor = auditor
 
     def grade(self, targets: list[Target], exercises: list[Exercise],
               on_result: Callable[[int, ExerciseResult], None] | None = None,
@@ -54,7 +56,8 @@ class Grader:
               on_wait: Callable[[], None] | None = None) -> list[RunResult]:
         """Grade the exercises of every target that it holds, several processes at once. on_result(n,
         result) follows each exercise of targets[n]; on_target(n, run) follows its last one, while
-        the other targets may still be graded."""
+        the other targets may still be graded. An exercise whose tests pass is then audited
+        (kata.grading.audit); the audits run together, once every exercise's tests have run."""
         started = time.monotonic()
         wanted = [[ex for ex in exercises if t.holds(ex)] for t in targets]
         results: list[dict[str, ExerciseResult]] = [{} for _ in targets]
@@ -87,12 +90,23 @@ class Grader:
                 jobs.append(Job(f"t{n}-{ex.id}", ex, target.folders, items, target.reset_hint))
                 owner[jobs[-1].key] = n
 
+        passing: dict[str, tuple[Job, ExerciseResult]] = {}
+
         def done(job: Job, outcome: Outcome) -> None:
             n = owner[job.key]
-            graded(n, judge(job.exercise, [item.name for item in job.items], outcome, targets[n],
-                            self.collection.errors.get(job.exercise.id)))
+            result = judge(job.exercise, [item.name for item in job.items], outcome, targets[n],
+                           self.collection.errors.get(job.exercise.id))
+            if result.passed:
+                passing[job.key] = (job, result)
+            else:
+                graded(n, result)
 
         self.runner.run(jobs, on_done=done, on_wait=on_wait)
+        # Audited after every test has run: the grader holds the checks (hidden ones included)
+        # only while no process of learner code is forked from it.
+        found = self.auditor.audit([(key, job.exercise, job.folders) for key, (job, _) in passing.items()])
+        for key, (job, result) in passing.items():
+            graded(owner[key], audited(result, found[key]))
         return [runs[n] for n in range(len(targets))]
 
 
@@ -127,11 +141,15 @@ def in_session(work: Callable[[Grader], T], exercises: list[Exercise], *, timeou
     Learner code runs as `user` (uid, gid) when one is given."""
     warm_up()
     fork = None if isolation is None else isolation == "fork"
+    # The audit's driver is forked first: before pytest imports any test module, and before the
+    # runner notes the processes it must leave alone.
+    auditor = Auditor(TESTS, timeout=timeout, fork=CAN_FORK if fork is None else fork and CAN_FORK, user=user)
     runner = Runner(timeout=timeout, fork=fork, tests_dir=TESTS, user=user)
     changed = tuple(manifest.changed_files(ROOT))
     try:
-        return run_session(lambda collection: work(Grader(collection, runner, changed)), TESTS, exercises)
+        return run_session(lambda collection: work(Grader(collection, runner, changed, auditor)), TESTS, exercises)
     finally:
+        auditor.close()
         runner.close()
 
 

@@ -91,6 +91,40 @@ def usage(pid: int) -> Usage | None:
     return Usage(cpu, busy)
 
 
+# Code that waits rather than works (sleep, a blocking read) uses no CPU time; it is stopped once
+# it has waited this many times its limit, plus a margin. Waiting for a core on a busy machine
+# is not waiting (Linux tells the two apart); where that is not told, the clock counts.
+BACKSTOP_FACTOR, BACKSTOP_MARGIN = 2.0, 5.0
+# However busy the machine, no process of learner code runs longer than this on the clock: a
+# grader always ends.
+CEILING_FACTOR, CEILING_MIN = 20.0, 120.0
+
+
+def backstop(limit: float) -> float:
+    return BACKSTOP_FACTOR * limit + BACKSTOP_MARGIN
+
+
+def ceiling(limit: float) -> float:
+    return max(CEILING_FACTOR * limit, CEILING_MIN)
+
+
+def over_limit(used: Usage | None, wall: float, limit: float) -> str:
+    """Why a process that has run `wall` seconds on the clock and used `used` is out of time
+    under a limit of `limit` CPU seconds: its CPU time (its own and its children's) is past the
+    limit, or it has waited past the backstop, or it has run past the ceiling; "" while it has
+    time left. Where the system does not tell (`used` is None), the clock stands in for CPU time."""
+    if wall > ceiling(limit):
+        return (f"it was still running after {ceiling(limit):g} s on the clock, without using up its CPU time: "
+                "the machine may be too busy to grade it")
+    if used is None:
+        return f"it was still running after {limit:g} s" if wall > limit else ""
+    if used.cpu > limit:
+        return f"it was still running after {limit:g} s of CPU time"
+    if wall - (used.busy if used.busy is not None else used.cpu) > backstop(limit):
+        return f"it was still running after {backstop(limit):g} s of waiting, with little work done"
+    return ""
+
+
 def processes_of(uid: int) -> list[int]:
     """The live processes whose real user is `uid` (zombies left out: they are dead already)."""
     found = []

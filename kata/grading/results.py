@@ -38,6 +38,7 @@ class TestResult:
     output: str = ""
     output_cut: int = 0  # bytes of output not kept
     properties: dict | None = None
+    hidden: bool = False  # an instructor's hidden check: its details are for the instructor
 
     @property
     def mistakes(self) -> tuple[NamedMistake, ...]:

@@ -38,12 +38,6 @@ CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 # A fresh Python needs this long at most to import torch and collect one test file; the
 # exercise's own time limit starts when it reports "ready".
 STARTUP_LIMIT = 120.0
-# Code that waits rather than works (sleep, a blocking read) uses no CPU time; it is stopped once
-# it has waited this many times its limit, plus a margin. Waiting for a core on a busy machine
-# is not waiting (Linux tells the two apart); where that is not told, the clock counts.
-BACKSTOP_FACTOR, BACKSTOP_MARGIN = 2.0, 5.0
-# However busy the machine, no exercise runs longer than this on the clock: a grader always ends.
-CEILING_FACTOR, CEILING_MIN = 20.0, 120.0
 # How often a running process's CPU time is read.
 CPU_LOOK = 0.05
 # On a time-out the process is asked for its Python stack (faulthandler, SIGUSR1) and
@@ -375,30 +369,18 @@ class Runner:
         return self._outcome(a, timeout)
 
     def _over_time(self, a: _Active) -> str:
-        """Why the process has run out of time: its CPU time (its own and its children's) is past
-        the limit, or it has waited past the backstop; "" while it has time left. Where the system
-        does not tell CPU time, the clock stands in for it."""
+        """Why the process has run out of time (processes.over_limit); "" while it has time left."""
         now = time.monotonic()
         wall = now - a.started
-        backstop = BACKSTOP_FACTOR * self.timeout + BACKSTOP_MARGIN
-        ceiling = max(CEILING_FACTOR * self.timeout, CEILING_MIN)
-        if wall > ceiling:
-            return (f"it was still running after {ceiling:g} s on the clock, without using up its CPU time: "
-                    "the machine may be too busy to grade it")
-        if now < a.next_look and wall <= backstop:
+        if now < a.next_look and wall <= processes.backstop(self.timeout):
             return ""
         a.next_look = now + CPU_LOOK
         used = processes.usage(a.pid)
         if used is not None and a.base is not None:
             used = used - a.base
-        if used is None:
-            return f"it was still running after {self.timeout:g} s" if wall > self.timeout else ""
-        a.cpu = used.cpu
-        if used.cpu > self.timeout:
-            return f"it was still running after {self.timeout:g} s of CPU time"
-        if wall - (used.busy if used.busy is not None else used.cpu) > backstop:
-            return f"it was still running after {backstop:g} s of waiting, with little work done"
-        return ""
+        if used is not None:
+            a.cpu = used.cpu
+        return processes.over_limit(used, wall, self.timeout)
 
     def _dump_stack(self, a: _Active) -> None:
         """Ask the process where it is stuck (run.isolate registered faulthandler for it)."""

@@ -13,10 +13,16 @@ from typing import TypeVar
 
 from .. import ROOT, pytest_internals
 from ..catalogue.course import Exercise, course
+from ..course.hidden import hidden_names
 from ..exercise_process import guard
 from ..exercise_process.run import RECORDER
 
 T = TypeVar("T")
+
+# Hidden tests are checks the learner's code must never share a process with.
+HIDDEN_IN_TESTS = ("tests/{} marks a test @pytest.mark.hidden. Hidden tests would share a process with the "
+                   "learner's code; write them as hidden checks in tests/{}/hidden_checks.py instead "
+                   "(README.md, 'Hidden checks').")
 
 TESTS = ROOT / "tests"
 
@@ -91,20 +97,33 @@ def _exercise_of(path: Path, tests_dir: Path) -> Exercise | None:
     return next((e for e in course().exercises if e.test_path == relative), None)
 
 
+def _marks_hidden(path: Path) -> bool:
+    try:
+        return bool(hidden_names(path.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError):
+        return False  # pytest reports the file that does not load
+
+
 def run_session(body: Callable[[Collection], T], tests_dir: Path, exercises: list[Exercise]) -> T:
     """Collect the tests of `exercises` once, then return body(collection), run inside the session."""
     import pytest
 
-    paths = [str(tests_dir / ex.test_path) for ex in exercises if (tests_dir / ex.test_path).is_file()]
+    state = _Session(body, tests_dir)
+    paths = []
+    for ex in exercises:
+        path = tests_dir / ex.test_path
+        if path.is_file() and _marks_hidden(path):  # never imported: forks would hold it
+            state.collection.errors[ex.id] = HIDDEN_IN_TESTS.format(ex.test_path, ex.folder)
+        elif path.is_file():
+            paths.append(str(path))
     if not paths:  # pytest would collect the current folder instead
-        return body(Collection())
+        return body(state.collection)
     # The grader decides which plugins load, not the environment.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
     args = [*paths, "-c", str(Path(__file__).with_name("pytest.ini")), "--rootdir", str(tests_dir),
             "--confcutdir", str(tests_dir), "--continue-on-collection-errors",
             *pytest_internals.CHECK_PLUGIN_ARGS, *(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))]
-    state = _Session(body, tests_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = pytest.main(args, plugins=[state, RECORDER])

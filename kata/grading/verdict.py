@@ -6,8 +6,11 @@ process hung, crashed or exited first) count as not passed, whatever the exit st
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..catalogue.course import Exercise
 from ..outcomes import Ended, Kind, Status, TestRecord, TestStatus
+from .audit import Finding
 from .results import Credit, ExerciseResult, TestResult
 from .runner import Outcome
 from .target import Target
@@ -71,6 +74,31 @@ def credit_of(ex: Exercise, status: Status, tests: tuple[TestResult, ...]) -> tu
         cases.setdefault(t.name.split("[")[0], []).append(t.status == TestStatus.PASS)
     return tuple(Credit(name, points if earns and all(cases.get(name, [False])) else 0.0, points)
                  for name, points in ex.test_points)
+
+# The teaching tests passed; the grader's own check, outside the learner's process, did not.
+DISAGREED = ("The tests pass, but the grader's own check of your values did not: {}. That check calls your "
+             "code on freshly drawn inputs in a process of its own, and points count only when it agrees "
+             "too. Code that computes its answer from its arguments passes both.")
+HIDDEN_CHECK = "hidden check {}"
+HIDDEN_FAILED = "A hidden check of your instructor's did not pass."
+
+
+def audited(result: ExerciseResult, finding: Finding) -> ExerciseResult:
+    """The verdict on an exercise whose tests passed, once its audit is in: a disagreement, or a
+    hidden check that failed, fails it. A hidden check is reported by its mistake alone."""
+    hidden = tuple(TestResult(HIDDEN_CHECK.format(n), TestStatus.PASS if ok else TestStatus.FAIL,
+                              "" if ok else HIDDEN_FAILED + (f" It looks for this mistake: {mistake}." if mistake
+                                                             else ""), hidden=True)
+                   for n, (ok, mistake) in enumerate(finding.hidden, 1))
+    failed = next((t for t in hidden if t.status != TestStatus.PASS), None)
+    if finding.disagreed:
+        message = DISAGREED.format(finding.disagreed)
+    elif failed is not None:
+        message = failed.message
+    else:
+        return replace(result, tests=result.tests + hidden)
+    return replace(result, status=Status.FAIL, score=0.0, message=message, tests=result.tests + hidden,
+                   location=None)
 
 
 def _missing_message(name: str, outcome: Outcome) -> str:
