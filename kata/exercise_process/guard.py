@@ -179,7 +179,8 @@ def watched_namespaces() -> list[tuple[str, dict, tuple[str, ...] | None]]:
         *pytest_internals.watched(),
     ]
     install_runtime_guards()
-    spaces += [space for space in dict(_guarded_spaces).items() if space[0] not in dict(spaces)]
+    labels = {label for label, _, _ in spaces}
+    spaces += [(label, obj, None) for label, obj in dict(_guarded_spaces).items() if label not in labels]
     for name, module in list(sys.modules.items()):
         if isinstance(module, ModuleType) and _graders_own(module):
             spaces.append((name, module, None))
