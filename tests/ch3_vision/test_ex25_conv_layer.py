@@ -3,9 +3,9 @@ state_dict and then gives its outputs and gradients, through the learner's conv2
 
 import torch
 from diagnosis_support import NO_SUPER, missing_super, without_global_rng
-from support import attempt, call, close, expect, show, values
+from support import attempt, call, close, earlier_fault, expect, is_tensor, show, values
 from torch import nn
-from vision_support import randn, tensor_result
+from vision_support import briefly, probe, randn, reference_conv2d, tensor_result
 
 
 def _make(Conv2d, *args, **kwargs) -> nn.Module | None:
@@ -70,7 +70,13 @@ def test_starts_like_nn_conv2d_under_the_same_seed(Conv2d):
                "other numbers", f"nn.Conv2d(8, 16, 3).{name} after the same seed", mistake)
 
 
-def test_loads_nn_conv2d_state_dict_then_matches_it(Conv2d):
+def _loaded_run(Conv2d, theirs: nn.Module, x: torch.Tensor):
+    layer = Conv2d(3, 4, 3, stride=2, padding=1)
+    layer.load_state_dict(theirs.state_dict())
+    return layer, layer(x)
+
+
+def test_loads_nn_conv2d_state_dict_then_matches_it(Conv2d, record):
     theirs = without_global_rng(lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1))
     layer = _make(Conv2d, 3, 4, 3, stride=2, padding=1)
     if layer is None:
@@ -81,12 +87,23 @@ def test_loads_nn_conv2d_state_dict_then_matches_it(Conv2d):
                   "name the parameters weight and bias, with nn.Conv2d's shapes."):
         return
     x = randn(2, 3, 7, 7, seed=25).requires_grad_()
-    got = call(layer, x, describe=f"{what}, applied to x of shape (2, 3, 7, 7)")
+    what = f"{what}, applied to x of shape (2, 3, 7, 7)"
+    got = call(layer, x, describe=what)
     expected = theirs(x)
+
+    def right(using) -> bool:
+        out = record(_loaded_run, Conv2d, theirs, x, describe="Conv2d with a correct conv2d", using=using).result
+        return isinstance(out, tuple) and is_tensor(out[1]) and tuple(out[1].shape) == tuple(expected.shape) and \
+            close(values(out[1]), values(expected), 1e-4)
+
+    if not (is_tensor(got) and tuple(got.shape) == tuple(expected.shape) and close(values(got), values(expected), 1e-4)):
+        fault = earlier_fault("Conv2d", right, {"conv2d": reference_conv2d}, probe)
+        if fault:
+            expect(False, what, briefly(got), briefly(expected), fault)
+            return
     shape_mistake = ("stride or padding did not reach conv2d: forward calls conv2d(x, self.weight, self.bias, "
                      "self.stride, self.padding).")
-    if not tensor_result(got, expected, f"{what}, applied to x of shape (2, 3, 7, 7)",
-                         shape_mistake=shape_mistake if isinstance(got, torch.Tensor)
+    if not tensor_result(got, expected, what, shape_mistake=shape_mistake if is_tensor(got)
                          and tuple(got.shape) != tuple(expected.shape) else None):
         return
     g = randn(*expected.shape, seed=5)

@@ -4,13 +4,15 @@ fc = nn.Linear(128, 10), made in that order (6,090 parameters), and computes con
 import torch
 import torch.nn.functional as F
 from diagnosis_support import NO_SUPER, missing_super, without_global_rng
-from support import attempt, call, close, earlier_fault, expect, facts, is_tensor, show, values
+from support import attempt, call, close, earlier_fault, expect, is_tensor, show, values
 from torch import nn
-from vision_support import CorrectCNN, CorrectConv2d, digits, probe, tensor_result
+from vision_support import (
+    CorrectCNN, CorrectConv2d, briefly, digits, probe, reference_conv2d, reference_max_pool2d, tensor_result,
+)
 
 SHAPES = {"conv1.weight": (16, 1, 3, 3), "conv1.bias": (16,), "conv2.weight": (32, 16, 3, 3), "conv2.bias": (32,),
           "fc.weight": (10, 128), "fc.bias": (10,)}
-OURS = {"Conv2d": CorrectConv2d, "max_pool2d": F.max_pool2d}
+OURS = {"conv2d": reference_conv2d, "Conv2d": CorrectConv2d, "max_pool2d": reference_max_pool2d}
 
 
 def _make(CNN) -> nn.Module | None:
@@ -96,7 +98,7 @@ def test_forward_matches_the_twin(CNN, record):
     if not (is_tensor(got) and tuple(got.shape) == (6, 10) and close(values(got), values(expected), 1e-4)):
         fault = earlier_fault("CNN", right, OURS, probe)
         if fault:
-            expect(False, what, show(got), str(facts(expected)), fault)
+            expect(False, what, briefly(got), briefly(expected), fault)
             return
     tensor_result(got, expected, what, wrong)
 
