@@ -4,6 +4,7 @@ the first exercise of the course that does not pass and what to do about it."""
 from __future__ import annotations
 
 from ..grading.results import RunResult
+from .pictures import passing_pictures
 from .render import LABELS, TERMINAL, chapter_lines, explain, wrap
 from .style import Style
 
@@ -43,4 +44,6 @@ def render(run: RunResult, style: Style, verbose: bool = False, width: int = 100
             [line for line in wrap(TERMINAL.hint.format(number=ex.number, id=ex.id), width, "  ")]
     elif run.exercises:
         lines += finished_lines(run, style, width)
+        for r in run.exercises:
+            lines += [("    " + line).rstrip() for line in passing_pictures(r, style, width - 4)]
     return "\n".join(lines).rstrip("\n") + "\n"
