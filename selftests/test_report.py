@@ -1,12 +1,13 @@
 """The learner's report points at the cause: an exercise that fails because an earlier one it
 uses fails says so, and the report's next step is the earlier one; a classifier's boundary
-is drawn beside a correct one."""
+is drawn beside a correct one; a digit reader's confusions and misread digits are drawn."""
 
 import json
+import re
 
 from conftest import replace_function, run_grader
 
-from kata.feedback.pictures import boundary
+from kata.feedback.pictures import boundary, digits
 
 BROKEN_SGD_STEP = '''
 def sgd_step(params, lr):
@@ -68,3 +69,25 @@ def test_the_two_boundaries_are_stacked_where_they_do_not_fit_side_by_side():
     assert len(wide) == 6 and wide[2] == "│●·  │   │●·· │"
     assert narrow[1:5] == ["┌────┐", "│●·  │", "│··  │", "└────┘"] and narrow[8] == "│●·· │"
     assert max(len(line) for line in narrow[:-1]) <= 12
+
+
+def test_a_passing_finale_shows_its_confusion_matrix_and_misread_digits(solved):
+    run = run_grader("check", "33", "--target", str(solved))
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    [title] = [n for n, line in enumerate(lines) if "confusion matrix, rows: the truth" in line]
+    assert "of the digits it never saw right" in lines[title - 1]
+    assert [int(c) for c in lines[title + 1].split()] == list(range(10))
+    assert any(re.search(r"yours: \d, truth: \d", line) for line in lines[title + 12:])
+
+
+def test_misread_digits_are_drawn_side_by_side_as_far_as_the_width_allows():
+    stroke = {"pixels": [16] * 8 + [0] * 48 + [8] * 8, "yours": 1, "truth": 7}
+    data = {"accuracy": 0.5, "matrix": [[1, 0], [1, 0]], "wrong": [stroke] * 3}
+    wide, narrow = digits(data, True, 80), digits(data, False, 20)
+    assert wide[2:5] == ["          0   1", "    0     1   ·", "    1     1   ·"]
+    [caption] = [n for n, line in enumerate(wide) if "yours: 1, truth: 7" in line]
+    assert wide[caption].count("yours: 1, truth: 7") == 3
+    assert wide[caption + 1] == "    ".join(["█" * 16] * 3) and wide[caption + 8] == "    ".join(["▒" * 16] * 3)
+    assert sum(line == "yours: 1, truth: 7" for line in narrow) == 3
+    assert narrow.count("@" * 16) == 3 and max(map(len, narrow[7:])) <= 20
