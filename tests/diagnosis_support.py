@@ -8,8 +8,12 @@ failure is). Nothing here runs when it is imported.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import torch
 
@@ -38,3 +42,12 @@ def without_global_rng(fn: Callable, *args):
     """fn(*args), with torch's global random state put back afterwards, whatever fn did to it."""
     with torch.random.fork_rng(devices=[]):
         return fn(*args)
+
+
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A temporary folder for the files a test writes, removed afterwards. Graded as another user, the
+    learner's process cannot write to the grader's temporary directory; its current folder is its own."""
+    base = None if os.access(tempfile.gettempdir(), os.W_OK) else os.getcwd()
+    with tempfile.TemporaryDirectory(dir=base) as folder:
+        yield Path(folder)

@@ -2,10 +2,10 @@
 y int64 (N,), in the file's order."""
 
 import gzip
-import tempfile
 from pathlib import Path
 
 import torch
+from diagnosis_support import scratch_folder
 from support import call, expect, expect_tuple, facts, show
 from vision_support import digits, tensor_result
 
@@ -13,14 +13,9 @@ LAYOUT = ("the images must be channels first, (N, C, H, W): (N, 1, 8, 8) for one
           "Reshape with .reshape(-1, 1, 8, 8).")
 
 
-def _read(result, what: str):
-    items = expect_tuple(result, 2, what, "(x, y)")
-    return items if items is not None else None
-
-
 def test_reads_the_digits_channels_first_and_scaled(load_digits):
     what = "load_digits()"
-    items = _read(call(load_digits, describe=what), what)
+    items = expect_tuple(call(load_digits, describe=what), 2, what, "(x, y)")
     if items is None:
         return
     x, y = items
@@ -44,8 +39,8 @@ def test_reads_the_digits_channels_first_and_scaled(load_digits):
 
 
 def test_reads_the_file_it_is_given(load_digits):
-    with tempfile.TemporaryDirectory() as folder:
-        _three_digits(load_digits, Path(folder) / "three.csv.gz")
+    with scratch_folder() as folder:
+        _three_digits(load_digits, folder / "three.csv.gz")
 
 
 def _three_digits(load_digits, path: Path) -> None:
@@ -53,7 +48,7 @@ def _three_digits(load_digits, path: Path) -> None:
     with gzip.open(path, "wt") as f:
         f.write("".join(",".join(str(v) for v in row) + "\n" for row in rows))
     what = f"load_digits({str(path)!r}) on a file of three digits"
-    items = _read(call(load_digits, path, describe=what), what)
+    items = expect_tuple(call(load_digits, path, describe=what), 2, what, "(x, y)")
     if items is None:
         return
     x, y = items

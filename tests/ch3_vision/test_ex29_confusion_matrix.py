@@ -16,7 +16,7 @@ def test_counts_truth_by_row_and_prediction_by_column(confusion_matrix):
         logits, targets = _case(n, classes, seed)
         what = f"confusion_matrix(logits of shape ({n}, {classes}), targets, {classes})"
         got = call(confusion_matrix, logits.clone(), targets.clone(), classes, describe=what)
-        expected = reference_confusion(logits, targets, classes)
+        expected = reference_confusion(logits.argmax(dim=1), targets, classes)
         if not expect(isinstance(got, torch.Tensor), what, show(got), "a tensor of counts"):
             return
         t = facts(got)

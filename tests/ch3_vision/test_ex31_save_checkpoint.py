@@ -1,10 +1,9 @@
 """Exercise 31: save_checkpoint(path, model, optimizer, epoch) writes exactly {"model": model.state_dict(),
 "optimizer": optimizer.state_dict(), "epoch": epoch} with torch.save, loadable by torch.load(path) (weights only)."""
 
-import tempfile
-from pathlib import Path
 
 import torch
+from diagnosis_support import scratch_folder
 from support import call, expect, show
 from torch import nn
 from vision_support import randn, ready_to_save
@@ -38,8 +37,8 @@ def _same(a: object, b: object) -> bool:
 
 def test_saves_model_optimizer_and_epoch(save_checkpoint):
     model, optimizer = _trained()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "checkpoint.pt"
+    with scratch_folder() as folder:
+        path = folder / "checkpoint.pt"
         what = "save_checkpoint(path, model, optimizer, 7), then torch.load(path)"
         call(save_checkpoint, path, model, optimizer, 7, describe=what)
         if not expect(path.is_file(), f"the file after {what}", "no file", "a file at path",

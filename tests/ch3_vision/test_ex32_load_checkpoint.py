@@ -1,10 +1,9 @@
 """Exercise 32: load_checkpoint(path, model, optimizer) loads a checkpoint into the model and the optimizer in place
 and returns its epoch; a run resumed from it with torch.optim.Adam continues bit for bit."""
 
-import tempfile
-from pathlib import Path
 
 import torch
+from diagnosis_support import scratch_folder
 from support import call, expect, fmt, show, values
 from torch import nn
 from vision_support import randn, ready_to_save
@@ -37,8 +36,8 @@ def test_a_resumed_run_continues_bit_for_bit(load_checkpoint):
     _steps(first, first_opt, 0, STEPS)
     resumed = _model(99)  # another start: everything must come from the file
     resumed_opt = torch.optim.Adam(resumed.parameters(), lr=0.05)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "checkpoint.pt"
+    with scratch_folder() as folder:
+        path = folder / "checkpoint.pt"
         torch.save({"model": first.state_dict(), "optimizer": first_opt.state_dict(), "epoch": 4}, path)
         what = f"load_checkpoint(path, model, optimizer) of a checkpoint saved after {STEPS} Adam steps at epoch 4"
         epoch = call(load_checkpoint, path, resumed, resumed_opt, describe=what)

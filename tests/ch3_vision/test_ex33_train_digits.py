@@ -56,13 +56,13 @@ def _read(result, what: str):
     return items
 
 
-def _record_digits(record_property, model: nn.Module, predicted: torch.Tensor, accuracy: float) -> None:
+def _record_digits(record_property, predicted: torch.Tensor, accuracy: float) -> None:
     """What the report needs to draw the confusion matrix and a few misread digits."""
     x_test, y_test = finale_data()[2:]
     wrong = (predicted != y_test).nonzero().flatten()[:SHOWN].tolist()
     record_property("digits", {
         "accuracy": round(accuracy, 4),
-        "matrix": reference_confusion(torch.nn.functional.one_hot(predicted, 10).float(), y_test, 10),
+        "matrix": reference_confusion(predicted, y_test, 10),
         "wrong": [{"pixels": [round(v * 16) for v in x_test[i, 0].flatten().tolist()],
                    "yours": int(predicted[i]), "truth": int(y_test[i])} for i in wrong],
     })
@@ -97,7 +97,7 @@ def test_reads_digits_it_never_saw_at_least_97_percent_right(train_digits, recor
     model, history = read
     predicted = call(_predict, model, describe="the trained model on 359 new digits")
     accuracy = (predicted == finale_data()[3]).float().mean().item()
-    _record_digits(record_property, model, predicted, accuracy)
+    _record_digits(record_property, predicted, accuracy)
     if accuracy >= THRESHOLD:
         return
 

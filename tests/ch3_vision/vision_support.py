@@ -66,10 +66,10 @@ def reference_max_pool2d(x: torch.Tensor, k: int) -> torch.Tensor:
     return x[:, :, : h // k * k, : w // k * k].reshape(n, c, h // k, k, w // k, k).amax(dim=(3, 5))
 
 
-def reference_confusion(logits: torch.Tensor, targets: torch.Tensor, num_classes: int) -> list[list[int]]:
-    """Counted one row at a time: the plainest way to be right."""
+def reference_confusion(predicted: torch.Tensor, targets: torch.Tensor, num_classes: int) -> list[list[int]]:
+    """Counted one prediction at a time: the plainest way to be right."""
     table = [[0] * num_classes for _ in range(num_classes)]
-    for truth, guess in zip(targets.tolist(), logits.argmax(dim=1).tolist()):
+    for truth, guess in zip(targets.tolist(), predicted.tolist()):
         table[truth][guess] += 1
     return table
 
