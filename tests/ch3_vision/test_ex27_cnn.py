@@ -28,6 +28,10 @@ def _make(CNN) -> nn.Module | None:
     return model
 
 
+def _shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(p.shape) for name, p in model.named_parameters()}
+
+
 def _batch() -> torch.Tensor:
     return digits()[0][:6]
 
@@ -36,7 +40,7 @@ def test_layers_and_parameters(CNN, learner_module):
     model = _make(CNN)
     if model is None:
         return
-    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    shapes = _shapes(model)
     mistake = None
     if shapes.get("fc.weight", (0, 0))[1] != 128 and "fc.weight" in shapes:
         mistake = ("fc must take 128 numbers: after two poolings an 8x8 digit is 2x2, with conv2's 32 channels: "
@@ -61,9 +65,10 @@ def test_starts_like_a_twin_made_of_torch_layers(CNN):
         return twin, CNN()
 
     twin, model = call(without_global_rng, both, describe="CNN() after torch.manual_seed(27)")
-    if not isinstance(model, nn.Module) or [n for n, _ in model.named_parameters()] != list(SHAPES):
+    if not isinstance(model, nn.Module) or _shapes(model) != SHAPES:
         return  # the layers test says what is wrong
-    same = all(torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters()))
+    theirs = dict(twin.named_parameters())
+    same = all(torch.equal(p, theirs[name]) for name, p in model.named_parameters())
     expect(same, "CNN()'s parameters after torch.manual_seed(27)", "other numbers than the twin's",
            "those of the same network made of torch's layers after the same seed",
            "the layers draw their first weights in the order they are made: conv1, then conv2, then fc, in __init__, "
@@ -79,7 +84,7 @@ def _twin_run(CNN, twin: nn.Module, x: torch.Tensor):
 
 def test_forward_matches_the_twin(CNN, record):
     model = _make(CNN)
-    if model is None or [n for n, _ in model.named_parameters()] != list(SHAPES):
+    if model is None or _shapes(model) != SHAPES:
         return
     twin = without_global_rng(CorrectCNN)
     x = _batch()
