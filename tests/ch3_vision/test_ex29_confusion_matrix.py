@@ -11,11 +11,27 @@ def _case(n: int, classes: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return randn(n, classes, seed=seed), targets
 
 
-def test_counts_truth_by_row_and_prediction_by_column(confusion_matrix):
+DIM_0 = ("the prediction of each row is logits.argmax(dim=1), the class of its largest logit; argmax over dim 0 "
+         "gives, for each class, the row where it is largest: one per class instead of one per row.")
+
+
+def _argmax_over_dim_0(run) -> bool:
+    """Whether the learner's code took an argmax over dim 0 (as a method, logits.argmax(0), or torch.argmax)."""
+    return any(c.arg(1, "dim") in (0, -2) for c in run.calls)
+
+
+def test_counts_truth_by_row_and_prediction_by_column(confusion_matrix, record):
     for n, classes, seed in ((40, 4, 290), (30, 5, 291)):
         logits, targets = _case(n, classes, seed)
         what = f"confusion_matrix(logits of shape ({n}, {classes}), targets, {classes})"
-        got = call(confusion_matrix, logits.clone(), targets.clone(), classes, describe=what)
+        run = record(confusion_matrix, logits.clone(), targets.clone(), classes, describe=what,
+                     watch=[(torch.Tensor, "argmax"), (torch, "argmax")])
+        if run.error is not None:
+            if _argmax_over_dim_0(run):
+                expect(False, what, f"{type(run.error).__name__}: {run.error}", "a tensor of counts", DIM_0)
+                return
+            run.reraise(what)
+        got = run.result
         expected = reference_confusion(logits.argmax(dim=1), targets, classes)
         if not expect(isinstance(got, torch.Tensor), what, show(got), "a tensor of counts"):
             return
@@ -26,12 +42,12 @@ def test_counts_truth_by_row_and_prediction_by_column(confusion_matrix):
                 ([list(r) for r in zip(*expected)], "the matrix is transposed: rows are the truth, columns the "
                                                      "prediction. Count pair (target i, prediction j) at [i, j]."),
             ], 0)
+            if _argmax_over_dim_0(run):
+                mistake = DIM_0
             if t.shape != (classes, classes):
                 mistake = (f"the matrix must be {classes} x {classes}, one row and one column per class, even for "
                            "classes that never occur (torch.bincount needs minlength=num_classes ** 2).")
-            expect(False, what, show(got), f"tensor({expected})", mistake or
-                   "the prediction of each row is logits.argmax(dim=1), the class of its largest logit; dim 0 would "
-                   "pick a row per class.")
+            expect(False, what, show(got), f"tensor({expected})", mistake)
             return
         expect(t.dtype == "int64", f"{what}.dtype", t.dtype, "int64", "counts are whole numbers: keep them int64 "
                "(torch.bincount gives int64; torch.zeros needs dtype=torch.int64).")
