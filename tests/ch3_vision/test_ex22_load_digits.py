@@ -25,7 +25,7 @@ def test_reads_the_digits_channels_first_and_scaled(load_digits):
              (want_x.reshape(-1, 8, 8, 1), LAYOUT + " (N, 8, 8, 1) is channels last."),
              (want_x.transpose(2, 3), "rows and columns are swapped: the 64 values are the image row by row, so "
                                       "reshape straight to (-1, 1, 8, 8) without transposing."),
-             (want_x / 16 * 16 / 255, "the pixels were divided by 255; these go from 0 to 16: divide by 16.")]
+             (want_x * 16 / 255, "the pixels were divided by 255; these go from 0 to 16: divide by 16.")]
     if tensor_result(x, want_x, f"x from {what}", wrong, tol=1e-6):
         expect(facts(x).dtype == "float32", f"x.dtype from {what}", facts(x).dtype, "float32",
                "the pixels must be float32, the dtype of torch's layers: make them with torch.tensor of floats "
