@@ -133,8 +133,8 @@ def test_returns_your_cnn_and_the_history_of_fit(train_digits, learner_module):
 
 
 def test_uses_split_adam_and_fit_with_the_seed(train_digits, record, learner_module):
-    x, y = (t[:300] for t in finale_data()[:2])
-    what = "train_digits(x, y, 1, 5) on 300 digits"
+    x, y = (t[:150] for t in finale_data()[:2])
+    what = "train_digits(x, y, 1, 5) on 150 digits"
     run = record(without_global_rng, train_digits, x.clone(), y.clone(), 1, 5, describe=what, watch=["split", "fit"])
     if run.error is not None:
         run.reraise(what)
