@@ -109,14 +109,14 @@ if [ "$(id -u)" = 0 ]; then
   chown -R root:root "$root/source" "$results"
   chmod -R go-w "$root/source" "$results"
   chmod o= "$root/source"
-  # Chapter 3's digits are data that the submission's code reads: their folder alone is open to
-  # it, by its path (the folders above it can be passed through, not listed or read).
-  if [ -d "$root/source/kata/data" ]; then
-    chmod o= "$root/source"/* "$root/source/kata"/*
-    chmod o=x "$root/source" "$root/source/kata"
-    chmod -R o=rX "$root/source/kata/data"
-  fi
   chmod 711 "$work"
+  # Chapter 3's digits are data that the submission's code reads: it reads a copy, root's, in the
+  # scratch folder (the autograder's own folders may sit where nobody cannot pass).
+  if [ -d "$root/source/kata/data" ]; then
+    cp -R "$root/source/kata/data" "$work/data"
+    chmod -R a+rX,go-w "$work/data"
+    export KATA_DATA="$work/data"
+  fi
   as_learner="--user nobody"
 fi
 
