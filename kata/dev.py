@@ -4,6 +4,9 @@
     python -m kata.dev update   rewrite what is made from other files: the stubs in exercises/
                                 (those not yet changed by a learner), the Classroom workflow and
                                 the manifest of checksums; then check
+    python -m kata.dev new FOLDER NAME [TITLE]
+                                scaffold an exercise in the last chapter's FOLDER (or a new
+                                chapter's): solution, test module, metadata entry, README row
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tomllib
 from pathlib import Path
 
-from . import ROOT
+from . import ROOT, UsageError
 from .catalogue.course import Course, course
 from .catalogue.stubs import is_stub, stubify
 from .course.classroom import READY_FILE, point_problems, workflow_text
 from .grading import manifest
+from .scaffold import new
 
 
 def metadata_problems(c: Course) -> list[str]:
@@ -91,13 +96,29 @@ def readme_problems(c: Course, root: Path) -> list[str]:
     return []
 
 
+def mistake_problems(c: Course, root: Path) -> list[str]:
+    """Every exercise needs known wrong implementations in selftests/mistakes*.toml (in the kata's own
+    repository; a student release has no selftests)."""
+    folder = root / "selftests"
+    if not folder.is_dir():
+        return []
+    caught = set()
+    for path in folder.glob("mistakes*.toml"):
+        try:
+            caught |= {m.get("function") for m in tomllib.loads(path.read_text(encoding="utf-8")).get("mistake", [])}
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            return [f"selftests/{path.name} does not read as TOML: {e}"]
+    return [f"exercise {ex.label}: no known mistake in selftests/mistakes*.toml; add the wrong versions learners "
+            "write, each with the words its message must say" for ex in c.exercises if ex.name not in caught]
+
+
 def check(root: Path = ROOT) -> tuple[list[str], list[str]]:
     """(problems to fix by hand, generated files that are out of date)."""
     c = course()
     problems = metadata_problems(c)
     more, stale = file_problems(c, root)
     classroom = point_problems(list(c.chapters))
-    problems += more + readme_problems(c, root) + classroom
+    problems += more + readme_problems(c, root) + mistake_problems(c, root) + classroom
     if not classroom and (not READY_FILE.exists()
                           or READY_FILE.read_text(encoding="utf-8") != workflow_text(list(c.chapters))):
         stale.append(f"{READY_FILE.relative_to(root)} is not the workflow of the course")
@@ -121,7 +142,28 @@ def update(root: Path = ROOT) -> None:
     manifest.write(root)
 
 
+NEXT_STEPS = """Next:
+  1. fill in the places marked FILL IN: the lesson and the reference answer, the test's oracle
+     and checks, and in kata/catalogue/course.toml the title, concept, docs and two or three hints
+  2. add the mistakes learners make to selftests/mistakes*.toml
+  3. python -m kata.dev update        (the stub, the Classroom workflow, the checksums)
+  4. python -m kata.dev check         (says what is still missing)
+  5. python grader.py check {id} --target solutions -v     (the reference passes, within 1 s of CPU)
+  6. python -m pytest selftests/test_mistakes.py -k {name}   (every mistake is caught with its words)"""
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["new"] and len(argv) in (3, 4):
+        try:
+            written = new(course(), *argv[1:])
+        except UsageError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for path in written:
+            print(f"wrote {path.relative_to(ROOT)}")
+        number = written[0].stem[2:4]
+        print(NEXT_STEPS.format(id=number, name=argv[2]))
+        return 0
     if argv not in (["check"], ["update"]):
         print(__doc__.split("\n\n")[1])
         return 2

@@ -120,3 +120,27 @@ def test_generator_mistake_only_when_a_list_works():
     assert "only once" in support.generator_mistake(handed, right_with_a_list=True)
     assert support.generator_mistake(handed, right_with_a_list=False) is None
 
+
+
+def test_chapter_3s_stand_ins_agree_with_torch():
+    """The correct pieces that chapter 3's tests put in place of a learner's use no call those exercises
+    forbid; they must still be torch's convolution, pooling and fit."""
+    import torch
+    import torch.nn.functional as F
+
+    sys.path.insert(0, str(ROOT / "tests" / "ch3_vision"))
+    import vision_support as vs
+
+    gen = torch.Generator().manual_seed(3)
+    x, w, b = (torch.randn(s, generator=gen) for s in ((2, 3, 7, 6), (4, 3, 3, 2), (4,)))
+    assert torch.allclose(vs.reference_conv2d(x, w, b, 2, 1), F.conv2d(x, w, b, 2, 1), rtol=1e-4, atol=1e-5)
+    assert torch.equal(vs.reference_max_pool2d(x, 3), F.max_pool2d(x, 3))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(4)
+        ours = vs.CorrectConv2d(3, 4, 3)
+        torch.manual_seed(4)
+        theirs = torch.nn.Conv2d(3, 4, 3)
+    assert torch.allclose(ours.weight, theirs.weight) and torch.allclose(ours.bias, theirs.bias)
+    x_train, y_train, x_test, y_test = vs.finale_data()
+    assert (len(x_train), len(x_test)) == (1438, 359) and x_train.shape[1:] == (1, 8, 8)
+    assert torch.equal(y_test, vs.digits()[1][torch.randperm(1797, generator=torch.Generator().manual_seed(1000))[:359]])

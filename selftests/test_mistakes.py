@@ -67,11 +67,14 @@ def users_of(exercise_id: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, dict]:
-    """Every mistake's folder graded; the JSON report of each, by folder name."""
+def reports(tmp_path_factory, request) -> dict[str, dict]:
+    """Every selected mistake's folder graded (all of them unless -k chose some); the JSON report of
+    each, by folder name."""
     root = tmp_path_factory.mktemp("mistakes")
+    chosen = {id(item.callspec.params["mistake"]) for item in request.session.items
+              if "mistake" in getattr(getattr(item, "callspec", None), "params", {})}
     plan = []
-    for mistake in CATALOGUE:
+    for mistake in (m for m in CATALOGUE if id(m) in chosen):
         ex = course().find(mistake["function"])
         folder = root / _folder_name(mistake)
         shutil.copytree(ROOT / "solutions" / ex.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))

@@ -255,6 +255,12 @@ def test_the_last_notebook_plots_the_loss_and_the_boundary(executed):
     assert any("image/png" in o.get("data", {}) for o in plot["outputs"]), plot["outputs"]
 
 
+def test_the_digits_notebook_plots_the_curves_the_matrix_and_misread_digits(executed):
+    plot = roles(executed["solved ex33_train_digits.ipynb"].nb, "plot")[0]
+    assert any("image/png" in o.get("data", {}) for o in plot["outputs"]), plot["outputs"]
+    assert "of 359 digits it never saw read right" in printed(plot)
+
+
 def test_an_unsolved_notebook_reports_not_started_and_its_kernel_lives_on(executed):
     run = executed["unsolved ex09_train.ipynb"]
     report = printed(roles(run.nb, "check")[0])

@@ -1,14 +1,16 @@
 """The learner's report points at the cause: an exercise that fails because an earlier one it
 uses fails says so, and the report's next step is the earlier one; a classifier's boundary
-is drawn beside a correct one. Milestones come when they happen: a chapter's closing text as
-soon as it is complete, and the next exercise after a check that passes."""
+is drawn beside a correct one; a digit reader's confusions and misread digits are drawn.
+Milestones come when they happen: a chapter's closing text as soon as it is complete, and the
+next exercise after a check that passes."""
 
 import json
+import re
 import shutil
 
 from conftest import ROOT, copy_kata, course, replace_function, run_grader
 
-from kata.feedback.pictures import boundary
+from kata.feedback.pictures import boundary, digits
 
 BROKEN_SGD_STEP = '''
 def sgd_step(params, lr):
@@ -154,3 +156,25 @@ def test_a_passing_classifier_is_drawn_beside_a_correct_one(tmp_path):
     [title] = [n for n, line in enumerate(lines) if "Exercise 21 passes: your network's decision boundary" in line]
     assert "your model:" in lines[title + 1] and "a correct boundary:" in lines[title + 1]
     assert "of new moons right" in lines[title + 2] and lines[title + 3].strip().startswith("┌")
+
+
+def test_a_passing_finale_shows_its_confusion_matrix_and_misread_digits(solved):
+    run = run_grader("check", "33", "--target", str(solved))
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    [title] = [n for n, line in enumerate(lines) if "confusion matrix, rows: the truth" in line]
+    assert "of the digits it never saw right" in lines[title - 1]
+    assert [int(c) for c in lines[title + 1].split()] == list(range(10))
+    assert any(re.search(r"yours: \d, truth: \d", line) for line in lines[title + 12:])
+
+
+def test_misread_digits_are_drawn_side_by_side_as_far_as_the_width_allows():
+    stroke = {"pixels": [16] * 8 + [0] * 48 + [8] * 8, "yours": 1, "truth": 7}
+    data = {"accuracy": 0.5, "matrix": [[1, 0], [1, 0]], "wrong": [stroke] * 3}
+    wide, narrow = digits(data, True, 80), digits(data, False, 20)
+    assert wide[2:5] == ["          0   1", "    0     1   ·", "    1     1   ·"]
+    [caption] = [n for n, line in enumerate(wide) if "yours: 1, truth: 7" in line]
+    assert wide[caption].count("yours: 1, truth: 7") == 3
+    assert wide[caption + 1] == "    ".join(["█" * 16] * 3) and wide[caption + 8] == "    ".join(["▒" * 16] * 3)
+    assert sum(line == "yours: 1, truth: 7" for line in narrow) == 3
+    assert narrow.count("@" * 16) == 3 and max(map(len, narrow[7:])) <= 20

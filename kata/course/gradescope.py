@@ -110,6 +110,13 @@ if [ "$(id -u)" = 0 ]; then
   chmod -R go-w "$root/source" "$results"
   chmod o= "$root/source"
   chmod 711 "$work"
+  # Chapter 3's digits are data that the submission's code reads: it reads a copy, root's, in the
+  # scratch folder (the autograder's own folders may sit where nobody cannot pass).
+  if [ -d "$root/source/kata/data" ]; then
+    cp -R "$root/source/kata/data" "$work/data"
+    chmod -R a+rX,go-w "$work/data"
+    export KATA_DATA="$work/data"
+  fi
   as_learner="--user nobody"
 fi
 

@@ -1,5 +1,6 @@
-"""Pictures drawn with characters from what a test recorded: loss curves as sparklines, and a
-classifier's decision boundary beside a correct one."""
+"""Pictures drawn with characters from what a test recorded: loss curves as sparklines, a
+classifier's decision boundary beside a correct one, and a digit reader's confusion matrix with
+some of the digits it misread."""
 
 from __future__ import annotations
 
@@ -76,6 +77,37 @@ def boundary_picture(r: ExerciseResult, s: Style, width: int) -> list[str]:
     return boundary(found, s.unicode, width) if found else []
 
 
+def digits(data: dict, unicode: bool, width: int) -> list[str]:
+    """The confusion matrix (rows: the truth, columns: the model's answer), then misread digits drawn
+    in block characters, as many side by side as `width` allows, each captioned "yours: 3, truth: 8"."""
+    matrix = data["matrix"]
+    dot = "·" if unicode else "."
+    lines = [f"your network read {data['accuracy']:.1%} of the digits it never saw right",
+             "confusion matrix, rows: the truth, columns: your network's answer",
+             "       " + "".join(f"{j:>4}" for j in range(len(matrix)))]
+    lines += [f"  {i:>3}  " + "".join(f"{n:>4}" if n else f"{dot:>4}" for n in row) for i, row in enumerate(matrix)]
+    shades = " ░▒▓█" if unicode else " .:#@"
+    drawn = []
+    for digit in data["wrong"]:
+        rows = [digit["pixels"][r * 8:r * 8 + 8] for r in range(8)]
+        drawn.append([f"yours: {digit['yours']}, truth: {digit['truth']}",
+                      *("".join(shades[min(4, (v * 5) // 17)] * 2 for v in row) for row in rows)])
+    per_line = max(1, (width + 2) // 20)
+    if drawn:
+        lines += ["", "some digits it misread:"]
+    for start in range(0, len(drawn), per_line):
+        group = drawn[start:start + per_line]
+        lines += ["  ".join(part.ljust(18) for part in parts).rstrip() for parts in zip(*group)] + [""]
+    return lines
+
+
+def digits_picture(r: ExerciseResult, s: Style, width: int) -> list[str]:
+    """What a digit reader the tests trained recorded, if one did: its confusion matrix and a few
+    digits it misread, to fit in `width` columns."""
+    found = next(((t.properties or {}).get("digits") for t in r.tests if (t.properties or {}).get("digits")), None)
+    return digits(found, s.unicode, width) if found else []
+
+
 def pictures(r: ExerciseResult, s: Style, width: int) -> list[str]:
     """Every picture the exercise's tests recorded data for, to fit in `width` columns."""
-    return loss_curves(r, s) + boundary_picture(r, s, width)
+    return loss_curves(r, s) + boundary_picture(r, s, width) + digits_picture(r, s, width)

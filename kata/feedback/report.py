@@ -9,7 +9,7 @@ from ..catalogue.course import Chapter, course
 from ..grading.results import RunResult
 from ..outcomes import Status
 from .milestones import complete, next_exercise
-from .pictures import boundary_picture
+from .pictures import boundary_picture, digits_picture
 from .render import LABELS, TERMINAL, chapter_lines, explain, reflow, wrap
 from .style import Style
 
@@ -59,11 +59,14 @@ def render(run: RunResult, style: Style, verbose: bool = False, width: int = 100
                 lines += [style(f"{r.exercise.id} {r.exercise.name}: {LABELS[r.status]}", "bold"),
                           *explain(r, TERMINAL, style, every=True, width=width, folder=run.target), ""]
         lines += [""] if lines[-1] else []
-    for r in run.exercises:  # a reward: the classifier that passes, drawn beside a correct one
-        drawn = boundary_picture(r, style, width - 4) if r.passed else []
-        if drawn:
-            lines += [style(f"Exercise {r.exercise.id} passes: your network's decision boundary, beside a correct one",
-                            "bold", "green"), *("    " + line for line in drawn)]
+    rewards = ((boundary_picture, "your network's decision boundary, beside a correct one"),
+               (digits_picture, "what your network reads right, and a few digits it misreads"))
+    for r in run.exercises:  # a reward: what the network that passes does, drawn
+        for draw, caption in rewards if r.passed else ():
+            drawn = draw(r, style, width - 4)
+            if drawn:
+                lines += [style(f"Exercise {r.exercise.id} passes: {caption}", "bold", "green"),
+                          *(("    " + line).rstrip() for line in drawn)]
     first = next((r for r in run.exercises if not r.passed), None)
     if first is not None:
         lines += closing_lines(closings, style, width)[1:] + [""] if closings else []

@@ -19,7 +19,7 @@ def _files(root: Path) -> list[Path]:
     for folder in COVERED:
         found += [
             p for p in (root / folder).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".toml", ".ini", ".json", ".sh")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".toml", ".ini", ".json", ".sh", ".gz")
             and p.relative_to(root).as_posix() != MANIFEST
         ]
     return sorted(p for p in found if p.exists())
