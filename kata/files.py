@@ -1,4 +1,5 @@
-"""File helpers shared by the commands: writing a file at once, and keeping a copy before replacing one."""
+"""File helpers shared by the commands: writing a file at once, keeping a copy before replacing one, and a
+private copy of learner code for the user who runs it."""
 
 from __future__ import annotations
 
@@ -68,3 +69,23 @@ def backup(path: Path, folder: Path) -> Path:
         copy = folder / f"{path.stem}-{stamp}-{n}{path.suffix}"
     shutil.copy2(path, copy)
     return copy
+
+
+def private_copy(folders: dict[str, Path], home: Path, user: tuple[int, int]) -> dict[str, Path]:
+    """Copy each folder of learner code into home/code/<name>, readable by `user` (uid, gid) alone;
+    the copies, by name. Links are copied as links, never followed. OSError (nothing is left
+    behind then) when it cannot be made."""
+    try:
+        home.mkdir()
+        home.chmod(0o700)
+        copies = {}
+        for name, folder in folders.items():
+            copies[name] = home / "code" / name
+            if folder.is_dir():
+                shutil.copytree(folder, copies[name], symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [home, *home.rglob("*")]:
+            os.chown(path, *user, follow_symlinks=False)
+    except OSError:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    return copies

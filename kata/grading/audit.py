@@ -21,9 +21,11 @@ import math
 import os
 import secrets
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +35,7 @@ from pathlib import Path
 from .. import ROOT
 from ..catalogue.course import Exercise
 from ..exercise_process import driver
+from ..files import private_copy
 from . import processes
 
 # An instructor's checks, in a chapter's tests folder; a student release leaves the file out.
@@ -135,6 +138,9 @@ class Auditor:
         # Runner), taken above the runner's, and at its end every process of that uid is ended.
         self.uids = deque(processes.free_uids(self.parallel, start=processes.FIRST_FREE_UID + AUDIT_UIDS)
                           if user is not None else ())
+        self.workdir = Path(tempfile.mkdtemp(prefix="kata-audit-"))
+        if user is not None:
+            self.workdir.chmod(0o711)  # each audit's user may reach its own folder inside, and list nothing
         self.sock, self.pid = driver.start(tests_dir, self.limit) if fork else (None, None)
 
     def close(self) -> None:
@@ -143,6 +149,7 @@ class Auditor:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.sock = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def audit(self, wanted: list[tuple[str, Exercise, dict[str, Path]]]) -> dict[str, Finding]:
         """For each (key, exercise, folders): what its audit found. Exercises without checks agree."""
@@ -181,8 +188,12 @@ class Auditor:
 
     def _start(self, a: _Audit) -> _Audit:
         a.started = time.monotonic()
-        if self.user is not None:
-            a.request["user"] = (self.uids.popleft(), self.user[1])
+        if self.user is not None:  # its own uid, reading a private copy of the code, as an exercise's process
+            user = (self.uids.popleft(), self.user[1])
+            folders = {name: Path(folder) for name, folder in a.request["folders"].items()}
+            a.request["folders"] = {name: str(path) for name, path in
+                                    private_copy(folders, self._home(user[0]), user).items()}
+            a.request["user"] = user
         message = json.dumps(a.request).encode()
         if self.sock is not None:
             read, write = os.pipe()
@@ -221,11 +232,16 @@ class Auditor:
             if len(a.data) > driver.MAX_MESSAGE:
                 return True
 
+    def _home(self, uid: int) -> Path:
+        return self.workdir / str(uid)
+
     def _free(self, a: _Audit) -> None:
-        """End every process of the audit's uid; the uid serves again only once none is left."""
+        """End every process of the audit's uid and remove its copy; the uid serves again only once
+        no process of it is left."""
         if self.user is not None:
             uid = a.request["user"][0]
             ended = processes.kill_user(uid)
+            shutil.rmtree(self._home(uid), ignore_errors=True)
             self.uids.append(uid if ended else processes.free_uids(1, start=max(self.uids, default=uid) + 1)[0])
 
     @staticmethod

@@ -104,7 +104,9 @@ class Grader:
         self.runner.run(jobs, on_done=done, on_wait=on_wait)
         # Audited after every test has run: the grader holds the checks (hidden ones included)
         # only while no process of learner code is forked from it.
-        found = self.auditor.audit([(key, job.exercise, job.folders) for key, (job, _) in passing.items()])
+        # The target's own folders: a job may have read a private copy, gone with the job.
+        found = self.auditor.audit([(key, job.exercise, targets[owner[key]].folders)
+                                    for key, (job, _) in passing.items()])
         for key, (job, result) in passing.items():
             graded(owner[key], audited(result, found[key]))
         return [runs[n] for n in range(len(targets))]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import ROOT
+from ..files import private_copy
 from ..catalogue.course import Exercise
 from ..outcomes import (END_OF_TEST, MAX_EVENT, Done, Ended, Event, Exited, Location, Ready, Start, Stopped, Tested,
                         TestRecord, Unreadable, decode)
@@ -211,19 +212,9 @@ class Runner:
         if self.user is None:
             return job, None
         user = (self.uids.popleft(), self.user[1])
-        home = self._home(job)
         try:
-            home.mkdir()
-            home.chmod(0o700)
-            folders = {}
-            for name, folder in job.folders.items():
-                folders[name] = home / "code" / name
-                if folder.is_dir():  # links are copied as links, never followed
-                    shutil.copytree(folder, folders[name], symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-            for path in [home, *home.rglob("*")]:
-                os.chown(path, *user, follow_symlinks=False)
+            folders = private_copy(job.folders, self._home(job), user)
         except OSError:
-            shutil.rmtree(home, ignore_errors=True)
             self.uids.append(user[0])
             raise
         return replace(job, folders=folders), user
