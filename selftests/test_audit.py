@@ -64,19 +64,26 @@ for _config in [o for o in _gc.get_objects() if type(o).__name__ == "Config"]:
     if not _config.pluginmanager.has_plugin("_pass"):
         _config.pluginmanager.register(_Pass(), "_pass")
 ''',
-    "to-event-patched": '''
+    "encoder-patched": '''
+import dataclasses as _dc
+
+import kata.exercise_process.guard as _guard
+import kata.exercise_process.run as _run
 import kata.outcomes as _outcomes
 
-_to_event = _outcomes.TestRecord.to_event
+_guard.Tripwire.changes = lambda self: []  # blind to what follows
+
+_encode = _outcomes.encode
 
 
-def _passed(self):
-    event = _to_event(self)
-    event.update(status="pass", message="", kind="")
-    return event
+def _passed(event):
+    if isinstance(event, _outcomes.Tested):
+        event = _outcomes.Tested(_dc.replace(event.record, status=_outcomes.TestStatus.PASS, message="",
+                                             kind=_outcomes.Kind.ORDINARY))
+    return _encode(event)
 
 
-_outcomes.TestRecord.to_event = _passed
+_run.encode = _passed
 ''',
     "events-forged": '''
 import gc as _gc
