@@ -491,9 +491,14 @@ def test_bundle_setup_stops_and_says_why_where_it_cannot_install_python(bundle, 
     assert not (tmp_path / "ag").exists()
 
 
-@pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0)])
+@pytest.mark.parametrize("folder, score", [("solutions", MAX), ("stubs", 0.0), ("attacked stubs", 0.0)])
 def test_bundle_grades_a_submission_in_gradescope_layout(bundle, tmp_path, folder, score):
-    submission = ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
+    """The references get every point; untouched stubs none, and none either when their code forges
+    passing reports and blinds the tripwire (the audit, outside their process, is not fooled)."""
+    from test_audit import attacked_stubs  # here: test_audit reads this module's helpers
+
+    submission = (ROOT / "solutions" if folder == "solutions" else write_stubs(tmp_path / "stubs")
+                  if folder == "stubs" else attacked_stubs(tmp_path / "attacked", "encoder-patched"))
     root = lay_out(bundle, submission, tmp_path / "autograder")
     started = time.monotonic()
     results = run_autograder(root)
