@@ -125,7 +125,7 @@ def test_verbose_on_a_half_done_course_shows_failures_in_full_and_untouched_exer
         assert f"  {test}" in lines
     # Only what each test's own evidence shows: no parameter moved, and the code keeps a list.
     assert "did not change" in run.stdout and "the loop stopped" not in run.stdout and "generator, which" not in run.stdout
-    assert len(lines) < 100, run.stdout
+    assert len(lines) < 2 * len(course().exercises) + 50, run.stdout  # two lines an exercise, and the failure
 
 
 REBINDING_SGD = '''

@@ -122,7 +122,7 @@ def serve(sock: socket.socket, tests_dir: Path, timeout: float) -> None:
     grader closes its end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
     table = all_probes(tests_dir)
-    running: dict[int, float] = {}  # pid -> when it started
+    running: dict[int, tuple[float, int | None]] = {}  # pid -> (when it started, the uid it runs as)
     while True:
         ready, _, _ = select.select([sock], [], [], 0.05)
         if ready:
@@ -132,16 +132,17 @@ def serve(sock: socket.socket, tests_dir: Path, timeout: float) -> None:
                 message, fds = b"", []
             if not message:
                 break
+            request = json.loads(message)
+            user = _user(request)
             pid = os.fork()
             if pid == 0:
                 sock.close()
-                request = json.loads(message)
-                _child(request, table, fds[0], _user(request))
+                _child(request, table, fds[0], user)
             for fd in fds:
                 os.close(fd)
-            running[pid] = time.monotonic()
+            running[pid] = (time.monotonic(), user[0] if user else None)
         now = time.monotonic()
-        for pid, started in list(running.items()):
+        for pid, (started, uid) in list(running.items()):
             done, _ = os.waitpid(pid, os.WNOHANG)
             # Its work counts, not the clock: a busy machine does not fail honest code.
             if done or processes.over_limit(processes.usage(pid), now - started, timeout):
@@ -150,11 +151,15 @@ def serve(sock: socket.socket, tests_dir: Path, timeout: float) -> None:
                 if not done:
                     with contextlib.suppress(ChildProcessError):
                         os.waitpid(pid, 0)
+                if uid is not None:  # and those that left its group, which may hold its answer's pipe open
+                    processes.kill_user(uid)
                 del running[pid]
-    for pid in running:
+    for pid, (_, uid) in running.items():
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+        if uid is not None:
+            processes.kill_user(uid)
 
 
 def _user(request: dict) -> tuple[int, int] | None:
