@@ -103,6 +103,8 @@ def _child(request: dict, table: dict, result_fd: int, user: tuple[int, int] | N
     try:
         with contextlib.suppress(OSError):  # a fresh Python already leads a session of its own
             os.setpgid(0, 0)
+        if request.get("cwd"):
+            os.chdir(request["cwd"])  # its own folder, as an exercise's process has
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)

@@ -194,6 +194,7 @@ class Auditor:
             a.request["folders"] = {name: str(path) for name, path in
                                     private_copy(folders, self._home(user[0]), user).items()}
             a.request["user"] = user
+            a.request["cwd"] = str(self._home(user[0]))  # where files it writes by accident land
         message = json.dumps(a.request).encode()
         if self.sock is not None:
             read, write = os.pipe()
