@@ -169,7 +169,7 @@ def briefly(t: torch.Tensor) -> str:
     return f"tensor of shape {tuple(t.shape)}: {fmt(flat)[:-1]}{more}]"
 
 
-# --- probes: how a learner's piece differs from the lesson, in a sentence (for support.earlier_fault) ---
+# --- probes: how a learner's piece differs from the lesson, in a sentence (for diagnosis_support.earlier_fault) ---
 
 
 def _same(a: object, b: torch.Tensor, tol: float = 1e-4) -> bool:
