@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, copy_solutions, replace_function, run_grader
 
 sys.path.insert(0, str(ROOT / "tests"))
+import diagnosis_support  # noqa: E402
 import support  # noqa: E402
 
 MSE_SUMS = '''
@@ -87,11 +88,11 @@ def test_the_blame_goes_to_the_function_used_directly(reports):
 
 def test_loop_finds_the_calls_repeated_in_each_round():
     lesson = ["predict", "mse_loss", "backward", "sgd_step", "zero_grad"]
-    assert support.loop(["init_params", *lesson * 3], 3) == (["init_params"], lesson, [])
-    assert support.loop(["init_params", "predict", *lesson[1:] * 3], 3) == (["init_params", "predict"], lesson[1:], [])
-    assert support.loop(["init_params", *lesson[:3] * 3, "sgd_step"], 3) == (["init_params"], lesson[:3], ["sgd_step"])
-    assert support.loop(["init_params", *lesson * 4], 3) is None  # one round too many
-    assert support.loop([], 3) is None
+    assert diagnosis_support.loop(["init_params", *lesson * 3], 3) == (["init_params"], lesson, [])
+    assert diagnosis_support.loop(["init_params", "predict", *lesson[1:] * 3], 3) == (["init_params", "predict"], lesson[1:], [])
+    assert diagnosis_support.loop(["init_params", *lesson[:3] * 3, "sgd_step"], 3) == (["init_params"], lesson[:3], ["sgd_step"])
+    assert diagnosis_support.loop(["init_params", *lesson * 4], 3) is None  # one round too many
+    assert diagnosis_support.loop([], 3) is None
 
 
 def test_earlier_fault_names_only_the_functions_that_spoil_the_result():
@@ -103,13 +104,13 @@ def test_earlier_fault_names_only_the_functions_that_spoil_the_result():
     def probed(*wrong: str):
         return lambda name: f"{name} probed" if name in wrong else None
 
-    blamed = support.earlier_fault("train", right_unless_theirs("mse_loss"), ours, probed("mse_loss"))
+    blamed = diagnosis_support.earlier_fault("train", right_unless_theirs("mse_loss"), ours, probed("mse_loss"))
     assert blamed.startswith("your train itself is right, but your mse_loss (exercise 04) is not: mse_loss probed.")
     assert "sgd_step" not in blamed and blamed.endswith("fix exercise 04 first.")
-    assert support.earlier_fault("train", lambda using: False, ours, probed("mse_loss")) is None
-    unseen = support.earlier_fault("train", right_unless_theirs("sgd_step"), ours, probed())
+    assert diagnosis_support.earlier_fault("train", lambda using: False, ours, probed("mse_loss")) is None
+    unseen = diagnosis_support.earlier_fault("train", right_unless_theirs("sgd_step"), ours, probed())
     assert "your sgd_step (exercise 07) is not. With a correct sgd_step" in unseen
-    both = support.earlier_fault("train", right_unless_theirs("mse_loss", "sgd_step"), ours, probed())
+    both = diagnosis_support.earlier_fault("train", right_unless_theirs("mse_loss", "sgd_step"), ours, probed())
     assert "mse_loss (exercise 04) and sgd_step (exercise 07) are not" in both
 
 

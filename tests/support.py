@@ -12,9 +12,10 @@ A failure message has one shape:
       Likely mistake: <the usual cause, in words>
 
 A mistake is named from what the learner's code did where that can be seen: conftest's
-`record` notes the calls it made (a Run of Calls), and `earlier_fault` tells whether a
-failing exercise is wrong itself or only through an earlier one it uses. Numbers that
-match a known wrong answer (`diagnose`) come second, where no other mistake gives them.
+`record` notes the calls it made (a Run of Calls), and diagnosis_support's `earlier_fault`
+tells whether a failing exercise is wrong itself or only through an earlier one it uses.
+Numbers that match a known wrong answer (`diagnose`) come second, where no other mistake
+gives them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ TOL = 1e-5
 
 _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
-_tensor = torch.tensor
 _tolist = torch.Tensor.tolist
 _detach = torch.Tensor.detach
 _no_torch_function = torch._C.DisableTorchFunctionSubclass
@@ -368,82 +368,3 @@ def loaded(function: str) -> ModuleType | None:
     call it (an exercise that uses it has imported it)."""
     ex = course().find(function)
     return sys.modules.get(f"{PACKAGE}.{ex.folder}.{ex.stem}")
-
-
-def loop(names: list[str], rounds: int) -> tuple[list[str], list[str], list[str]] | None:
-    """(the calls before the loop, the calls of one round, the calls after it) when `names` is
-    at most two calls, the same round `rounds` times over, then at most two calls; None when
-    they do not repeat so. The split with the fewest calls outside the loop wins."""
-    for outside in range(5):
-        for before in range(max(0, outside - 2), min(outside, 2) + 1):
-            body = names[before:len(names) - (outside - before)]
-            size = len(body) // rounds if rounds > 0 else 0
-            if size and body == body[:size] * rounds:
-                return names[:before], body[:size], names[len(names) - (outside - before):]
-    return None
-
-
-def listed(names: Sequence[str]) -> str:
-    """Calls as the learner wrote them: `predict, mse_loss, backward()`."""
-    return ", ".join(f"{n}()" if n == "backward" else n for n in names)
-
-
-def exercise_of(name: str) -> str:
-    """`mse_loss (exercise 04)`: a learner function with the exercise that defines it."""
-    return f"{name} (exercise {course().find(name).id})"
-
-
-def earlier_fault(name: str, right: Callable[[dict[str, Callable]], bool], ours: dict[str, Callable],
-                  probe: Callable[[str], str | None]) -> str | None:
-    """Why the learner's `name` fails, when the fault is in the earlier functions it uses; None
-    when it is its own.
-
-    `right(using)` runs the learner's `name` again with the tests' own versions `using` in
-    place of the learner's, and says whether it is then right; `probe(function)` says, in a
-    sentence, how the learner's function differs from the lesson on a small input (None if
-    it does not show there). If `name` is right with all of `ours`, the functions at fault
-    are those whose probe shows a difference, or else those that make it wrong again when
-    theirs is the only learner version left among ours.
-    """
-    if not right(ours):
-        return None
-    seen = {piece: text for piece in ours if (text := probe(piece))}
-    wrong = list(seen) or [piece for piece in ours if len(ours) == 1
-                           or not right({k: v for k, v in ours.items() if k != piece})]
-    if not wrong:
-        return Mistake("earlier-exercise",
-                       f"your {name} itself is right: with correct versions of {listed(ours)} in place of "
-                       f"yours it gives the expected result, but yours together do not: look at "
-                       f"{', '.join(map(exercise_of, ours))} first.")
-    verb, instead = (("is", f"a correct {wrong[0]} in its place") if len(wrong) == 1 else
-                     ("are", "correct versions in their place"))
-    return Mistake("earlier-exercise",
-                   f"your {name} itself is right, but your {' and '.join(map(exercise_of, wrong))} {verb} not"
-                   + (f": {'; '.join(seen.values())}" if seen else "")
-                   + f". With {instead}, your {name} gives the expected result: fix exercise "
-                   f"{course().find(wrong[0]).id} first.")
-
-# --- The tests' own version of exercise 01, for the exercises built on it ---------------
-
-
-def our_tracked(value: float) -> torch.Tensor:
-    """tracked() as the lesson has it, to run a later exercise with in place of the learner's."""
-    return _tensor(value, dtype=torch.float32, requires_grad=True)
-
-
-def tracked_problem(name: str = "tracked") -> str | None:
-    """How the learner's tracked differs from the lesson on tracked(2.0), in a sentence; None
-    if it does not (a probe for earlier_fault, which passes the name)."""
-    tracked = getattr(loaded(name), name)
-    first, exc = attempt(tracked, 2.0, describe="tracked(2.0)")
-    if exc is not None:
-        return f"tracked(2.0) raises {type(exc).__name__}: {exc}"
-    made = facts(first) if is_tensor(first) else None
-    if made is None or not (made.shape == () and made.dtype == "float32" and made.requires_grad
-                            and made.is_leaf and close(made.value, 2.0)):
-        leaf = "" if made is None or made.is_leaf else " (not a leaf)"
-        return (f"tracked(2.0) returns {show(first)}{leaf} where a 0-dim float32 leaf holding 2.0 "
-                "that requires grad is expected")
-    if tracked(2.0) is first:
-        return "tracked(2.0) returns the same tensor every time it is called"
-    return None

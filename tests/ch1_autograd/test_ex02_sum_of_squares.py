@@ -1,9 +1,11 @@
 """Exercise 02: sum_of_squares_grads(a, b) returns (dc/da, dc/db) of c = a**2 + b**2, found by backward()."""
 
 import torch
+from autograd_support import our_tracked, tracked_problem
+from diagnosis_support import earlier_fault
 from support import (
-    Mistake, Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, floats,
-    fmt, is_tensor, our_tracked, show, tracked_problem,
+    Mistake, Run, call, close, diagnose, expect, expect_scalar, expect_tuple, facts, floats,
+    fmt, is_tensor, show,
 )
 
 # The tutorial's figures: at a = 2, b = 3 autograd finds 4 and 6.

@@ -3,9 +3,11 @@
 from inspect import Parameter, signature
 
 import torch
+from autograd_support import our_tracked, tracked_problem
+from diagnosis_support import earlier_fault
 from support import (
-    Mistake, Run, call, close, diagnose, earlier_fault, expect, expect_scalar, expect_tuple, facts, fmt,
-    is_tensor, our_tracked, show, tracked_problem,
+    Mistake, Run, call, close, diagnose, expect, expect_scalar, expect_tuple, facts, fmt,
+    is_tensor, show,
 )
 
 _gen = torch.Generator().manual_seed(3)

@@ -1,8 +1,10 @@
 """Exercise 05: init_params() returns (w, b), two separate 0-dim leaves equal to 0.0 that require grad."""
 
+from autograd_support import our_tracked, tracked_problem
+from diagnosis_support import earlier_fault
 from support import (
-    Mistake, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt,
-    is_tensor, our_tracked, show, tracked_problem,
+    Mistake, call, close, expect, expect_scalar, expect_tensor, expect_tuple, facts, fmt,
+    is_tensor, show,
 )
 
 WHAT = "init_params()"

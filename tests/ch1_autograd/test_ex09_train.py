@@ -4,9 +4,11 @@ from collections import Counter
 from inspect import signature
 
 import torch
+from autograd_support import OURS, probe
+from diagnosis_support import earlier_fault, fresh, holds, listed, loop, times, told
 from support import (
-    Mistake, Run, attempt, call, close, earlier_fault, expect, expect_scalar, expect_tensor, expect_tuple, facts,
-    floats, fmt, is_float, is_tensor, listed, loaded, loop, show, values,
+    Mistake, Run, call, close, expect, expect_scalar, expect_tensor, expect_tuple, facts, floats, fmt, is_float,
+    is_tensor, show, values,
 )
 
 # The tutorial: y = 2x on four points, lr = 0.01, 100 epochs, from w = b = 0.
@@ -75,23 +77,6 @@ PIECES = ("init_params", "predict", "mse_loss", "sgd_step", "zero_grad")
 LESSON = ["predict", "mse_loss", "backward", "sgd_step", "zero_grad"]
 
 
-def _calls(run: Run, epochs: int) -> str:
-    """The calls train made, as the learner reads them."""
-    names = run.names()
-    found = loop(names, epochs) if epochs > 1 else None
-    if found:
-        before, body, after = found
-        text = (f"your train called {listed(before)}, then in each epoch {listed(body)}" if before
-                else f"in each epoch your loop called {listed(body)}")
-        return text + (f", and after the loop {listed(after)}" if after else "")
-    shown = listed(names[:12]) + (", ..." if len(names) > 12 else "")
-    return f"your train called {shown}" if names else "your train called none of your functions"
-
-
-def _times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
-
-
 def _defaults_mistake(train) -> str | None:
     """What train(x, y) runs with when the def line's defaults are not the stub's."""
     try:
@@ -110,7 +95,7 @@ def _defaults_mistake(train) -> str | None:
 def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     """A step of the lesson's epoch that train missed, repeated or took out of order."""
     count = Counter(run.names())
-    calls = _calls(run, epochs)
+    calls = told(run.names(), epochs)
     # A step is missing only from an epoch that ended: a run that raised may have stopped first.
     ended = run.error is None or count["mse_loss"] > 1
     if ended and not count["init_params"]:
@@ -119,7 +104,7 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
                 "w = b = 0. Start with w, b = init_params()."))
     if count["init_params"] > 1:
         return (Mistake("init-params-every-epoch",
-                f"{calls}: init_params ran {_times(count['init_params'])}, so every epoch started "
+                f"{calls}: init_params ran {times(count['init_params'])}, so every epoch started "
                 "again from w = b = 0. Call init_params once, before the loop."))
     if ended and count["sgd_step"] and not count["backward"]:
         state = "stayed None" if is_tensor(w) and w.is_leaf and w.grad is None else "was never filled"
@@ -128,12 +113,12 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
                 "nothing to apply. Call loss.backward() after mse_loss, in every epoch."))
     if count["backward"] > count["mse_loss"] > 0:
         return (Mistake("backward-many-times",
-                f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{calls}: loss.backward() ran {times(count['backward'])} for "
                 f"{count['mse_loss']} losses, and each call adds to .grad: call it once per epoch."))
     if 0 < count["predict"] < count["mse_loss"]:
         return (Mistake("stale-predictions",
-                f"{calls}: predict ran {_times(count['predict'])} but mse_loss "
-                f"{_times(count['mse_loss'])}, so the losses came from old predictions, made with "
+                f"{calls}: predict ran {times(count['predict'])} but mse_loss "
+                f"{times(count['mse_loss'])}, so the losses came from old predictions, made with "
                 "the w and b of that moment. Call predict(x, w, b) in every epoch, before mse_loss."))
     if ended and epochs and not count["sgd_step"]:
         return (Mistake("no-sgd-step",
@@ -142,11 +127,11 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
     # Counts compared only in a run that ended: one that raised stopped inside an epoch.
     if run.error is None and 0 < count["backward"] < count["sgd_step"]:
         return (Mistake("backward-missing-epochs",
-                f"{calls}: loss.backward() ran {_times(count['backward'])} for "
+                f"{calls}: loss.backward() ran {times(count['backward'])} for "
                 f"{count['sgd_step']} updates: call it in every epoch, before sgd_step."))
     if run.error is None and 0 < count["sgd_step"] < count["backward"]:
         return (Mistake("sgd-step-missing-epochs",
-                f"{calls}: sgd_step ran {_times(count['sgd_step'])} for {count['backward']} "
+                f"{calls}: sgd_step ran {times(count['sgd_step'])} for {count['backward']} "
                 "backward() calls: update w and b in every epoch, after loss.backward()."))
     names = run.names()
     for i, name in enumerate(names):
@@ -157,15 +142,6 @@ def _order_mistake(run: Run, epochs: int, w: torch.Tensor | None) -> str | None:
                     f"{calls}: the gradients were cleared before sgd_step could use them{learned}. "
                     "The order is loss.backward(), sgd_step, then zero_grad."))
     return None
-
-
-def _flat(value: object) -> list:
-    return [v for item in value for v in _flat(item)] if isinstance(value, list) else [value]
-
-
-def _same(given: object, data: torch.Tensor) -> bool:
-    """Whether `given` holds the values of `data` (which train was given a copy of), in any shape."""
-    return is_tensor(given) and _flat(facts(given).value) == _flat(values(data))
 
 
 def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: torch.Tensor | None,
@@ -181,7 +157,7 @@ def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: to
                 return name
         if any(given is made for made in predictions):
             return "the prediction"
-        return "x" if _same(given, x) else "y" if _same(given, y) else show(given)
+        return "x" if holds(given, x) else "y" if holds(given, y) else show(given)
 
     for step in run.of("sgd_step"):
         given = step.arg(1, "lr")
@@ -203,13 +179,13 @@ def _arguments_mistake(run: Run, lr: float | None, w: torch.Tensor | None, b: to
                     f"init_params made: pass those, {step.name}([w, b]{lr_text})."))
     for step in run.of("predict"):
         given = [step.arg(0, "x"), step.arg(1, "w"), step.arg(2, "b")]
-        if not _same(given[0], x) or is_tensor(w) and not (given[1] is w and given[2] is b):
+        if not holds(given[0], x) or is_tensor(w) and not (given[1] is w and given[2] is b):
             return (Mistake("wrong-predict-args",
                     f"predict was called as predict({', '.join(map(named, given))}): it takes "
                     "predict(x, w, b), with the w and b that init_params made."))
     for step in run.of("mse_loss"):
         given = [step.arg(0, "y_pred"), step.arg(1, "y")]
-        if not any(_same(g, y) for g in given):
+        if not any(holds(g, y) for g in given):
             return (Mistake("wrong-loss-args",
                     f"mse_loss was called as mse_loss({', '.join(map(named, given))}): the loss "
                     "compares the prediction with y, mse_loss(predict(x, w, b), y)."))
@@ -248,116 +224,6 @@ def _train_mistake(train, run: Run, x: torch.Tensor, y: torch.Tensor, lr: float 
 # --- Or an earlier exercise's fault: train again with the tests' own pieces -----------
 
 
-def _init_params() -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
-
-
-def _predict(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return w * x + b
-
-
-def _mse_loss(y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return ((y_pred - y) ** 2).mean()
-
-
-def _sgd_step(params, lr: float) -> None:
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p -= lr * p.grad
-
-
-def _zero_grad(params) -> None:
-    for p in params:
-        if p.grad is not None:
-            p.grad.zero_()
-
-
-OURS = {"init_params": _init_params, "predict": _predict, "mse_loss": _mse_loss,
-        "sgd_step": _sgd_step, "zero_grad": _zero_grad}
-
-
-def _leaf_with_grad() -> torch.Tensor:
-    """p = 1.0 with p.grad = 2.0."""
-    p = torch.tensor(1.0, requires_grad=True)
-    p.grad = torch.tensor(2.0)
-    return p
-
-
-def _plain(result: object) -> str:
-    return fmt(facts(result).value) if is_tensor(result) else show(result)
-
-
-def _tried(what: str, fn, *args) -> tuple[object, str | None]:
-    """(what fn returned, None), or (None, the sentence saying what it raised)."""
-    result, exc = attempt(fn, *args, describe=what)
-    return result, None if exc is None else f"{what} raises {type(exc).__name__}: {exc}"
-
-
-def _zero_leaf(t: object) -> bool:
-    made = facts(t) if is_tensor(t) else None
-    return made is not None and made.shape == () and made.requires_grad and made.is_leaf and made.value == 0.0
-
-
-def _probe_init_params(init_params) -> str | None:
-    what = "init_params()"
-    result, raised = _tried(what, init_params)
-    if raised or (isinstance(result, tuple) and len(result) == 2 and result[0] is not result[1]
-                  and all(map(_zero_leaf, result))):
-        return raised
-    return f"{what} returns {show(result)} where two separate 0-dim leaves equal to 0.0 that require grad are expected"
-
-
-def _probe_predict(predict) -> str | None:
-    what, want = "predict(x, w=2.0, b=1.0)", [[3.0], [5.0], [7.0], [9.0]]
-    result, raised = _tried(what, predict, X.clone(), torch.tensor(2.0), torch.tensor(1.0))
-    if raised or (is_tensor(result) and close(facts(result).value, want)):
-        return raised
-    return f"{what} returns {_plain(result)} where {fmt(want)} is expected"
-
-
-def _probe_mse_loss(mse_loss) -> str | None:
-    what = "mse_loss(zeros(4, 1), y)"
-    result, raised = _tried(what, mse_loss, torch.zeros(4, 1), Y.clone())
-    if raised or (is_tensor(result) and close(facts(result).value, 30.0)):
-        return raised
-    return f"{what} returns {_plain(result)} where 30.0 is expected"
-
-
-def _probe_sgd_step(sgd_step) -> str | None:
-    what, p = "sgd_step([p], lr=0.1) with p = 1.0 and p.grad = 2.0", _leaf_with_grad()
-    _, raised = _tried(what, sgd_step, [p], 0.1)
-    if raised or close(facts(p).value, 0.8):
-        return raised
-    return f"{what} leaves p = {fmt(facts(p).value)} where 0.8 is expected"
-
-
-def _probe_zero_grad(zero_grad) -> str | None:
-    what, p = "zero_grad([p]) with p.grad = 2.0", _leaf_with_grad()
-    grad = p.grad
-    _, raised = _tried(what, zero_grad, [p])
-    if raised or (p.grad is grad and close(facts(grad).value, 0.0)):
-        return raised
-    if p.grad is grad:
-        return f"{what} leaves p.grad at {_plain(grad)} where 0.0 is expected"
-    return f"{what} puts {show(p.grad)} in p.grad where the same tensor, now holding 0.0, is expected"
-
-
-PROBES = {"init_params": _probe_init_params, "predict": _probe_predict, "mse_loss": _probe_mse_loss,
-          "sgd_step": _probe_sgd_step, "zero_grad": _probe_zero_grad}
-
-
-def _probe(name: str) -> str | None:
-    """How the learner's `name` differs from the lesson on one small input, in a sentence;
-    None if it does not show there."""
-    return PROBES[name](getattr(loaded(name), name))
-
-
-def _fresh(args: tuple) -> tuple:
-    """The same arguments, with copies of the tensors (train may not change them, but might)."""
-    return tuple(a.clone() if is_tensor(a) else a for a in args)
-
-
 def _numbers(result: object) -> list | None:
     """[w, b, losses] as plain numbers when `result` has the lesson's form; None otherwise."""
     if not (isinstance(result, tuple) and len(result) == 3):
@@ -385,14 +251,14 @@ def _numbers_mistake(run: Run, epochs: int, mistakes: dict) -> str | None:
     if got is not None and close(got, list(mistakes["never cleared"])):
         zeroed, stepped = len(run.of("zero_grad")), len(run.of("sgd_step"))
         if zeroed < stepped - 1:
-            ran = f"zero_grad ran {_times(zeroed)} for {stepped} updates" if zeroed else "zero_grad was never called"
-            return Mistake("never-cleared", f"{_calls(run, epochs)}: {ran}, so {NEVER_CLEARED}")
+            ran = f"zero_grad ran {times(zeroed)} for {stepped} updates" if zeroed else "zero_grad was never called"
+            return Mistake("never-cleared", f"{told(run.names(), epochs)}: {ran}, so {NEVER_CLEARED}")
         return (Mistake("never-cleared",
                 "these are the numbers of gradients that were never cleared: every epoch stepped "
                 "with the sum of all earlier gradients, although zero_grad ran in every epoch."))
     found = loop(run.names(), epochs) if epochs > 1 else None
     if found and not any(found[1] == LESSON[i:] + LESSON[:i] for i in range(len(LESSON))):
-        return Mistake("epoch-order", f"{_calls(run, epochs)}, where the lesson's epoch is {listed(LESSON)}.")
+        return Mistake("epoch-order", f"{told(run.names(), epochs)}, where the lesson's epoch is {listed(LESSON)}.")
     return None
 
 
@@ -404,14 +270,14 @@ def _diagnosis(train, record, run: Run, args: tuple, lr: float | None, epochs: i
     own = _train_mistake(train, run, args[0], args[1], lr, epochs)
     if own:
         return own, False
-    alone = record(train, *_fresh(args), describe="train", watch=PIECES, using=OURS)
+    alone = record(train, *fresh(args), describe="train", watch=PIECES, using=OURS)
     if not _right(alone, expected):
         return _numbers_mistake(alone, epochs, mistakes), False
     # Right with all of OURS, as the run above showed: earlier_fault need not run that again.
     earlier = earlier_fault(
-        "train", lambda using: using is OURS or _right(record(train, *_fresh(args), describe="train",
+        "train", lambda using: using is OURS or _right(record(train, *fresh(args), describe="train",
                                                               using=using), expected),
-        OURS, _probe)
+        OURS, probe)
     return earlier, earlier is not None
 
 

@@ -3,7 +3,7 @@
 import functools
 
 import torch
-from nn_support import calls_read, log_backward, logging, order_mistake
+from diagnosis_support import calls_read, log_backward, logging, order_mistake
 from support import Mistake, call, close, diagnose, expect, expect_tuple, facts, fmt, is_float, is_tensor, show, values
 from torch import nn
 

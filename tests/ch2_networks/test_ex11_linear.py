@@ -3,7 +3,8 @@
 import math
 
 import torch
-from nn_support import NO_SUPER, linear, missing_super
+from diagnosis_support import NO_SUPER, missing_super
+from nn_support import linear
 from support import Mistake, attempt, call, close, expect, expect_tensor, facts, fmt, is_tensor, show, values
 from torch import nn
 

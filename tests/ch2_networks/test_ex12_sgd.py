@@ -1,7 +1,8 @@
 """Exercise 12: SGD(params, lr) steps like torch.optim.SGD without momentum; zero_grad() clears every gradient."""
 
 import torch
-from nn_support import linear, quietly
+from diagnosis_support import quietly
+from nn_support import linear
 from support import Mistake, attempt, call, close, diagnose, expect, facts, fmt, show, values
 from torch import nn
 

@@ -1,7 +1,8 @@
 """Exercise 14: MLP(sizes) registers a linear layer per pair of sizes, with relu between them and none after the last."""
 
 import torch
-from nn_support import NO_SUPER, correct_relu, missing_super, quietly, seed_parameters, substitute
+from diagnosis_support import NO_SUPER, missing_super, quietly, substitute
+from nn_support import correct_relu, seed_parameters
 from support import Mistake, attempt, call, close, expect, expect_tensor, facts, fmt, show
 from torch import nn
 

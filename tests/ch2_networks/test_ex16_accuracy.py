@@ -1,8 +1,7 @@
 """Exercise 16: accuracy(logits, targets) is the fraction of rows whose largest logit is at the target, a Python float."""
 
 import torch
-from nn_support import only_one
-from support import Mistake, call, close, expect, fmt, is_float, is_tensor, show, values
+from support import Mistake, call, close, diagnose, expect, fmt, is_float, is_tensor, show, values
 from torch.overrides import TorchFunctionMode
 
 EXAMPLE = (torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), torch.tensor([0, 1, 1]))  # 2 of 3 right
@@ -52,7 +51,7 @@ def _check(accuracy, logits: torch.Tensor, targets: torch.Tensor, what: str) -> 
                   f"{fmt(expected)}, a Python float"):
         return False
     return expect(close(float(got), expected), what, fmt(float(got)), fmt(expected),
-                  only_one(float(got), _wrong(logits, targets)))
+                  diagnose(float(got), _wrong(logits, targets)))
 
 
 def test_counts_the_rows_whose_largest_logit_is_the_target(accuracy):

@@ -4,8 +4,9 @@ import functools
 
 import torch
 import torch.nn.functional as F
-from nn_support import calls_read, correct_loader, linear, log_backward, logging, only_one, order_mistake
-from support import Mistake, call, close, expect, fmt, is_float, is_tensor, show, values
+from diagnosis_support import calls_read, log_backward, logging, order_mistake
+from nn_support import correct_loader, linear
+from support import Mistake, call, close, diagnose, expect, fmt, is_float, is_tensor, show, values
 from torch import nn
 
 N, BATCH, SEED, LR = 10, 4, 180, 0.5  # batches of 4, 4 and 2
@@ -69,7 +70,7 @@ def _run(train_epoch, monkeypatch):
 def _loss_mistake(got: float, batches: list[tuple[float, int]]) -> str | None:
     losses = [loss for loss, _ in batches]
     weighted = sum(loss * size for loss, size in batches)
-    return only_one(got, [
+    return diagnose(got, [
         (sum(losses) / len(losses), Mistake("batches-unweighted",
                                     "each batch counted once, whatever its size: weight each batch's loss by its "
                                     "size, total += loss.item() * len(x_batch), then divide by the number of samples.")),

@@ -4,8 +4,9 @@ import functools
 
 import torch
 import torch.nn.functional as F
-from nn_support import correct_accuracy, correct_loader, linear, only_one, quietly, substitute
-from support import Mistake, attempt, call, close, expect, expect_tuple, fmt, is_float, is_tensor, show, values
+from diagnosis_support import quietly, substitute
+from nn_support import correct_accuracy, correct_loader, linear
+from support import Mistake, attempt, call, close, diagnose, expect, expect_tuple, fmt, is_float, is_tensor, show, values
 from torch import nn
 
 N, BATCH, SEED = 10, 4, 190  # batches of 4, 4 and 2
@@ -58,7 +59,7 @@ def _read(result) -> tuple[float, float] | None:
 
 def _mistake(got: tuple[float, float], expected: tuple[float, float], batches) -> str | None:
     losses, accuracies, sizes = zip(*batches)
-    return only_one(list(got), [
+    return diagnose(list(got), [
         ([expected[1], expected[0]], Mistake("swapped-results",
                                      "the two results are swapped: return (mean loss, accuracy), in that order.")),
         ([sum(losses) / len(losses), sum(accuracies) / len(accuracies)],

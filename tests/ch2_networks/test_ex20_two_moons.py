@@ -3,8 +3,8 @@
 import math
 
 import torch
-from nn_support import arcs, only_one
-from support import Mistake, call, close, expect, expect_tensor, expect_tuple, fmt, is_tensor, show, values
+from nn_support import arcs
+from support import Mistake, call, close, diagnose, expect, expect_tensor, expect_tuple, fmt, is_tensor, show, values
 
 ARCS_SWAPPED = Mistake("arcs-swapped", "the two arcs come in swapped order: the first n // 2 points lie on the "
                        "upper arc (cos t, sin t), class 0, and the rest on the lower arc (1 - cos t, 0.5 - sin t), "
@@ -40,7 +40,7 @@ def _lower(t):
 
 
 def _arc_mistake(got: list, n: int) -> str | None:
-    return only_one(got, [
+    return diagnose(got, [
         (_arcs(n, _upper, _lower, span=2 * math.pi), Mistake("full-circle",
                                                      "t runs over [0, 2 pi], so each arc is a whole circle: "
                                                      "t goes from 0 to pi, torch.linspace(0, math.pi, m).")),

@@ -12,9 +12,8 @@ import sys
 
 import torch
 import torch.nn.functional as F
-from nn_support import (
-    CorrectMLP, correct_loader, correct_train_epoch, moons, nearest_arc, quietly, substitute, without_global_rng,
-)
+from diagnosis_support import quietly, substitute, without_global_rng
+from nn_support import CorrectMLP, correct_loader, correct_train_epoch, moons, nearest_arc
 from support import Mistake, call, close, expect, expect_tuple, facts, floats, fmt, is_float, show
 from torch import nn
 

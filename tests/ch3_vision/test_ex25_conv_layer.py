@@ -2,8 +2,8 @@
 state_dict and then gives its outputs and gradients, through the learner's conv2d."""
 
 import torch
-from diagnosis_support import NO_SUPER, missing_super, without_global_rng
-from support import attempt, call, close, earlier_fault, expect, is_tensor, show, values
+from diagnosis_support import NO_SUPER, earlier_fault, missing_super, without_global_rng
+from support import attempt, call, close, expect, is_tensor, show, values
 from torch import nn
 from vision_support import briefly, probe, randn, reference_conv2d, tensor_result
 

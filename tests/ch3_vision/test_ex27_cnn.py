@@ -3,8 +3,8 @@ fc = nn.Linear(128, 10), made in that order (6,090 parameters), and computes con
 
 import torch
 import torch.nn.functional as F
-from diagnosis_support import NO_SUPER, missing_super, without_global_rng
-from support import attempt, call, close, earlier_fault, expect, is_tensor, show, values
+from diagnosis_support import NO_SUPER, earlier_fault, missing_super, without_global_rng
+from support import attempt, call, close, expect, is_tensor, show, values
 from torch import nn
 from vision_support import (
     CorrectCNN, CorrectConv2d, briefly, digits, probe, reference_conv2d, reference_max_pool2d, tensor_result,

@@ -10,8 +10,8 @@ import inspect
 import math
 
 import torch
-from diagnosis_support import quietly, without_global_rng
-from support import call, earlier_fault, expect, expect_tuple, fmt, show
+from diagnosis_support import earlier_fault, quietly, without_global_rng
+from support import call, expect, expect_tuple, fmt, show
 from torch import nn
 from vision_support import (
     CorrectCNN, CorrectConv2d, finale_data, probe, reference_confusion, reference_conv2d, reference_fit,

@@ -17,8 +17,8 @@ import math
 
 import torch
 import torch.nn.functional as F
-from diagnosis_support import quietly
-from support import close, diagnose, expect, expect_tensor, fmt, is_tensor, loaded, show, values
+from diagnosis_support import learner_function, quietly
+from support import close, diagnose, expect, expect_tensor, fmt, is_tensor, show, values
 from torch import nn
 
 from kata.data import DIGITS
@@ -169,11 +169,7 @@ def briefly(t: torch.Tensor) -> str:
     return f"tensor of shape {tuple(t.shape)}: {fmt(flat)[:-1]}{more}]"
 
 
-# --- probes: how a learner's piece differs from the lesson, in a sentence (for support.earlier_fault) ---
-
-
-def _learner(name: str):
-    return getattr(loaded(name), name, None)
+# --- probes: how a learner's piece differs from the lesson, in a sentence (for diagnosis_support.earlier_fault) ---
 
 
 def _same(a: object, b: torch.Tensor, tol: float = 1e-4) -> bool:
@@ -182,7 +178,7 @@ def _same(a: object, b: torch.Tensor, tol: float = 1e-4) -> bool:
 
 def _probe_conv2d() -> str | None:
     x, w, b = randn(1, 2, 6, 6, seed=1), randn(3, 2, 3, 3, seed=2), randn(3, seed=3)
-    if not _same(quietly(_learner("conv2d"), x, w, b, 2, 1), F.conv2d(x, w, b, 2, 1)):
+    if not _same(quietly(learner_function("conv2d"), x, w, b, 2, 1), F.conv2d(x, w, b, 2, 1)):
         return "conv2d(x, weight, bias, stride=2, padding=1) differs from F.conv2d's"
     return None
 
@@ -193,7 +189,7 @@ def _probe_Conv2d() -> str | None:
     x = randn(1, 2, 5, 5, seed=4)
     with torch.random.fork_rng(devices=[]):
         reference = CorrectConv2d(2, 3, 3, 1, 1)
-        layer = quietly(_learner("Conv2d"), 2, 3, 3, 1, 1)
+        layer = quietly(learner_function("Conv2d"), 2, 3, 3, 1, 1)
     if not isinstance(layer, nn.Module) or quietly(layer.load_state_dict, reference.state_dict()) is None:
         return "Conv2d(2, 3, 3, padding=1) does not load nn.Conv2d's state_dict"
     if not _same(quietly(layer, x), reference(x)):
@@ -203,7 +199,7 @@ def _probe_Conv2d() -> str | None:
 
 def _probe_max_pool2d() -> str | None:
     x = randn(1, 2, 5, 7, seed=5)
-    if not _same(quietly(_learner("max_pool2d"), x, 2), F.max_pool2d(x, 2)):
+    if not _same(quietly(learner_function("max_pool2d"), x, 2), F.max_pool2d(x, 2)):
         return "max_pool2d(x, 2) differs from F.max_pool2d's"
     return None
 
@@ -214,7 +210,7 @@ def _probe_CNN() -> str | None:
     x = digits()[0][:4]
     with torch.random.fork_rng(devices=[]):
         twin = CorrectCNN()
-        model = quietly(_learner("CNN"))
+        model = quietly(learner_function("CNN"))
     if not isinstance(model, nn.Module) or quietly(model.load_state_dict, twin.state_dict()) is None:
         return "CNN() does not hold the layers conv1, conv2 and fc of the contract"
     if not _same(quietly(model, x), twin(x)):
@@ -231,14 +227,14 @@ def _probe_Adam() -> str | None:
             optimizer.step()
         return p.detach().clone()
 
-    if not _same(quietly(steps, _learner("Adam")), steps(torch.optim.Adam), 1e-6):
+    if not _same(quietly(steps, learner_function("Adam")), steps(torch.optim.Adam), 1e-6):
         return "four steps of Adam(lr=0.1) move a parameter elsewhere than torch.optim.Adam's"
     return None
 
 
 def _probe_split() -> str | None:
     x, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
-    got = quietly(_learner("split"), x, y, 0.3, 1)
+    got = quietly(learner_function("split"), x, y, 0.3, 1)
     if not (isinstance(got, tuple) and len(got) == 4 and all(_same(a, b, 0) for a, b in
                                                              zip(got, reference_split(x, y, 0.3, 1)))):
         return "split(x, y, 0.3, seed=1) does not give the contract's four tensors"
@@ -256,7 +252,7 @@ def _probe_fit() -> str | None:
         history = fit(model, loader, loader, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5), 4, 2)
         return history, values(model.weight)
 
-    got, (history, weight) = quietly(run, _learner("fit")), run(reference_fit)
+    got, (history, weight) = quietly(run, learner_function("fit")), run(reference_fit)
     if not (isinstance(got, tuple) and isinstance(got[0], dict) and got[0].get("best_epoch") == history["best_epoch"]
             and all(close(got[0].get(k), history[k]) for k in ("train_loss", "val_loss", "val_accuracy"))
             and close(got[1], weight)):
@@ -271,7 +267,7 @@ PROBES = {"conv2d": _probe_conv2d, "Conv2d": _probe_Conv2d, "max_pool2d": _probe
 def probe(name: str) -> str | None:
     """How the learner's `name` differs from the lesson on a small input, in a sentence; None if it does not
     (or is not loaded)."""
-    if _learner(name) is None:
+    if learner_function(name) is None:
         return None
     return PROBES[name]()
 
