@@ -81,7 +81,7 @@ def _split(args):
 
 
 def _draw_conv(g):
-    k_h, k_w, padding = _int(g, 1, 3), _int(g, 1, 3), _int(g, 0, 1)
+    k_h, k_w, padding = _int(g, 2, 3), _int(g, 1, 3), _int(g, 0, 1)  # a flipped kernel shows
     n, c_in, c_out = _int(g, 1, 2), _int(g, 1, 3), _int(g, 1, 3)
     h, w = _int(g, max(1, k_h - 2 * padding), 7), _int(g, max(1, k_w - 2 * padding), 7)
     return {"x": torch.randn(n, c_in, h, w, generator=g), "weight": torch.randn(c_out, c_in, k_h, k_w, generator=g),
