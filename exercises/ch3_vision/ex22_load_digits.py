@@ -45,12 +45,13 @@ def load_digits(path: str | Path = DIGITS) -> tuple[torch.Tensor, torch.Tensor]:
 if __name__ == "__main__":
     try:
         x, y = load_digits()
-    except NotImplementedError as e:
-        print(e)
-    else:
         print(f"x: shape {tuple(x.shape)}, {x.dtype}, values {x.min().item():.2f} to {x.max().item():.2f}"
               "  (expected (1797, 1, 8, 8), torch.float32, 0.00 to 1.00)")
         print(f"y: shape {tuple(y.shape)}, {y.dtype}, first labels {y[:10].tolist()}  (expected (1797,), torch.int64)")
         print(f"The first digit, a {y[0].item()}:")
         for row in x[0, 0]:
             print("  " + "".join(" .:-=+*#%@"[min(9, int(v * 10))] * 2 for v in row.tolist()))
+    except NotImplementedError as e:
+        print(e)
+    except Exception as e:  # a wrong result: one clear line here, the details from the grader
+        print(f"The demo stopped at {type(e).__name__}: {e}. `python grader.py check 22` says what is wrong.")

@@ -58,9 +58,10 @@ if __name__ == "__main__":
     try:
         layer = Conv2d(1, 16, 3, padding=1)
         out = layer(torch.zeros(5, 1, 8, 8))
-    except NotImplementedError as e:
-        print(e)
-    else:
         print(f"parameters: {[tuple(p.shape) for p in layer.parameters()]}  (expected [(16, 1, 3, 3), (16,)])")
         print(f"a batch of 5 digits in: shape {tuple(out.shape)} out  (expected (5, 16, 8, 8))")
         print(f"largest weight {layer.weight.abs().max().item():.3f}  (expected at most 1/3 = 0.333)")
+    except NotImplementedError as e:
+        print(e)
+    except Exception as e:  # a wrong result: one clear line here, the details from the grader
+        print(f"The demo stopped at {type(e).__name__}: {e}. `python grader.py check 25` says what is wrong.")

@@ -44,9 +44,10 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as folder:
         try:
             save_checkpoint(Path(folder) / "run.pt", model, optimizer, 7)
-        except NotImplementedError as e:
-            print(e)
-        else:
             saved = torch.load(Path(folder) / "run.pt")
             print(f"keys: {sorted(saved)}  (expected ['epoch', 'model', 'optimizer'])")
             print(f"epoch {saved['epoch']}, model keys {sorted(saved['model'])}  (expected 7, ['bias', 'weight'])")
+        except NotImplementedError as e:
+            print(e)
+        except Exception as e:  # a wrong result: one clear line here, the details from the grader
+            print(f"The demo stopped at {type(e).__name__}: {e}. `python grader.py check 31` says what is wrong.")

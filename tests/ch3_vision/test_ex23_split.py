@@ -3,7 +3,7 @@ perm = torch.randperm(N, generator=torch.Generator().manual_seed(seed)) and n_va
 kept together and torch's global random state untouched."""
 
 import torch
-from support import call, expect, expect_tuple, facts, show
+from support import Mistake, call, expect, expect_tuple, facts, show
 from vision_support import reference_split
 
 N, FRACTION = 47, 0.25  # round(11.75) = 12, int() would give 11
@@ -31,19 +31,22 @@ def test_validation_is_the_start_of_the_seeded_permutation(split):
     if got[1] == expected[1] and got[3] == expected[3]:
         expect(got[0] == expected[0] and got[2] == expected[2], f"x_train and x_val from {what}",
                "rows that do not belong to their labels", "the rows of x in the same order as the labels",
-               "x and y were indexed with different permutations: use one index tensor for both, so that every "
-               "image keeps its label.")
+               Mistake("two-permutations", "x and y were indexed with different permutations: use one index tensor for "
+                                           "both, so that every image keeps its label."))
         return
     n_train, n_val = (len(got[1]) if got[1] else 0), (len(got[3]) if got[3] else 0)
     mistake = None
     if (n_train, n_val) == (len(expected[3]), len(expected[1])) or (got[1] and got[1][:len(expected[3])] == expected[3]):
-        mistake = "training and validation are the wrong way round: validation is perm[:n_val], training perm[n_val:]."
+        mistake = Mistake("train-val-swapped", "training and validation are the wrong way round: validation is "
+                                               "perm[:n_val], training perm[n_val:].")
     elif n_val == int(FRACTION * N) and n_val != round(FRACTION * N):
-        mistake = f"n_val must be round(val_fraction * N) = {round(FRACTION * N)}; int() cuts 11.75 down to 11."
+        mistake = Mistake("n-val-not-rounded", f"n_val must be round(val_fraction * N) = {round(FRACTION * N)}; "
+                                               "int() cuts 11.75 down to 11.")
     elif got[1] is not None and got[3] is not None and sorted(got[1] + got[3]) == sorted(Y.tolist()) \
             and n_val == len(expected[3]):
-        mistake = ("the pairs are split in another order than the contract's: shuffle with torch.randperm(N, "
-                   "generator=torch.Generator().manual_seed(seed)), and take validation first.")
+        mistake = (Mistake("other-order", "the pairs are split in another order than the contract's: shuffle with "
+                                          "torch.randperm(N, generator=torch.Generator().manual_seed(seed)), and take "
+                                          "validation first."))
     expect(False, f"y_val and y_train from {what}", f"{show(items[3])}, {show(items[1])}",
            f"{expected[3]}, {expected[1]}", mistake)
 
@@ -58,7 +61,8 @@ def test_pairs_stay_together(split):
             continue
         together = [r[0] * 5 for r in facts(xs).value] == facts(ys).value
         expect(together, f"the {part} pairs from {what}", "images and labels that were pairs no longer are",
-               "each row of x with its own label", "x and y were permuted apart: index both with the same permutation.")
+               "each row of x with its own label", Mistake("pairs-apart", "x and y were permuted apart: index both "
+                                                                          "with the same permutation."))
 
 
 def test_same_seed_same_split_and_global_random_state_untouched(split):
@@ -72,9 +76,11 @@ def test_same_seed_same_split_and_global_random_state_untouched(split):
     if None in (first, again, other):
         return
     expect(not changed, f"torch's global random state after {what}", "changed", "untouched",
-           "the split draws from torch's global generator (torch.manual_seed, or randperm without generator=): "
-           "give torch.randperm a generator of its own, torch.Generator().manual_seed(seed).")
+           Mistake("global-generator", "the split draws from torch's global generator (torch.manual_seed, or randperm "
+                                       "without generator=): give torch.randperm a generator of its own, "
+                                       "torch.Generator().manual_seed(seed)."))
     expect(_labels(first[3]) == _labels(again[3]), f"y_val from {what}, twice", "two different splits",
-           "the same split", "the seed must decide the permutation: torch.Generator().manual_seed(seed).")
+           "the same split", Mistake("seed-not-used", "the seed must decide the permutation: "
+                                                      "torch.Generator().manual_seed(seed)."))
     expect(_labels(first[3]) != _labels(other[3]), "y_val with seed=7 and seed=8", "the same split",
-           "different splits", "the seed argument was ignored: seed the generator with it.")
+           "different splits", Mistake("seed-ignored", "the seed argument was ignored: seed the generator with it."))

@@ -3,7 +3,7 @@ state_dict and then gives its outputs and gradients, through the learner's conv2
 
 import torch
 from diagnosis_support import NO_SUPER, earlier_fault, missing_super, without_global_rng
-from support import attempt, call, close, expect, is_tensor, show, values
+from support import Mistake, attempt, call, close, expect, is_tensor, show, values
 from torch import nn
 from vision_support import briefly, probe, randn, reference_conv2d, tensor_result
 
@@ -17,7 +17,8 @@ def _make(Conv2d, *args, **kwargs) -> nn.Module | None:
         expect(False, what, f"{type(exc).__name__}: {exc}", "a layer", NO_SUPER)
         return None
     if not isinstance(layer, nn.Module):
-        expect(False, what, show(layer), "an nn.Module", "Conv2d must be a subclass of nn.Module: class Conv2d(nn.Module).")
+        expect(False, what, show(layer), "an nn.Module", Mistake("not-a-module", "Conv2d must be a subclass of "
+                                                                                 "nn.Module: class Conv2d(nn.Module)."))
         return None
     return layer
 
@@ -33,14 +34,17 @@ def test_weight_and_bias_are_registered_parameters(Conv2d):
         plain = [n for n, v in vars(layer).items() if isinstance(v, torch.Tensor) and not isinstance(v, nn.Parameter)]
         expect(shapes == {"weight": (4, 3, 3, 3), "bias": (4,)}, "the parameters of Conv2d(3, 4, 3), by name",
                str(shapes), "{'weight': (4, 3, 3, 3), 'bias': (4,)}",
-               f"{' and '.join(plain)} are plain tensors: wrap them in nn.Parameter so that the module registers them."
-               if plain else "weight is (out_channels, in_channels, k, k) and bias (out_channels,), named weight and "
-                             "bias as in nn.Conv2d, so that its state_dict loads.")
+               Mistake("plain-tensors", f"{' and '.join(plain)} are plain tensors: wrap them in nn.Parameter so that "
+                                        "the module registers them.")
+               if plain else Mistake("wrong-parameter-shapes", "weight is (out_channels, in_channels, k, k) and bias "
+                                                               "(out_channels,), named weight and bias as in "
+                                                               "nn.Conv2d, so that its state_dict loads."))
     layer = _make(Conv2d, 2, 5, 3, bias=False)
     if layer is not None:
         expect(_shapes(layer) == {"weight": (5, 2, 3, 3)} and getattr(layer, "bias", 0) is None,
                "the parameters of Conv2d(2, 5, 3, bias=False)", str(_shapes(layer)), "{'weight': (5, 2, 3, 3)} and "
-               "self.bias = None", "with bias=False there is no bias parameter: set self.bias = None.")
+               "self.bias = None", Mistake("bias-not-none", "with bias=False there is no bias parameter: set self.bias "
+                                                            "= None."))
 
 
 def test_starts_like_nn_conv2d_under_the_same_seed(Conv2d):
@@ -58,14 +62,16 @@ def test_starts_like_nn_conv2d_under_the_same_seed(Conv2d):
         got, want = values(getattr(yours, name)), values(getattr(theirs, name))
         spread = values(getattr(yours, name).abs().max())
         if spread > bound * 1.001:
-            mistake = (f"values reach {spread:.3f}, beyond the bound 1/sqrt(in_channels * k * k) = {bound:.3f}: "
-                       "draw uniformly from (-bound, bound) with that bound.")
+            mistake = Mistake("init-too-wide", f"values reach {spread:.3f}, beyond the bound 1/sqrt(in_channels * k * "
+                                               f"k) = {bound:.3f}: draw uniformly from (-bound, bound) with that "
+                                               "bound.")
         elif spread < bound * 0.6:
-            mistake = (f"values reach only {spread:.3f}: nn.Conv2d draws from ±1/sqrt(in_channels * k * k) = "
-                       f"{bound:.3f}.")
+            mistake = Mistake("init-too-narrow", f"values reach only {spread:.3f}: nn.Conv2d draws from "
+                                                 f"±1/sqrt(in_channels * k * k) = {bound:.3f}.")
         else:
-            mistake = ("the numbers come out in another order than nn.Conv2d's: draw the weight first, then the bias, "
-                       "each with torch.empty(shape).uniform_(-bound, bound).")
+            mistake = (Mistake("draw-order", "the numbers come out in another order than nn.Conv2d's: draw the weight "
+                                             "first, then the bias, each with torch.empty(shape).uniform_(-bound, "
+                                             "bound)."))
         expect(close(got, want, 1e-6), f"Conv2d(8, 16, 3).{name} after torch.manual_seed(25)",
                "other numbers", f"nn.Conv2d(8, 16, 3).{name} after the same seed", mistake)
 
@@ -84,7 +90,7 @@ def test_loads_nn_conv2d_state_dict_then_matches_it(Conv2d, record):
     what = "Conv2d(3, 4, 3, stride=2, padding=1) after load_state_dict(nn.Conv2d(3, 4, 3, stride=2, padding=1)'s)"
     _, exc = attempt(layer.load_state_dict, theirs.state_dict(), describe="load_state_dict")
     if not expect(exc is None, what, f"{type(exc).__name__}: {exc}" if exc else "", "the state_dict loads",
-                  "name the parameters weight and bias, with nn.Conv2d's shapes."):
+                  Mistake("wrong-parameter-names", "name the parameters weight and bias, with nn.Conv2d's shapes.")):
         return
     x = randn(2, 3, 7, 7, seed=25).requires_grad_()
     what = f"{what}, applied to x of shape (2, 3, 7, 7)"
@@ -101,8 +107,9 @@ def test_loads_nn_conv2d_state_dict_then_matches_it(Conv2d, record):
         if fault:
             expect(False, what, briefly(got), briefly(expected), fault)
             return
-    shape_mistake = ("stride or padding did not reach conv2d: forward calls conv2d(x, self.weight, self.bias, "
-                     "self.stride, self.padding).")
+    shape_mistake = (Mistake("stride-padding-not-passed", "stride or padding did not reach conv2d: forward calls "
+                                                          "conv2d(x, self.weight, self.bias, self.stride, "
+                                                          "self.padding)."))
     if not tensor_result(got, expected, what, shape_mistake=shape_mistake if is_tensor(got)
                          and tuple(got.shape) != tuple(expected.shape) else None):
         return
@@ -124,5 +131,5 @@ def test_forward_uses_your_conv2d(Conv2d, spy, learner_module):
         return
     call(layer, randn(1, 1, 5, 5, seed=3), describe="Conv2d(1, 2, 3) applied to x of shape (1, 1, 5, 5)")
     expect(calls.count == 1, "calls of your conv2d during one forward of Conv2d(1, 2, 3)", str(calls.count), "1",
-           "forward is one call of your conv2d from exercise 24: conv2d(x, self.weight, self.bias, self.stride, "
-           "self.padding).")
+           Mistake("not-your-conv2d", "forward is one call of your conv2d from exercise 24: conv2d(x, self.weight, "
+                                      "self.bias, self.stride, self.padding)."))

@@ -3,7 +3,7 @@ correction, each parameter counting its own steps; skips parameters without a gr
 when empty; not built on torch.optim."""
 
 import torch
-from support import attempt, call, close, diagnose, expect, fmt, handing_out, values
+from support import Mistake, attempt, call, close, diagnose, expect, fmt, handing_out, values
 from vision_support import randn
 
 LR, BETAS, EPS = 0.01, (0.9, 0.999), 1e-8
@@ -30,16 +30,21 @@ def _variant(grads: list[torch.Tensor], correct_m=True, correct_v=True, eps_insi
 
 
 WRONG = [
-    (dict(correct_m=False, correct_v=False), "there is no bias correction: m and v start at 0 and are too small in "
-     "the first steps; divide them by (1 - beta1 ** t) and (1 - beta2 ** t), t the parameter's own step count."),
-    (dict(correct_m=False), "only v is bias-corrected: m_hat = m / (1 - beta1 ** t) too."),
-    (dict(correct_v=False), "only m is bias-corrected: v_hat = v / (1 - beta2 ** t) too."),
-    (dict(eps_inside=True), "eps is inside the square root: the step is lr * m_hat / (sqrt(v_hat) + eps), eps added "
-     "after the root."),
-    (dict(one_minus_beta2=False), "(1 - beta2) is missing: v = beta2 * v + (1 - beta2) * grad ** 2."),
-    (dict(one_minus_beta1=False), "(1 - beta1) is missing: m = beta1 * m + (1 - beta1) * grad."),
-    (dict(no_sqrt=True), "the square root is missing: divide by sqrt(v_hat) + eps, the gradient's typical size, "
-     "not by v_hat."),
+    (dict(correct_m=False, correct_v=False), Mistake("no-bias-correction", "there is no bias correction: m and v start "
+                                                                           "at 0 and are too small in the first steps; "
+                                                                           "divide them by (1 - beta1 ** t) and (1 - "
+                                                                           "beta2 ** t), t the parameter's own step "
+                                                                           "count.")),
+    (dict(correct_m=False), Mistake("m-not-corrected", "only v is bias-corrected: m_hat = m / (1 - beta1 ** t) too.")),
+    (dict(correct_v=False), Mistake("v-not-corrected", "only m is bias-corrected: v_hat = v / (1 - beta2 ** t) too.")),
+    (dict(eps_inside=True), Mistake("eps-inside-sqrt", "eps is inside the square root: the step is lr * m_hat / "
+                                                       "(sqrt(v_hat) + eps), eps added after the root.")),
+    (dict(one_minus_beta2=False), Mistake("no-one-minus-beta2", "(1 - beta2) is missing: v = beta2 * v + (1 - beta2) * "
+                                                                "grad ** 2.")),
+    (dict(one_minus_beta1=False), Mistake("no-one-minus-beta1", "(1 - beta1) is missing: m = beta1 * m + (1 - beta1) * "
+                                                                "grad.")),
+    (dict(no_sqrt=True), Mistake("no-sqrt", "the square root is missing: divide by sqrt(v_hat) + eps, the gradient's "
+                                            "typical size, not by v_hat.")),
 ]
 
 
@@ -80,7 +85,8 @@ def test_constant_gradient_moves_lr_per_step(Adam):
         moves.append(-values(p)[0] / LR)
     expect(close(moves, [1.0, 2.0, 3.0], 1e-4), f"how far p moved, in units of lr, after each of 3 steps of {what}",
            fmt(moves), "[1.0, 2.0, 3.0]: with a constant gradient bias-corrected Adam moves exactly lr per step",
-           "without bias correction the first step is 3.16 lr long: divide m and v by (1 - beta ** t)."
+           Mistake("no-bias-correction", "without bias correction the first step is 3.16 lr long: divide m and v by (1 "
+                                         "- beta ** t).")
            if close(moves[0], 3.1623, 1e-3) else None)
 
 
@@ -96,12 +102,14 @@ def test_each_parameter_counts_its_own_steps_and_none_is_skipped(Adam):
         call(mine.step, describe=f"step() of {what}")
         theirs.step()
         if t == 2 and not expect(values(b) == [0.0] * 3, f"b after 3 steps of {what}", fmt(values(b)),
-                                 "[0.0, 0.0, 0.0]", "a parameter whose .grad is None is skipped: `if p.grad is None: "
-                                 "continue`."):
+                                 "[0.0, 0.0, 0.0]", Mistake("none-grad-not-skipped", "a parameter whose .grad is None "
+                                                                                     "is skipped: `if p.grad is None: "
+                                                                                     "continue`.")):
             return
     expect(close(values(b), values(tb), 1e-6), f"b after 6 steps of {what}", fmt(values(b)), fmt(values(tb)),
-           "b's first step was corrected as if it were its fourth: each parameter counts its own steps, from its "
-           "first gradient (keep a step count in each parameter's state).")
+           Mistake("shared-step-count", "b's first step was corrected as if it were its fourth: each parameter counts "
+                                        "its own steps, from its first gradient (keep a step count in each parameter's "
+                                        "state)."))
     expect(close(values(a), values(ta), 1e-6), f"a after 6 steps of {what}", fmt(values(a)), fmt(values(ta)))
 
 
@@ -113,9 +121,14 @@ def test_updates_in_place_outside_autograd(Adam):
     call(optimizer.step, describe="Adam([p]).step()")
     expect(p.is_leaf and p.grad_fn is None and p.requires_grad, what,
            f"is_leaf={p.is_leaf}, requires_grad={p.requires_grad}", "still a leaf that requires grad",
-           "the update was recorded by autograd: do it inside `with torch.no_grad():`, in place (p -= ...).")
-    expect(values(p) != [1.0] * 3, what, fmt(values(p)), "moved", "step() changed nothing: update p in place "
-           "(p -= ... or p.add_(...)), not a new tensor bound to a local name.")
+           Mistake("step-recorded", "the update was recorded by autograd: do it inside `with torch.no_grad():`, in "
+                                    "place (p -= ...)."))
+    expect(values(p) != [1.0] * 3, what, fmt(values(p)), "moved", Mistake("step-not-in-place", "step() changed "
+                                                                                               "nothing: update p in "
+                                                                                               "place (p -= ... or "
+                                                                                               "p.add_(...)), not a "
+                                                                                               "new tensor bound to a "
+                                                                                               "local name."))
 
 
 def test_zero_grad_params_generator_and_empty(Adam):
@@ -125,11 +138,14 @@ def test_zero_grad_params_generator_and_empty(Adam):
     p.grad = torch.ones(2)
     call(optimizer.step, describe="step() of Adam(a generator of one parameter)")
     expect(values(p) != [1.0, 1.0], "p after one step of Adam(a generator of one parameter)", fmt(values(p)), "moved",
-           "a generator gives its items once: read params into a list in __init__ and keep the list.")
+           Mistake("generator-read-twice", "a generator gives its items once: read params into a list in __init__ and "
+                                           "keep the list."))
     call(optimizer.zero_grad, describe="zero_grad()")
     expect(p.grad is None or values(p.grad) == [0.0, 0.0], "p.grad after zero_grad()",
            "None" if p.grad is None else fmt(values(p.grad)),
-           "None or zeros", "zero_grad clears every gradient: p.grad = None (or p.grad.zero_()).")
+           "None or zeros", Mistake("grads-not-cleared", "zero_grad clears every gradient: p.grad = None (or "
+                                                         "p.grad.zero_())."))
     _, exc = attempt(Adam, [], describe="Adam([])")
     expect(isinstance(exc, ValueError), "Adam([])", "no error" if exc is None else f"{type(exc).__name__}: {exc}",
-           "ValueError", "an optimizer with nothing to optimise is a mistake: raise ValueError when params is empty.")
+           "ValueError", Mistake("empty-params-accepted", "an optimizer with nothing to optimise is a mistake: raise "
+                                                          "ValueError when params is empty."))

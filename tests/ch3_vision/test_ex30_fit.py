@@ -7,7 +7,7 @@ notes how it was called (training or evaluation mode, gradients on or off, which
 """
 
 import torch
-from support import call, close, expect, fmt, show
+from support import Mistake, call, close, expect, fmt, show
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -82,8 +82,11 @@ def _history(history, what: str) -> dict | None:
     keys = {"train_loss", "val_loss", "val_accuracy", "best_epoch"}
     if not expect(isinstance(history, dict) and keys <= set(history), f"what {what} returned", show(history),
                   "a dict with train_loss, val_loss, val_accuracy and best_epoch",
-                  "return the history: {\"train_loss\": [...], \"val_loss\": [...], \"val_accuracy\": [...], "
-                  "\"best_epoch\": best}." if history is None or isinstance(history, dict) else None):
+                  Mistake("no-history", "return the history: {\"train_loss\": [...], \"val_loss\": [...], "
+                                        "\"val_accuracy\": "
+                                        "[...], "
+                                        "\"best_epoch\": "
+                                        "best}.") if history is None or isinstance(history, dict) else None):
         return None
     return history
 
@@ -97,16 +100,20 @@ def _stopping(fit, script_case, tie: bool) -> None:
     ran = len(history["val_loss"]) if isinstance(history["val_loss"], list) else None
     mistake = None
     if tie and history["best_epoch"] != best:
-        mistake = (f"an epoch whose validation loss only equals the best so far ({script[best]}) was counted as an "
-                   "improvement: improve only when strictly lower, val_loss < best_loss.")
+        mistake = Mistake("ties-count-as-improvement", f"an epoch whose validation loss only equals the best so far "
+                                                       f"({script[best]}) was counted as an improvement: improve only "
+                                                       "when strictly lower, val_loss < best_loss.")
     elif ran == run + 1:
-        mistake = (f"training went on for one epoch too many: stop at the end of the {patience}-th epoch in a row "
-                   "without improvement (count them, and break when the count reaches patience).")
+        mistake = Mistake("one-epoch-too-many", f"training went on for one epoch too many: stop at the end of the "
+                                                f"{patience}-th epoch in a row without improvement (count them, and "
+                                                "break when the count reaches patience).")
     elif ran == run - 1:
-        mistake = (f"training stopped one epoch too early: stop only when {patience} epochs in a row have not "
-                   "improved, counting from the epoch after the best.")
+        mistake = Mistake("one-epoch-too-few", f"training stopped one epoch too early: stop only when {patience} "
+                                               "epochs in a row have not improved, counting from the epoch after the "
+                                               "best.")
     elif ran == epochs and epochs != run:
-        mistake = "training never stopped early: count the epochs without improvement and break at patience."
+        mistake = Mistake("never-stops", "training never stopped early: count the epochs without improvement and break "
+                                         "at patience.")
     expect(ran == run and history["best_epoch"] == best, f"the epochs run and the best epoch of {what}",
            f"{ran} epochs, best_epoch {history['best_epoch']!r}", f"{run} epochs, best_epoch {best}", mistake)
 
@@ -129,10 +136,12 @@ def test_loads_a_copy_of_the_best_weights_back(fit):
         mistake = ("the best weights were never loaded back: after the loop, model.load_state_dict(best_state). "
                    "(Making a new model, or rebinding `model`, leaves the caller's model as it was.)")
     elif model.loaded[-1]["shares_memory"] or close(model.loaded[-1]["w"], w):
-        mistake = ("the saved state is not a copy: model.state_dict() holds the model's own tensors, so every later "
-                   "step changed it too and 'the best' became the last. Keep copy.deepcopy(model.state_dict()).")
+        mistake = (Mistake("state-not-copied", "the saved state is not a copy: model.state_dict() holds the model's "
+                                               "own tensors, so every later step changed it too and 'the best' became "
+                                               "the last. Keep copy.deepcopy(model.state_dict())."))
     else:
-        mistake = f"the weights loaded back are those of another epoch (w = {fmt(model.loaded[-1]['w'])})."
+        mistake = Mistake("wrong-weights-loaded",
+                          f"the weights loaded back are those of another epoch (w = {fmt(model.loaded[-1]['w'])}).")
     expect(False, f"the model's weight after {what}", fmt(w), f"{script[best]}, the weight of the best epoch, {best}",
            mistake)
 
@@ -147,20 +156,24 @@ def test_history_holds_losses_and_accuracy_averaged_over_samples(fit):
     mean_x = sum(TRAIN_X.flatten().tolist()) / 5
     train = [w * mean_x for w in weights]
     expect(close(history["train_loss"], train), f"history['train_loss'] of {what}", fmt(history["train_loss"]),
-           fmt(train), "each epoch's training loss is the mean over samples: add loss.item() * len(batch) and divide by "
-           "the number of samples (batches of 2, 2 and 1 here; a mean of batch means weighs the last one too much)."
+           fmt(train), Mistake("mean-of-batch-means", "each epoch's training loss is the mean over samples: add "
+                                                      "loss.item() * len(batch) and divide by the number of samples "
+                                                      "(batches of 2, 2 and 1 here; a mean of batch means weighs the "
+                                                      "last one too much).")
            if close(history["train_loss"], [w * (1.5 + 3.5 + 5) / 3 for w in weights]) else None)
     expect(close(history["val_loss"], script), f"history['val_loss'] of {what}", fmt(history["val_loss"]),
            fmt(script), None)
     expect(close(history["val_accuracy"], [2 / 3] * 4), f"history['val_accuracy'] of {what}",
            fmt(history["val_accuracy"]), fmt([2 / 3] * 4),
-           "accuracy over samples: count the right answers and divide by the number of samples, not a mean of "
-           "batch accuracies." if close(history["val_accuracy"], [0.5] * 4) else
-           "accuracy is a fraction of the validation samples whose largest logit is their label.")
+           Mistake("accuracy-of-batches", "accuracy over samples: count the right answers and divide by the number of "
+                                          "samples, not a mean of "
+                                          "batch accuracies.") if close(history["val_accuracy"], [0.5] * 4) else
+           Mistake("accuracy-wrong", "accuracy is a fraction of the validation samples whose largest logit is their "
+                                     "label."))
     floats = all(type(v) is float for k in ("train_loss", "val_loss", "val_accuracy") for v in history[k])
     expect(floats and type(history["best_epoch"]) is int, f"the types in the history of {what}",
            "not only Python floats and an int", "lists of Python floats, best_epoch an int",
-           "keep loss.item() (a float), not the loss tensor.")
+           Mistake("loss-tensor-kept", "keep loss.item() (a float), not the loss tensor."))
 
 
 def test_validation_changes_nothing_and_training_trains(fit):
@@ -169,20 +182,29 @@ def test_validation_changes_nothing_and_training_trains(fit):
     validation = [n for n in model.notes if n[0] == "validation"]
     training = [n for n in model.notes if n[0] == "training"]
     expect(validation and not any(mode for _, mode, _ in validation), f"the mode of the validation passes of {what}",
-           "training mode", "evaluation mode", "call model.eval() before the validation pass (and model.train() before "
-           "each training pass): layers such as dropout act differently in the two.")
+           "training mode", "evaluation mode", Mistake("no-eval-mode", "call model.eval() before the validation pass "
+                                                                       "(and model.train() before each training pass): "
+                                                                       "layers such as dropout act differently in the "
+                                                                       "two."))
     expect(validation and not any(grad for _, _, grad in validation), f"autograd during the validation passes of {what}",
-           "recording", "off", "run the validation pass under torch.no_grad(): it computes no gradient and must not "
-           "build a graph.")
+           "recording", "off", Mistake("validation-with-grad", "run the validation pass under torch.no_grad(): it "
+                                                               "computes no gradient and must not build a graph."))
     expect(training and all(mode for _, mode, _ in training), f"the mode of the training passes of {what}",
-           "evaluation mode in some", "training mode in every one", "call model.train() at the start of every "
-           "epoch's training pass: after the first validation pass the model is still in evaluation mode.")
+           "evaluation mode in some", "training mode in every one", Mistake("no-train-mode", "call model.train() at "
+                                                                                             "the start of every "
+                                                                                             "epoch's training pass: "
+                                                                                             "after the first "
+                                                                                             "validation pass the "
+                                                                                             "model is still in "
+                                                                                             "evaluation mode."))
     expect(log.count("step") == BATCHES * epochs and log.count("backward") == BATCHES * epochs,
            f"step() and backward() calls during {what}", f"{log.count('step')} and {log.count('backward')}",
            f"{BATCHES * epochs} each: one per training batch, none for validation",
-           "the validation data must never train the model: no backward() or step() in the validation pass."
+           Mistake("validation-trains", "the validation data must never train the model: no backward() or step() in "
+                                        "the validation pass.")
            if log.count("step") > BATCHES * epochs else None)
     order = [e for e in log if e in ("zero_grad", "backward", "step")]
     expect(order == ["zero_grad", "backward", "step"] * (BATCHES * epochs), f"the calls of each training batch of "
            f"{what}", ", ".join(order[:6]) + ", ...", "zero_grad, backward, step for every batch",
-           "each batch: optimizer.zero_grad(), the loss, loss.backward(), optimizer.step().")
+           Mistake("training-step-order", "each batch: optimizer.zero_grad(), the loss, loss.backward(), "
+                                          "optimizer.step()."))

@@ -4,7 +4,7 @@
 
 import torch
 from diagnosis_support import scratch_folder
-from support import call, expect, show
+from support import Mistake, call, expect, show
 from torch import nn
 from vision_support import randn, ready_to_save
 
@@ -42,27 +42,31 @@ def test_saves_model_optimizer_and_epoch(save_checkpoint):
         what = "save_checkpoint(path, model, optimizer, 7), then torch.load(path)"
         call(save_checkpoint, path, model, optimizer, 7, describe=what)
         if not expect(path.is_file(), f"the file after {what}", "no file", "a file at path",
-                      "save to the path given: torch.save(checkpoint, path)."):
+                      Mistake("path-ignored", "save to the path given: torch.save(checkpoint, path).")):
             return
         try:
             saved = torch.load(path)
         except Exception as exc:
             expect(False, what, f"{type(exc).__name__}: {str(exc)[:200]}", "a dictionary of state_dicts",
-                   "a whole model or optimizer object was saved; torch.load (weights only) refuses objects it would "
-                   "have to run code to rebuild. Save their state_dict()s instead.")
+                   Mistake("whole-objects-saved", "a whole model or optimizer object was saved; torch.load (weights "
+                                                  "only) refuses objects it would have to run code to rebuild. Save "
+                                                  "their state_dict()s instead."))
             return
     keys = sorted(saved) if isinstance(saved, dict) else None
     mistake = None
     if keys is not None and "optimizer" not in keys:
-        mistake = ("the optimizer's state is missing: Adam's running averages and step counts live there, and a "
-                   "resumed run without them takes different steps. Save optimizer.state_dict() too.")
+        mistake = (Mistake("no-optimizer-state", "the optimizer's state is missing: Adam's running averages and step "
+                                                 "counts live there, and a resumed run without them takes different "
+                                                 "steps. Save optimizer.state_dict() too."))
     if not expect(keys == ["epoch", "model", "optimizer"], f"the keys of the dictionary from {what}", str(keys) if
                   keys is not None else show(saved), "['epoch', 'model', 'optimizer']", mistake or
-                  "save exactly {\"model\": model.state_dict(), \"optimizer\": optimizer.state_dict(), \"epoch\": epoch}."):
+                  Mistake("wrong-keys", "save exactly {\"model\": model.state_dict(), \"optimizer\": "
+                                        "optimizer.state_dict(), \"epoch\": epoch}.")):
         return
     expect(_same(saved["model"], model.state_dict()), f"checkpoint['model'] from {what}", show(saved["model"]),
-           "model.state_dict()", "save model.state_dict(): the parameters by name.")
+           "model.state_dict()", Mistake("model-state-wrong", "save model.state_dict(): the parameters by name."))
     expect(_same(saved["optimizer"], optimizer.state_dict()), f"checkpoint['optimizer'] from {what}",
-           "another dictionary", "optimizer.state_dict(), with Adam's state", "save optimizer.state_dict().")
+           "another dictionary", Mistake("optimizer-state-wrong", "optimizer.state_dict(), "
+                                                                  "with Adam's state"), "save optimizer.state_dict().")
     expect(saved["epoch"] == 7 and type(saved["epoch"]) is int, f"checkpoint['epoch'] from {what}", show(saved["epoch"]),
-           "7", "save the epoch given, as it is.")
+           "7", Mistake("epoch-wrong", "save the epoch given, as it is."))

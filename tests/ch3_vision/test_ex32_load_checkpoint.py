@@ -4,7 +4,7 @@ and returns its epoch; a run resumed from it with torch.optim.Adam continues bit
 
 import torch
 from diagnosis_support import scratch_folder
-from support import call, expect, fmt, show, values
+from support import Mistake, call, expect, fmt, show, values
 from torch import nn
 from vision_support import randn, ready_to_save
 
@@ -42,16 +42,19 @@ def test_a_resumed_run_continues_bit_for_bit(load_checkpoint):
         what = f"load_checkpoint(path, model, optimizer) of a checkpoint saved after {STEPS} Adam steps at epoch 4"
         epoch = call(load_checkpoint, path, resumed, resumed_opt, describe=what)
     expect(epoch == 4 and type(epoch) is int, f"what {what} returned", show(epoch), "4, the stored epoch",
-           "return checkpoint[\"epoch\"].")
+           Mistake("epoch-not-returned", "return checkpoint[\"epoch\"]."))
     if not expect(torch.equal(resumed.weight, first.weight) and torch.equal(resumed.bias, first.bias),
                   f"the model's weight after {what}", fmt(values(resumed.weight)), fmt(values(first.weight)),
-                  "the model given was not changed: call model.load_state_dict(checkpoint[\"model\"]) on it (a new "
-                  "model made inside the function is lost when it returns)."):
+                  Mistake("model-not-loaded", "the model given was not changed: call "
+                                              "model.load_state_dict(checkpoint[\"model\"]) on it (a new model made "
+                                              "inside the function is lost when it returns).")):
         return
     if not expect(len(resumed_opt.state) > 0, f"the optimizer's state after {what}", "empty",
                   "Adam's running averages and step counts from the checkpoint",
-                  "the optimizer's state was not loaded: optimizer.load_state_dict(checkpoint[\"optimizer\"]). Without "
-                  "it Adam starts its averages from zero again and the resumed run drifts from the one it continues."):
+                  Mistake("optimizer-not-loaded", "the optimizer's state was not loaded: "
+                                                  "optimizer.load_state_dict(checkpoint[\"optimizer\"]). Without it "
+                                                  "Adam starts its averages from zero again and the resumed run drifts "
+                                                  "from the one it continues.")):
         return
     _steps(resumed, resumed_opt, STEPS, STEPS)
     expect(torch.equal(resumed.weight, straight.weight), f"the weight after {STEPS} more steps from {what}",

@@ -11,7 +11,7 @@ import math
 
 import torch
 from diagnosis_support import earlier_fault, quietly, without_global_rng
-from support import call, expect, expect_tuple, fmt, show
+from support import Mistake, call, expect, expect_tuple, fmt, show
 from torch import nn
 from vision_support import (
     CorrectCNN, CorrectConv2d, finale_data, probe, reference_confusion, reference_conv2d, reference_fit,
@@ -51,7 +51,7 @@ def _read(result, what: str):
     if items is None:
         return None
     if not expect(isinstance(items[0], nn.Module), f"the model from {what}", show(items[0]), "an nn.Module, your CNN",
-                  "return the trained model first: return model, history."):
+                  Mistake("model-not-first", "return the trained model first: return model, history.")):
         return None
     return items
 
@@ -81,11 +81,12 @@ def _own_mistake(history: object) -> str | None:
         return None
     losses = [v for v in history.get("train_loss") or [] if isinstance(v, float)]
     if any(not math.isfinite(v) for v in losses) or (losses and losses[-1] > losses[0]):
-        return ("the training loss did not fall: keep LEARNING_RATE as the docstring gives it, and give Adam "
-                "model.parameters().")
+        return (Mistake("loss-not-falling", "the training loss did not fall: keep LEARNING_RATE as the docstring gives "
+                                            "it, and give Adam model.parameters()."))
     if losses and losses[-1] > 0.3:
-        return (f"the training loss only fell to {fmt(losses[-1], 3)}: train for the default epochs, with BATCH_SIZE, "
-                "LEARNING_RATE and PATIENCE as the docstring gives them.")
+        return Mistake("loss-too-high", f"the training loss only fell to {fmt(losses[-1], 3)}: train for the default "
+                                        "epochs, with BATCH_SIZE, LEARNING_RATE and PATIENCE as the docstring gives "
+                                        "them.")
     return None
 
 
@@ -119,10 +120,10 @@ def test_returns_your_cnn_and_the_history_of_fit(train_digits, learner_module):
         return
     model, history = read
     expect(isinstance(model, learner_module("CNN").CNN), f"the model from {what}", type(model).__name__,
-           "your CNN from exercise 27", "build the model with your CNN: model = CNN().")
+           "your CNN from exercise 27", Mistake("not-your-cnn", "build the model with your CNN: model = CNN()."))
     if not expect(isinstance(history, dict) and KEYS <= set(history), f"the history from {what}", show(history),
                   "fit's dictionary: train_loss, val_loss, val_accuracy, best_epoch",
-                  "return what fit returns: return model, history."):
+                  Mistake("not-fit-history", "return what fit returns: return model, history.")):
         return
     val = history["val_loss"]
     epochs = inspect.signature(train_digits).parameters["epochs"].default
@@ -142,24 +143,27 @@ def test_uses_split_adam_and_fit_with_the_seed(train_digits, record, learner_mod
     expect(len(splits) == 1 and splits[0].arg(3, "seed") == 5 and splits[0].arg(2, "val_fraction") == 0.2,
            f"your split's calls during {what}", "none" if not splits else
            f"val_fraction={splits[0].arg(2, 'val_fraction')!r}, seed={splits[0].arg(3, 'seed')!r}",
-           "one call with val_fraction=0.2 and seed=5", "split off the validation data with your split: "
-           "split(x, y, VAL_FRACTION, seed).")
+           "one call with val_fraction=0.2 and seed=5", Mistake("not-your-split", "split off the validation data with "
+                                                                                  "your split: split(x, y, "
+                                                                                  "VAL_FRACTION, seed)."))
     if not expect(len(fits) == 1, f"your fit's calls during {what}", str(len(fits)), "1",
-                  "train with your fit from exercise 30, once."):
+                  Mistake("not-your-fit", "train with your fit from exercise 30, once.")):
         return
     optimizer, epochs = fits[0].arg(4, "optimizer"), fits[0].arg(5, "epochs")
     expect(isinstance(optimizer, learner_module("Adam").Adam), f"the optimizer given to fit during {what}",
-           type(optimizer).__name__, "your Adam from exercise 28", "optimizer = Adam(model.parameters(), "
-           "lr=LEARNING_RATE), your own.")
+           type(optimizer).__name__, "your Adam from exercise 28", Mistake("not-your-adam", "optimizer = "
+                                                                                            "Adam(model.parameters(), "
+                                                                                            "lr=LEARNING_RATE), your "
+                                                                                            "own."))
     expect(epochs == 1, f"the epochs given to fit during {what}", repr(epochs), "1",
-           "pass train_digits's epochs on to fit: the argument was ignored.")
+           Mistake("epochs-ignored", "pass train_digits's epochs on to fit: the argument was ignored."))
     again = call(_after_other_draws, train_digits, x, y, 5, describe=f"{what}, again")
     other = call(_after_other_draws, train_digits, x, y, 6, describe="train_digits(x, y, 1, 6)")
     if None in (_read(run.result, what), _read(again, what), _read(other, what)):
         return
     first = [next(r[0].parameters()).detach() for r in (run.result, again, other)]
     expect(torch.equal(first[0], first[1]), f"the first weights of {what}, run twice", "different", "the same",
-           "train_digits does not repeat itself: torch.manual_seed(seed) first, and the training loader's "
-           "generator seeded with seed.")
+           Mistake("not-reproducible", "train_digits does not repeat itself: torch.manual_seed(seed) first, and the "
+                                       "training loader's generator seeded with seed."))
     expect(not torch.equal(first[0], first[2]), "the first weights with seed=5 and with seed=6", "the same",
-           "different", "the seed argument was ignored: torch.manual_seed(seed).")
+           "different", Mistake("seed-ignored", "the seed argument was ignored: torch.manual_seed(seed)."))
