@@ -56,9 +56,21 @@ def correct_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
         return (logits.argmax(dim=1) == targets).float().mean().item()
 
 
+class _WholeBatches(TensorDataset):
+    """A TensorDataset that gives a DataLoader each batch in one indexing, rather than row by row and
+    stacked: the same batches, without a Python call per row (exercise 21's blame runs train on it)."""
+
+    def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
+        return [tensor[indices] for tensor in self.tensors]
+
+
+def _as_fetched(batch: list[torch.Tensor]) -> list[torch.Tensor]:
+    return batch
+
+
 def correct_loader(x, y, batch_size: int, shuffle: bool = True, seed: int = 0) -> DataLoader:
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle,
-                      generator=torch.Generator().manual_seed(seed))
+    return DataLoader(_WholeBatches(x, y), batch_size=batch_size, shuffle=shuffle,
+                      generator=torch.Generator().manual_seed(seed), collate_fn=_as_fetched)
 
 
 def correct_train_epoch(model: nn.Module, loader, loss_fn, optimizer) -> float:
