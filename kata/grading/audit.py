@@ -256,6 +256,36 @@ class Auditor:
             os.close(a.fd)
 
 
+# Drawing arguments afresh, for the checks (audit_checks.py, hidden_checks.py); `g` is the run's
+# generator, seeded from the operating system (_generator).
+
+
+def uniform(g, low: float, high: float, *shape: int):
+    """A float32 tensor of `shape` (0-dim without one), uniform in [low, high)."""
+    import torch
+
+    return torch.rand(shape, generator=g) * (high - low) + low
+
+
+def number(g, low: float = -3.0, high: float = 3.0) -> float:
+    """A Python float in [low, high), to six digits, so that a message shows it as it is."""
+    return round(float(uniform(g, low, high)), 6)
+
+
+def integer(g, low: int, high: int) -> int:
+    """A Python int from `low` to `high`, both included."""
+    import torch
+
+    return int(torch.randint(low, high + 1, (), generator=g))
+
+
+def classes(g, n: int, c: int):
+    """`n` class indices (int64) below `c`."""
+    import torch
+
+    return torch.randint(0, c, (n,), generator=g)
+
+
 def _generator():
     """A generator seeded afresh from the operating system: no run's inputs foretell another's."""
     import torch

@@ -9,19 +9,7 @@ import math
 
 import torch
 
-from kata.grading.audit import Check
-
-
-def _uniform(g, low, high, *shape):
-    return torch.rand(shape, generator=g) * (high - low) + low
-
-
-def _number(g, low=-3.0, high=3.0):
-    return round(float(_uniform(g, low, high)), 6)
-
-
-def _int(g, low, high):
-    return int(torch.randint(low, high + 1, (), generator=g))
+from kata.grading.audit import Check, integer, number, uniform
 
 
 def _f32(x):
@@ -39,16 +27,16 @@ ARITY = {"product": 2, "sine": 3, "ignores_b": 2, "exp": 1}
 
 
 def _draw_gradients(g):
-    name = sorted(ARITY)[_int(g, 0, len(ARITY) - 1)]
-    return {"f": name, "values": [_number(g, -1.5, 1.5) for _ in range(ARITY[name])]}
+    name = sorted(ARITY)[integer(g, 0, len(ARITY) - 1)]
+    return {"f": name, "values": [number(g, -1.5, 1.5) for _ in range(ARITY[name])]}
 
 
 def _draw_params(g):
-    n = _int(g, 2, 4)
-    values = [_uniform(g, -2, 2, *([_int(g, 1, 3)] if i % 2 else [])).tolist() for i in range(n)]
+    n = integer(g, 2, 4)
+    values = [uniform(g, -2, 2, *([integer(g, 1, 3)] if i % 2 else [])).tolist() for i in range(n)]
     grads = [None if i == 1 else (torch.randn(torch.tensor(v).shape, generator=g)).tolist()
              for i, v in enumerate(values)]
-    return {"values": values, "grads": grads, "lr": _number(g, 0.01, 0.5)}
+    return {"values": values, "grads": grads, "lr": number(g, 0.01, 0.5)}
 
 
 def _stepped(args):
@@ -63,10 +51,10 @@ def _zeroed(args):
 
 
 def _draw_line(g):
-    n = _int(g, 4, 10)
-    x = _uniform(g, -2, 2, n, 1)
-    y = _number(g, -2, 2) * x + _number(g, -1, 1) + 0.1 * torch.randn(n, 1, generator=g)
-    return {"x": x, "y": y, "lr": _number(g, 0.01, 0.1), "epochs": _int(g, 5, 40)}
+    n = integer(g, 4, 10)
+    x = uniform(g, -2, 2, n, 1)
+    y = number(g, -2, 2) * x + number(g, -1, 1) + 0.1 * torch.randn(n, 1, generator=g)
+    return {"x": x, "y": y, "lr": number(g, 0.01, 0.1), "epochs": integer(g, 5, 40)}
 
 
 def descend(args):
@@ -82,22 +70,22 @@ def descend(args):
 
 
 def _draw_shape(g):
-    return (_int(g, 1, 6), _int(g, 1, 3))
+    return (integer(g, 1, 6), integer(g, 1, 3))
 
 
 CHECKS = [
-    Check("01", lambda g: {"value": _number(g, -100, 100)},
+    Check("01", lambda g: {"value": number(g, -100, 100)},
           lambda a: {"value": _f32(a["value"]), "dtype": "torch.float32", "leaf": True, "requires_grad": True,
                      "shape": []}),
-    Check("02", lambda g: {"a": _number(g), "b": _number(g)}, lambda a: [2 * a["a"], 2 * a["b"]]),
+    Check("02", lambda g: {"a": number(g), "b": number(g)}, lambda a: [2 * a["a"], 2 * a["b"]]),
     Check("03", _draw_gradients, lambda a: DERIVATIVES[a["f"]](*a["values"])),
     Check("04", lambda g: (lambda shape: {"y_pred": torch.randn(*shape, generator=g),
                                           "y": torch.randn(*shape, generator=g)})(_draw_shape(g)),
           lambda a: ((a["y_pred"].double() - a["y"].double()) ** 2).mean().item()),
     Check("05", lambda g: {}, lambda a: {"values": [0.0, 0.0], "leaves": [True, True],
                                          "requires_grad": [True, True], "same": False}),
-    Check("06", lambda g: {"x": _uniform(g, -3, 3, _int(g, 1, 6), 1), "w": torch.tensor(_number(g)),
-                           "b": torch.tensor(_number(g))},
+    Check("06", lambda g: {"x": uniform(g, -3, 3, integer(g, 1, 6), 1), "w": torch.tensor(number(g)),
+                           "b": torch.tensor(number(g))},
           lambda a: (a["w"] * a["x"] + a["b"]).tolist()),
     Check("07", _draw_params, _stepped),
     Check("08", _draw_params, _zeroed),

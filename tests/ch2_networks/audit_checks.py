@@ -12,33 +12,17 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from kata.grading.audit import Check, close
+from kata.grading.audit import Check, classes, close, integer, number, uniform
 
 # The finale must classify held-out moons at least this well (the reference: 99 to 100 %).
 FINALE_ACCURACY = 0.95
 
 
-def _uniform(g, low, high, *shape):
-    return torch.rand(shape, generator=g) * (high - low) + low
-
-
-def _int(g, low, high):
-    return int(torch.randint(low, high + 1, (), generator=g))
-
-
-def _number(g, low, high):
-    return round(float(_uniform(g, low, high)), 6)
-
-
-def _classes(g, n, c):
-    return torch.randint(0, c, (n,), generator=g)
-
-
 def _draw_line(g):
-    n = _int(g, 4, 10)
-    x = _uniform(g, -2, 2, n, 1)
-    y = _number(g, -2, 2) * x + _number(g, -1, 1) + 0.1 * torch.randn(n, 1, generator=g)
-    return {"x": x, "y": y, "lr": _number(g, 0.01, 0.1), "epochs": _int(g, 5, 40)}
+    n = integer(g, 4, 10)
+    x = uniform(g, -2, 2, n, 1)
+    y = number(g, -2, 2) * x + number(g, -1, 1) + 0.1 * torch.randn(n, 1, generator=g)
+    return {"x": x, "y": y, "lr": number(g, 0.01, 0.1), "epochs": integer(g, 5, 40)}
 
 
 def _descend(args):
@@ -54,9 +38,9 @@ def _descend(args):
 
 
 def _draw_linear(g):
-    n_in, n_out, bias = _int(g, 2, 12), _int(g, 8, 12), bool(_int(g, 0, 1))  # 16 or more weights: spread
+    n_in, n_out, bias = integer(g, 2, 12), integer(g, 8, 12), bool(integer(g, 0, 1))  # 16 or more weights: spread
     return {"in": n_in, "out": n_out, "bias": bias, "weight": torch.randn(n_out, n_in, generator=g),
-            "b": torch.randn(n_out, generator=g), "x": torch.randn(_int(g, 1, 5), n_in, generator=g)}
+            "b": torch.randn(n_out, generator=g), "x": torch.randn(integer(g, 1, 5), n_in, generator=g)}
 
 
 def _linear(args):
@@ -77,10 +61,10 @@ def _linear_agrees(got, want):
 
 
 def _draw_params(g):
-    n = _int(g, 2, 4)
-    values = [_uniform(g, -2, 2, *([_int(g, 1, 3)] if i % 2 else [])).tolist() for i in range(n)]
+    n = integer(g, 2, 4)
+    values = [uniform(g, -2, 2, *([integer(g, 1, 3)] if i % 2 else [])).tolist() for i in range(n)]
     grads = [None if i == 1 else torch.randn(torch.tensor(v).shape, generator=g).tolist() for i, v in enumerate(values)]
-    return {"values": values, "grads": grads, "lr": _number(g, 0.01, 0.5)}
+    return {"values": values, "grads": grads, "lr": number(g, 0.01, 0.5)}
 
 
 def _sgd(args):
@@ -90,9 +74,9 @@ def _sgd(args):
 
 
 def _draw_mlp(g):
-    sizes = [_int(g, 1, 5) for _ in range(_int(g, 2, 4))]
+    sizes = [integer(g, 1, 5) for _ in range(integer(g, 2, 4))]
     state = [[torch.randn(b, a, generator=g), torch.randn(b, generator=g)] for a, b in zip(sizes[:-1], sizes[1:])]
-    return {"sizes": sizes, "state": state, "x": torch.randn(_int(g, 1, 5), sizes[0], generator=g)}
+    return {"sizes": sizes, "state": state, "x": torch.randn(integer(g, 1, 5), sizes[0], generator=g)}
 
 
 def _mlp(args):
@@ -105,14 +89,14 @@ def _mlp(args):
 
 
 def _draw_logits(g, scale=1.0):
-    n, c = _int(g, 1, 8), _int(g, 2, 5)
-    return {"logits": torch.randn(n, c, generator=g) * scale, "targets": _classes(g, n, c)}
+    n, c = integer(g, 1, 8), integer(g, 2, 5)
+    return {"logits": torch.randn(n, c, generator=g) * scale, "targets": classes(g, n, c)}
 
 
 def _draw_loader(g):
-    n = _int(g, 3, 12)
-    return {"x": torch.randn(n, 2, generator=g), "y": _classes(g, n, 3), "batch_size": _int(g, 1, 5),
-            "shuffle": bool(_int(g, 0, 1)), "seed": _int(g, 0, 10_000)}
+    n = integer(g, 3, 12)
+    return {"x": torch.randn(n, 2, generator=g), "y": classes(g, n, 3), "batch_size": integer(g, 1, 5),
+            "shuffle": bool(integer(g, 0, 1)), "seed": integer(g, 0, 10_000)}
 
 
 def _loader(args):
@@ -123,9 +107,9 @@ def _loader(args):
 
 
 def _draw_classification(g):
-    n, d, c = _int(g, 3, 12), _int(g, 1, 4), _int(g, 2, 4)
-    return {"x": torch.randn(n, d, generator=g), "y": _classes(g, n, c), "weight": torch.randn(c, d, generator=g),
-            "bias": torch.randn(c, generator=g), "batch_size": _int(g, 1, 5), "lr": _number(g, 0.01, 0.5)}
+    n, d, c = integer(g, 3, 12), integer(g, 1, 4), integer(g, 2, 4)
+    return {"x": torch.randn(n, d, generator=g), "y": classes(g, n, c), "weight": torch.randn(c, d, generator=g),
+            "bias": torch.randn(c, generator=g), "batch_size": integer(g, 1, 5), "lr": number(g, 0.01, 0.5)}
 
 
 def _batches(args):
@@ -154,7 +138,7 @@ def _evaluate(args):
 
 
 def _draw_moons(g):
-    return {"n": _int(g, 2, 40), "noise": _number(g, 0.0, 0.3), "seed": _int(g, 0, 100_000)}
+    return {"n": integer(g, 2, 40), "noise": number(g, 0.0, 0.3), "seed": integer(g, 0, 100_000)}
 
 
 def moons(n, noise, seed):
@@ -173,10 +157,10 @@ def _two_moons(args):
 
 
 def _draw_finale(g):
-    x, y = moons(200, 0.1, _int(g, 0, 100_000))
-    x_test, y_test = moons(400, 0.1, _int(g, 0, 100_000))
+    x, y = moons(200, 0.1, integer(g, 0, 100_000))
+    x_test, y_test = moons(400, 0.1, integer(g, 0, 100_000))
     order = torch.randperm(400, generator=g)
-    return {"x": x, "y": y, "seed": _int(g, 0, 1000), "x_test": x_test[order], "y_test": y_test[order]}
+    return {"x": x, "y": y, "seed": integer(g, 0, 1000), "x_test": x_test[order], "y_test": y_test[order]}
 
 
 def _finale_agrees(got, want):
@@ -189,10 +173,10 @@ CHECKS = [
     Check("10", _draw_line, _descend),
     Check("11", _draw_linear, _linear, agree=_linear_agrees),
     Check("12", _draw_params, _sgd),
-    Check("13", lambda g: {"x": torch.randn(_int(g, 1, 4), _int(g, 1, 4), generator=g)},
+    Check("13", lambda g: {"x": torch.randn(integer(g, 1, 4), integer(g, 1, 4), generator=g)},
           lambda a: torch.clamp(a["x"], min=0).tolist()),
     Check("14", _draw_mlp, _mlp),
-    Check("15", lambda g: _draw_logits(g, scale=_number(g, 0.5, 40.0)),
+    Check("15", lambda g: _draw_logits(g, scale=number(g, 0.5, 40.0)),
           lambda a: F.cross_entropy(a["logits"].double(), a["targets"]).item()),
     Check("16", _draw_logits, lambda a: (a["logits"].argmax(dim=1) == a["targets"]).double().mean().item()),
     Check("17", _draw_loader, _loader),

@@ -17,29 +17,13 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from kata.data import DIGITS
-from kata.grading.audit import Check, close
+from kata.grading.audit import Check, classes, close, integer, number
 
 # The finale must classify digits it never saw at least this well. The reference, trained on a
 # fresh split of 1,438 digits, classifies the other 359 about 97 % right; none of 30 splits fell
 # below 95 %.
 FINALE_ACCURACY = 0.9
 FINALE_TEST = 359
-
-
-def _uniform(g, low, high, *shape):
-    return torch.rand(shape, generator=g) * (high - low) + low
-
-
-def _int(g, low, high):
-    return int(torch.randint(low, high + 1, (), generator=g))
-
-
-def _number(g, low, high):
-    return round(float(_uniform(g, low, high)), 6)
-
-
-def _classes(g, n, c):
-    return torch.randint(0, c, (n,), generator=g)
 
 
 def _loose(got, want):
@@ -68,9 +52,9 @@ def _load_digits(args):
 
 
 def _draw_split(g):
-    n = _int(g, 5, 30)
-    return {"x": torch.randn(n, _int(g, 1, 3), generator=g), "y": _classes(g, n, 10),
-            "val_fraction": _number(g, 0.1, 0.5), "seed": _int(g, 0, 100_000)}
+    n = integer(g, 5, 30)
+    return {"x": torch.randn(n, integer(g, 1, 3), generator=g), "y": classes(g, n, 10),
+            "val_fraction": number(g, 0.1, 0.5), "seed": integer(g, 0, 100_000)}
 
 
 def _split(args):
@@ -81,12 +65,12 @@ def _split(args):
 
 
 def _draw_conv(g):
-    k_h, k_w, padding = _int(g, 2, 3), _int(g, 1, 3), _int(g, 0, 1)  # a flipped kernel shows
-    n, c_in, c_out = _int(g, 1, 2), _int(g, 1, 3), _int(g, 1, 3)
-    h, w = _int(g, max(1, k_h - 2 * padding), 7), _int(g, max(1, k_w - 2 * padding), 7)
+    k_h, k_w, padding = integer(g, 2, 3), integer(g, 1, 3), integer(g, 0, 1)  # a flipped kernel shows
+    n, c_in, c_out = integer(g, 1, 2), integer(g, 1, 3), integer(g, 1, 3)
+    h, w = integer(g, max(1, k_h - 2 * padding), 7), integer(g, max(1, k_w - 2 * padding), 7)
     return {"x": torch.randn(n, c_in, h, w, generator=g), "weight": torch.randn(c_out, c_in, k_h, k_w, generator=g),
-            "bias": torch.randn(c_out, generator=g) if _int(g, 0, 1) else None, "stride": _int(g, 1, 2),
-            "padding": padding, "upstream_seed": _int(g, 0, 100_000)}
+            "bias": torch.randn(c_out, generator=g) if integer(g, 0, 1) else None, "stride": integer(g, 1, 2),
+            "padding": padding, "upstream_seed": integer(g, 0, 100_000)}
 
 
 def _conv2d(args):
@@ -99,11 +83,11 @@ def _conv2d(args):
 
 
 def _draw_layer(g):
-    k, padding = _int(g, 1, 3), _int(g, 0, 1)
-    c_in, c_out = _int(g, 1, 3), _int(g, 8, 12)  # 8 weights or more: their spread shows
-    return {"in": c_in, "out": c_out, "k": k, "stride": _int(g, 1, 2), "padding": padding, "bias": bool(_int(g, 0, 1)),
+    k, padding = integer(g, 1, 3), integer(g, 0, 1)
+    c_in, c_out = integer(g, 1, 3), integer(g, 8, 12)  # 8 weights or more: their spread shows
+    return {"in": c_in, "out": c_out, "k": k, "stride": integer(g, 1, 2), "padding": padding, "bias": bool(integer(g, 0, 1)),
             "weight": torch.randn(c_out, c_in, k, k, generator=g), "b": torch.randn(c_out, generator=g),
-            "x": torch.randn(_int(g, 1, 2), c_in, _int(g, k, 7), _int(g, k, 7), generator=g)}
+            "x": torch.randn(integer(g, 1, 2), c_in, integer(g, k, 7), integer(g, k, 7), generator=g)}
 
 
 def _layer(args):
@@ -124,8 +108,8 @@ def _layer_agrees(got, want):
 
 
 def _draw_pool(g):
-    k = _int(g, 1, 3)
-    return {"x": torch.randn(_int(g, 1, 2), _int(g, 1, 3), _int(g, k, 9), _int(g, k, 9), generator=g), "k": k}
+    k = integer(g, 1, 3)
+    return {"x": torch.randn(integer(g, 1, 2), integer(g, 1, 3), integer(g, k, 9), integer(g, k, 9), generator=g), "k": k}
 
 
 CNN_SHAPES = {"conv1.weight": [16, 1, 3, 3], "conv1.bias": [16], "conv2.weight": [32, 16, 3, 3], "conv2.bias": [32],
@@ -134,7 +118,7 @@ CNN_SHAPES = {"conv1.weight": [16, 1, 3, 3], "conv1.bias": [16], "conv2.weight":
 
 def _draw_cnn(g):
     state = {name: 0.3 * torch.randn(shape, generator=g) for name, shape in CNN_SHAPES.items()}
-    return {"state": state, "x": torch.rand(_int(g, 1, 4), 1, 8, 8, generator=g)}
+    return {"state": state, "x": torch.rand(integer(g, 1, 4), 1, 8, 8, generator=g)}
 
 
 def _cnn(args):
@@ -146,13 +130,13 @@ def _cnn(args):
 
 
 def _draw_adam(g):
-    shapes = [[_int(g, 1, 3)] if _int(g, 0, 1) else [] for _ in range(_int(g, 1, 3))]
-    scales = [10 ** _number(g, -3, 1) for _ in shapes]  # Adam's steps hardly depend on the gradient's scale
-    steps = [[None if _int(g, 0, 4) == 0 else (s * torch.randn(shape, generator=g)).tolist()
-              for shape, s in zip(shapes, scales)] for _ in range(_int(g, 1, 5))]
+    shapes = [[integer(g, 1, 3)] if integer(g, 0, 1) else [] for _ in range(integer(g, 1, 3))]
+    scales = [10 ** number(g, -3, 1) for _ in shapes]  # Adam's steps hardly depend on the gradient's scale
+    steps = [[None if integer(g, 0, 4) == 0 else (s * torch.randn(shape, generator=g)).tolist()
+              for shape, s in zip(shapes, scales)] for _ in range(integer(g, 1, 5))]
     return {"values": [torch.randn(shape, generator=g).tolist() for shape in shapes], "steps": steps,
-            "lr": _number(g, 0.001, 0.1), "betas": [_number(g, 0.8, 0.95), _number(g, 0.9, 0.999)],
-            "eps": [1e-8, 1e-6, 1e-3][_int(g, 0, 2)]}
+            "lr": number(g, 0.001, 0.1), "betas": [number(g, 0.8, 0.95), number(g, 0.9, 0.999)],
+            "eps": [1e-8, 1e-6, 1e-3][integer(g, 0, 2)]}
 
 
 def _adam(args):
@@ -166,8 +150,8 @@ def _adam(args):
 
 
 def _draw_confusion(g):
-    n, c = _int(g, 1, 20), _int(g, 2, 5)
-    return {"logits": torch.randn(n, c, generator=g), "targets": _classes(g, n, c), "num_classes": c}
+    n, c = integer(g, 1, 20), integer(g, 2, 5)
+    return {"logits": torch.randn(n, c, generator=g), "targets": classes(g, n, c), "num_classes": c}
 
 
 def _confusion(args):
@@ -179,13 +163,13 @@ def _confusion(args):
 
 
 def _draw_fit(g):
-    d, c = _int(g, 1, 3), _int(g, 2, 3)
-    n_train, n_val = _int(g, 6, 20), _int(g, 4, 10)
-    return {"x": torch.randn(n_train, d, generator=g), "y": _classes(g, n_train, c),
-            "x_val": torch.randn(n_val, d, generator=g), "y_val": _classes(g, n_val, c),
+    d, c = integer(g, 1, 3), integer(g, 2, 3)
+    n_train, n_val = integer(g, 6, 20), integer(g, 4, 10)
+    return {"x": torch.randn(n_train, d, generator=g), "y": classes(g, n_train, c),
+            "x_val": torch.randn(n_val, d, generator=g), "y_val": classes(g, n_val, c),
             "weight": torch.randn(c, d, generator=g), "bias": torch.randn(c, generator=g),
-            "batch_size": _int(g, 2, 6), "lr": _number(g, 0.05, 1.0), "epochs": _int(g, 2, 8),
-            "patience": _int(g, 1, 3)}
+            "batch_size": integer(g, 2, 6), "lr": number(g, 0.05, 1.0), "epochs": integer(g, 2, 8),
+            "patience": integer(g, 1, 3)}
 
 
 def _fit(args):
@@ -223,12 +207,12 @@ def _fit(args):
 
 
 def _draw_checkpoint(g):
-    n_in, n_out = _int(g, 1, 4), _int(g, 1, 4)
+    n_in, n_out = integer(g, 1, 4), integer(g, 1, 4)
     return {"weight": torch.randn(n_out, n_in, generator=g), "bias": torch.randn(n_out, generator=g),
             "other_weight": torch.randn(n_out, n_in, generator=g), "other_bias": torch.randn(n_out, generator=g),
             "grads": [[torch.randn(n_out, n_in, generator=g), torch.randn(n_out, generator=g)]
-                      for _ in range(_int(g, 1, 3))],
-            "lr": _number(g, 0.001, 0.1), "epoch": _int(g, 0, 1000)}
+                      for _ in range(integer(g, 1, 3))],
+            "lr": number(g, 0.001, 0.1), "epoch": integer(g, 0, 1000)}
 
 
 def _trained(args):
@@ -262,7 +246,7 @@ def _draw_finale(g):
     pixels, labels = _pixels()
     order = torch.randperm(len(labels), generator=g)
     train, test = order[FINALE_TEST:], order[:FINALE_TEST]
-    return {"pixels": pixels[train], "y": labels[train], "seed": _int(g, 0, 1000), "pixels_test": pixels[test],
+    return {"pixels": pixels[train], "y": labels[train], "seed": integer(g, 0, 1000), "pixels_test": pixels[test],
             "y_test": labels[test]}
 
 
