@@ -136,6 +136,10 @@ def serve(sock: socket.socket, tests_dir: Path, timeout: float) -> None:
                 break
             request = json.loads(message)
             user = _user(request)
+            # The grader gives a uid again once it has the answer of the child that had it; what
+            # is left of that child is ended first, never the new one.
+            for pid in [p for p, (_, uid) in running.items() if user is not None and uid == user[0]]:
+                _end(pid, running.pop(pid)[1])
             pid = os.fork()
             if pid == 0:
                 sock.close()
@@ -148,20 +152,22 @@ def serve(sock: socket.socket, tests_dir: Path, timeout: float) -> None:
             done, _ = os.waitpid(pid, os.WNOHANG)
             # Its work counts, not the clock: a busy machine does not fail honest code.
             if done or processes.over_limit(processes.usage(pid), now - started, timeout):
-                with contextlib.suppress(OSError):
-                    os.killpg(pid, signal.SIGKILL)  # its stray children too
-                if not done:
-                    with contextlib.suppress(ChildProcessError):
-                        os.waitpid(pid, 0)
-                if uid is not None:  # and those that left its group, which may hold its answer's pipe open
-                    processes.kill_user(uid)
+                _end(pid, uid, reaped=bool(done))
                 del running[pid]
     for pid, (_, uid) in running.items():
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+        _end(pid, uid)
+
+
+def _end(pid: int, uid: int | None, reaped: bool = False) -> None:
+    """End a child, the processes of its group, and (as root) every process of its uid: those that
+    left its group may hold its answer's pipe open."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    if not reaped:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        if uid is not None:
-            processes.kill_user(uid)
+    if uid is not None:
+        processes.kill_user(uid)
 
 
 def _user(request: dict) -> tuple[int, int] | None:

@@ -136,7 +136,7 @@ class Auditor:
         self.parallel = max(1, parallel or (os.cpu_count() or 1))
         # As root, each running audit has a uid of its own, as each exercise's process has (see
         # Runner), taken above the runner's, and at its end every process of that uid is ended.
-        self.uids = deque(processes.free_uids(self.parallel, start=processes.FIRST_FREE_UID + AUDIT_UIDS)
+        self.uids = deque(processes.free_uids(2 * self.parallel, start=processes.FIRST_FREE_UID + AUDIT_UIDS)
                           if user is not None else ())
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-audit-"))
         if user is not None:
