@@ -68,7 +68,9 @@ def probes(tests_dir: Path, folder: str) -> dict:
 
 def all_probes(tests_dir: Path) -> dict:
     """Every chapter's probes, read once by the driver, before any child goes on as another user
-    (who may not read the tests folder)."""
+    (who may not read the tests folder, nor the kata's own package: learner code imports
+    kata.data for the path of the data sets, so it is imported here too)."""
+    from .. import data  # noqa: F401
     from ..catalogue.course import course
 
     found = {}

@@ -43,8 +43,6 @@ HIDDEN_CHECKS = "hidden_checks.py"
 # The audit's time limit, in exercise time limits: it runs the learner's code once more, after
 # the tests, and a busy machine must not fail honest code; a hang is still stopped.
 LIMIT = 2
-# The audits' uids (as root) lie this far above the first of the exercises' (Runner): never the same.
-AUDIT_UIDS = 1000
 # Beyond the clock's ceiling of the driver's children (processes.ceiling), how long the grader waits.
 GRACE = 5.0
 # A fresh Python needs this long to start and import torch (see runner.STARTUP_LIMIT).
@@ -135,9 +133,8 @@ class Auditor:
         self.user = user
         self.parallel = max(1, parallel or (os.cpu_count() or 1))
         # As root, each running audit has a uid of its own, as each exercise's process has (see
-        # Runner), taken above the runner's, and at its end every process of that uid is ended.
-        self.uids = deque(processes.free_uids(2 * self.parallel, start=processes.FIRST_FREE_UID + AUDIT_UIDS)
-                          if user is not None else ())
+        # Runner), and at its end every process of that uid is ended.
+        self.uids = processes.Uids(2 * self.parallel) if user is not None else None
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-audit-"))
         if user is not None:
             self.workdir.chmod(0o711)  # each audit's user may reach its own folder inside, and list nothing
@@ -150,6 +147,8 @@ class Auditor:
                 os.waitpid(self.pid, 0)
             self.sock = None
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.uids is not None:
+            self.uids.close()
 
     def audit(self, wanted: list[tuple[str, Exercise, dict[str, Path]]]) -> dict[str, Finding]:
         """For each (key, exercise, folders): what its audit found. Exercises without checks agree."""
@@ -189,7 +188,7 @@ class Auditor:
     def _start(self, a: _Audit) -> _Audit:
         a.started = time.monotonic()
         if self.user is not None:  # its own uid, reading a private copy of the code, as an exercise's process
-            user = (self.uids.popleft(), self.user[1])
+            user = (self.uids.take(), self.user[1])
             folders = {name: Path(folder) for name, folder in a.request["folders"].items()}
             a.request["folders"] = {name: str(path) for name, path in
                                     private_copy(folders, self._home(user[0]), user).items()}
@@ -243,7 +242,7 @@ class Auditor:
             uid = a.request["user"][0]
             ended = processes.kill_user(uid)
             shutil.rmtree(self._home(uid), ignore_errors=True)
-            self.uids.append(uid if ended else processes.free_uids(1, start=max(self.uids, default=uid) + 1)[0])
+            self.uids.give_back(uid, ended)
 
     @staticmethod
     def _end(a: _Audit) -> None:

@@ -11,8 +11,11 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Ending a user's processes: a fork chain is ended one generation a round; it gives up (and says
@@ -172,24 +175,55 @@ def kill_user(uid: int, reap=lambda: None) -> bool:
 FIRST_FREE_UID = 61000
 
 
-def free_uids(count: int, start: int = FIRST_FREE_UID) -> list[int]:
-    """`count` uids, from `start` up, that no account of this system has and no process runs as:
-    each exercise that runs at once gets one of its own (see Runner), and at its end every
-    process of that uid is ended, so the uid must belong to nothing else."""
-    import pwd
+class Uids:
+    """uids of this grader's own, for learner code run as root: each exercise (or audit) that runs
+    at once gets one, and at its end every process of that uid is ended, so a uid must belong to
+    nothing else: no account has it, no process runs as it, and no other grader on this machine
+    holds it (each is locked, in the system's temporary folder, while this grader keeps it)."""
 
-    busy = set()
-    for name in os.listdir("/proc"):
-        with contextlib.suppress(OSError):
-            if name.isdigit():
-                busy.add(os.stat(f"/proc/{name}").st_uid)
-    found: list[int] = []
-    uid = start
-    while len(found) < count:
-        try:
-            pwd.getpwuid(uid)
-        except KeyError:
-            if uid not in busy:
-                found.append(uid)
-        uid += 1
-    return found
+    def __init__(self, count: int, start: int = FIRST_FREE_UID):
+        self._locks: dict[int, int] = {}  # uid -> the open file whose lock holds it
+        self._free: deque[int] = deque()
+        self._free.extend(self._reserve(count, start))
+
+    def take(self) -> int:
+        return self._free.popleft()
+
+    def give_back(self, uid: int, ended: bool = True) -> None:
+        """Free `uid` for the next one; one that still has a process left is never given again:
+        a fresh uid takes its place."""
+        self._free.append(uid if ended else self._reserve(1, max(self._locks) + 1)[0])
+
+    def close(self) -> None:
+        for fd in self._locks.values():
+            os.close(fd)  # the lock goes with it
+        self._locks.clear()
+
+    def _reserve(self, count: int, start: int) -> list[int]:
+        import fcntl
+        import pwd
+
+        folder = Path(tempfile.gettempdir()) / "kata-uids"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        busy = set()
+        for name in os.listdir("/proc"):
+            with contextlib.suppress(OSError):
+                if name.isdigit():
+                    busy.add(os.stat(f"/proc/{name}").st_uid)
+        found: list[int] = []
+        uid = start
+        while len(found) < count:
+            try:
+                pwd.getpwuid(uid)
+            except KeyError:
+                if uid not in busy and uid not in self._locks:
+                    fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:  # another grader holds it
+                        os.close(fd)
+                    else:
+                        self._locks[uid] = fd
+                        found.append(uid)
+            uid += 1
+        return found

@@ -128,7 +128,7 @@ class Runner:
         self.workdir = Path(tempfile.mkdtemp(prefix="kata-run-"))
         # As root, each exercise that runs at once gets a user of its own, so that it can neither
         # signal nor read another's processes and files; the group is that of `user`.
-        self.uids = deque(processes.free_uids(2 * self.parallel)) if user is not None else deque()
+        self.uids = processes.Uids(2 * self.parallel) if user is not None else None
         if user is not None:
             self.workdir.chmod(0o711)  # each user may reach its own folder inside, and list nothing
         processes.become_subreaper()
@@ -140,6 +140,8 @@ class Runner:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir)
+        if self.uids is not None:
+            self.uids.close()
 
     def run(self, jobs: list[Job], on_done: Callable[[Job, Outcome], None] | None = None,
             on_wait: Callable[[], None] | None = None) -> dict[str, Outcome]:
@@ -211,11 +213,11 @@ class Runner:
         read it, which is also its current folder), and the user of its own it runs as."""
         if self.user is None:
             return job, None
-        user = (self.uids.popleft(), self.user[1])
+        user = (self.uids.take(), self.user[1])
         try:
             folders = private_copy(job.folders, self._home(job), user)
         except OSError:
-            self.uids.append(user[0])
+            self.uids.give_back(user[0])
             raise
         return replace(job, folders=folders), user
 
@@ -227,8 +229,7 @@ class Runner:
         uid = a.user[0]
         ended = processes.kill_user(uid, reap=lambda: (self._reap(), self._sweep(keep)))
         shutil.rmtree(self._home(a.job), ignore_errors=True)
-        # A uid with a process left is never given to another job: a fresh one takes its place.
-        self.uids.append(uid if ended else processes.free_uids(1, start=max(self.uids, default=uid) + 1)[0])
+        self.uids.give_back(uid, ended)
 
     def _start_fork(self, job: Job) -> _Active:
         from ..exercise_process import example, run

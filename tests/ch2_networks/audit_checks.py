@@ -157,16 +157,25 @@ def _two_moons(args):
 
 
 def _draw_finale(g):
-    x, y = moons(200, 0.1, integer(g, 0, 100_000))
-    x_test, y_test = moons(400, 0.1, integer(g, 0, 100_000))
-    order = torch.randperm(400, generator=g)
-    return {"x": x, "y": y, "seed": integer(g, 0, 1000), "x_test": x_test[order], "y_test": y_test[order]}
+    """Two trainings on fresh moons, each judged on 400 fresh held-out points whose labels stay here.
+    Two, because a correct network fails now and then: about one seed in sixty leaves plain
+    gradient descent in a poor spot (79 % right); honest code then still has the other."""
+    runs, truths = [], []
+    for _ in range(2):
+        x, y = moons(200, 0.1, integer(g, 0, 100_000))
+        x_test, y_test = moons(400, 0.1, integer(g, 0, 100_000))
+        order = torch.randperm(400, generator=g)
+        runs.append({"x": x, "y": y, "seed": integer(g, 0, 1000), "x_test": x_test[order]})
+        truths.append(y_test[order].tolist())
+    return {"runs": runs, "truths": truths}
 
 
 def _finale_agrees(got, want):
-    predicted = got["predicted"]
+    """At least one of the two runs classifies its held-out moons FINALE_ACCURACY right."""
+    predicted = got["predicted"] if isinstance(got, dict) else None
     return (isinstance(predicted, list) and len(predicted) == len(want)
-            and sum(p == w for p, w in zip(predicted, want)) >= FINALE_ACCURACY * len(want))
+            and any(isinstance(p, list) and len(p) == len(w) and sum(a == b for a, b in zip(p, w))
+                    >= FINALE_ACCURACY * len(w) for p, w in zip(predicted, want)))
 
 
 CHECKS = [
@@ -183,5 +192,5 @@ CHECKS = [
     Check("18", _draw_classification, _train_epoch),
     Check("19", _draw_classification, _evaluate),
     Check("20", _draw_moons, _two_moons),
-    Check("21", _draw_finale, lambda a: a["y_test"].tolist(), agree=_finale_agrees, keep=("y_test",)),
+    Check("21", _draw_finale, lambda a: a["truths"], agree=_finale_agrees, keep=("truths",)),
 ]
