@@ -13,7 +13,7 @@ from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING
 
 # The exceptions behind pytest.fail(), pytest.exit(), pytest.skip() and pytest.xfail().
-from _pytest.outcomes import Exit, Failed, Skipped, XFailed
+from _pytest.outcomes import Exit, Failed, Skipped, XFailed  # noqa: F401 (for the modules that import them from here)
 
 if TYPE_CHECKING:
     import pytest

@@ -201,7 +201,7 @@ def main() -> int:
     """The fresh-Python driver: one request on stdin, its answer on stdout (fd 1 is kept for it)."""
     request = json.loads(sys.stdin.buffer.read(MAX_MESSAGE))
     result_fd = os.dup(1)
-    from ..grading.engine import warm_up
+    from ..grading.warm import warm_up
 
     warm_up()
     _child(request, all_probes(Path(sys.argv[1])), result_fd, _user(request))

@@ -3,9 +3,7 @@ exercise of each target in a process of its own, started from that warm state.""
 
 from __future__ import annotations
 
-import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -14,32 +12,16 @@ from .. import ROOT
 from ..catalogue import depends
 from ..catalogue.course import Exercise
 from ..outcomes import Status, TestStatus
-from . import lazy_dynamo, manifest
+from . import manifest
 from .audit import Auditor
 from .results import ExerciseResult, RunResult, TestResult
 from .runner import CAN_FORK, Job, Outcome, Runner
 from .session import TESTS, Collection, run_session
 from .target import Target
 from .verdict import audited, judge
+from .warm import warm_up
 
 T = TypeVar("T")
-
-# Thread pools that numpy's and torch's maths libraries start at import would be copied
-# into every fork without their threads; the exercises' tensors are tiny, one thread will do.
-SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def warm_up() -> None:
-    """Import what every exercise needs, without starting any thread pool (forks follow)."""
-    for name in SINGLE_THREADED:
-        os.environ[name] = "1"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import torch
-
-        torch.set_num_threads(1)
-    lazy_dynamo.install()
-
 
 class Grader:
     """Grades targets from inside a warm session, as often as it is asked (watch mode loops)."""

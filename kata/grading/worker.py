@@ -23,7 +23,7 @@ def main(job: dict) -> int:
     from ..catalogue.course import course
     from ..exercise_process import example, run
     from ..outcomes import Ready
-    from .engine import warm_up
+    from .warm import warm_up
     from .session import run_session
 
     ex = course().find(job["exercise"])
