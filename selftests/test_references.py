@@ -2,12 +2,16 @@
 ends in a clear line, and the maintainers' check finds the metadata and the files in agreement."""
 
 import json
+import os
 import subprocess
 import sys
 
-from conftest import ROOT, course, replace_function, write_stubs
+from conftest import ROOT, copy_solutions, course, replace_function, write_stubs
 
 from kata import dev
+from kata.catalogue.stubs import pristine_stub
+from kata.grading.engine import untouched
+from kata.grading.target import folder_target
 
 
 def test_every_reference_solution_passes(graded_references):
@@ -91,3 +95,72 @@ def test_every_demo_ends_in_a_clear_line_for_a_stub_and_for_a_wrong_result(tmp_p
     # A result the demo cannot show (None where a tensor belongs) stops it with one line.
     stopped = nones["exercises.ch1_autograd.ex02_sum_of_squares"]
     assert stopped.startswith("The demo stopped at TypeError") and "python grader.py check 2" in stopped, stopped
+
+
+# Grades each folder on stdin in one warm session, with the verdict on untouched stubs taken as
+# the grader takes it, then with every stub run in its process; prints both JSON reports.
+BOTH_WAYS = """
+import json, sys
+from pathlib import Path
+from kata.catalogue.course import course
+from kata.feedback.json_report import run_json
+from kata.grading import engine
+from kata.grading.target import folder_target
+
+def work(grader):
+    targets = [folder_target(Path(f)) for f in json.loads(sys.stdin.read())]
+    known = [run_json(run) for run in grader.grade(targets, list(course().exercises))]
+    engine.untouched = lambda ex, target: False
+    run = [run_json(run) for run in grader.grade(targets, list(course().exercises))]
+    return known, run
+
+print(json.dumps(engine.in_session(work, list(course().exercises), timeout=60)))
+"""
+
+
+def _without_times(report):
+    if isinstance(report, dict):
+        return {k: _without_times(v) for k, v in report.items() if "seconds" not in k}
+    return [_without_times(v) for v in report] if isinstance(report, list) else report
+
+
+STUBBED = ("Linear", "Adam", "fit", "train_classifier")  # two classes, a function others use, a finale
+
+
+def test_an_untouched_stub_is_judged_as_its_process_would_judge_it(tmp_path):
+    """The grader knows an untouched stub's verdict without starting its process; that verdict, word
+    for word, is the one the process gives: with every exercise a stub, and with its neighbours done."""
+    stubs = write_stubs(tmp_path / "stubs")
+    among_references = copy_solutions(tmp_path / "among_references")
+    for name in STUBBED:
+        ex = course().named(name)
+        (among_references / ex.path).write_text(pristine_stub(ex), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-c", BOTH_WAYS], input=json.dumps([str(stubs), str(among_references)]),
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    known, by_process = json.loads(run.stdout.splitlines()[-1])
+    assert _without_times(known) == _without_times(by_process)
+    statuses = {e["name"]: e["status"] for e in known[1]["exercises"]}
+    assert [statuses[name] for name in STUBBED] == ["not_started"] * len(STUBBED)
+
+
+def test_only_a_plain_file_holding_the_stub_byte_for_byte_is_untouched(tmp_path):
+    ex = course().named("mse_loss")
+    stubs = write_stubs(tmp_path / "stubs")
+    target = folder_target(stubs)
+    assert untouched(ex, target)
+    path = stubs / ex.path
+    path.write_text(pristine_stub(ex) + "\n", encoding="utf-8")  # one more byte: the learner's file now
+    assert not untouched(ex, target)
+    path.write_text(pristine_stub(ex).replace("raise NotImplementedError", "raise  NotImplementedError"))
+    assert not untouched(ex, target)
+    path.unlink()
+    (tmp_path / "elsewhere.py").write_text(pristine_stub(ex), encoding="utf-8")
+    path.symlink_to(tmp_path / "elsewhere.py")
+    assert not untouched(ex, target)  # graded by its process, which reads the learner's link as it is
+    path.unlink()
+    os.mkfifo(path)  # never opened: reading a pipe would wait for ever
+    assert not untouched(ex, target)
+    path.unlink()
+    assert not untouched(ex, target)

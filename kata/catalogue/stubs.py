@@ -19,6 +19,11 @@ def stub_lines(ex: Exercise, indent: str) -> list[str]:
             'replace this line with your code.")']
 
 
+def still_raises(ex: Exercise) -> str:
+    """What a test of `ex` says when the stub stopped it."""
+    return f"{ex.name} still raises NotImplementedError: replace the stub with your code."
+
+
 def _bodies(tree: ast.Module, ex: Exercise) -> list[ast.FunctionDef]:
     """The functions whose bodies the learner writes: the exercise's function, or its class's methods."""
     for node in tree.body:

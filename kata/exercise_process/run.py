@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from ..catalogue.course import Exercise, course
+from ..catalogue.stubs import still_raises
 from ..outcomes import (END_OF_TEST, Done, Event, Exited, Kind, Location, Start, Stopped, TestRecord, Tested, TestStatus,
                         encode)
 from ..pytest_internals import Failed, failure_reader, run_protocol, was_xfail
@@ -113,8 +114,7 @@ def _describe(exc: BaseException, ex: Exercise, learner: Learner) -> tuple[TestS
     if isinstance(exc, NotImplementedError):
         origin = explain.raised_in(exc, learner.prefixes)
         if origin == ex.file:
-            return (TestStatus.ERROR, f"{ex.name} still raises NotImplementedError: replace the stub with your code.",
-                    Kind.NOT_STARTED, where)
+            return TestStatus.ERROR, still_raises(ex), Kind.NOT_STARTED, where
         other = course().by_file(ex.folder, origin) if origin else None
         if other is not None:
             return (TestStatus.ERROR, f"{ex.name} uses your {other.name} (exercise {other.id}), which is not "

@@ -3,15 +3,19 @@ exercise of each target in a process of its own, started from that warm state.""
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from typing import TypeVar
 
 from .. import ROOT
 from ..catalogue import depends
 from ..catalogue.course import Exercise
-from ..outcomes import Status, TestStatus
+from ..catalogue.stubs import pristine_stub, still_raises, stub_lines
+from ..outcomes import Ended, Kind, Location, Status, TestRecord, TestStatus
 from . import manifest
 from .audit import Auditor
 from .results import ExerciseResult, RunResult, TestResult
@@ -69,6 +73,9 @@ class Grader:
                 if lacking is not None:
                     graded(n, lacking)
                     continue
+                if untouched(ex, target):  # its verdict is known without a process: not started
+                    graded(n, judge(ex, [item.name for item in items], not_started(ex, items), target))
+                    continue
                 jobs.append(Job(f"t{n}-{ex.id}", ex, target.folders, items, target.reset_hint))
                 owner[jobs[-1].key] = n
 
@@ -105,6 +112,41 @@ def absent(ex: Exercise, target: Target, test_names: list[str]) -> ExerciseResul
         why = f"{ex.name} uses your {other.name} (exercise {other.id}). {target.absent[other.path]}"
     tests = tuple(TestResult(name, TestStatus.ERROR, why) for name in test_names)
     return ExerciseResult(ex, Status.ERROR, 0.0, why, tests, target.file(ex))
+
+
+@cache
+def _stub(ex: Exercise) -> bytes | None:
+    try:
+        return pristine_stub(ex).encode("utf-8")
+    except OSError:  # neither a kept stub nor the solution to make it from
+        return None
+
+
+def untouched(ex: Exercise, target: Target) -> bool:
+    """Whether the target's file of `ex` is still the kata's stub, byte for byte. Then no code of the
+    learner's is in it, every test stops at the stub's first line, and a process would only say
+    "not started": an answer worth no points, which nothing else in the target can change."""
+    stub = _stub(ex)
+    path = target.folders[ex.folder] / ex.file
+    try:
+        # Only a plain file of the stub's size is read: a link, a pipe or a device is never opened.
+        info = os.lstat(path)
+        if stub is None or not stat.S_ISREG(info.st_mode) or info.st_size != len(stub):
+            return False
+        return path.read_bytes() == stub
+    except OSError:
+        return False
+
+
+def not_started(ex: Exercise, items: list) -> Outcome:
+    """What the process of an untouched stub reports: each test stopped by the stub's NotImplementedError."""
+    raise_line = stub_lines(ex, "")[1]
+    lines = _stub(ex).decode("utf-8").splitlines()
+    number = next(n for n, line in enumerate(lines, 1) if line.strip() == raise_line)
+    where = Location(ex.file, number, raise_line)
+    return Outcome([TestRecord(item.name, TestStatus.ERROR, still_raises(ex), Kind.NOT_STARTED, where)
+                    for item in items],
+                   None, Ended.DONE)
 
 
 def blame_earlier(results: list[ExerciseResult], target: Target) -> list[ExerciseResult]:
