@@ -19,11 +19,12 @@ from torch.utils.data import DataLoader, TensorDataset
 from kata.data import DIGITS
 from kata.grading.audit import Check, classes, close, integer, number
 
-# The finale must classify digits it never saw at least this well. The reference, trained on a
-# fresh split of 1,438 digits, classifies the other 359 about 97 % right; none of 30 splits fell
-# below 95 %.
+# The finale must classify digits it never saw at least this well after FINALE_EPOCHS. The
+# reference, trained for 5 epochs on a fresh split of 1,438 digits, classifies the other 359
+# about 96 % right; none of 20 splits fell below 94 % (for 10 epochs: 97.6 %, none below 96 %).
 FINALE_ACCURACY = 0.9
 FINALE_TEST = 359
+FINALE_EPOCHS = 5  # half the default: enough to tell learning from not, in half the time
 
 
 def _loose(got, want):
@@ -246,8 +247,8 @@ def _draw_finale(g):
     pixels, labels = _pixels()
     order = torch.randperm(len(labels), generator=g)
     train, test = order[FINALE_TEST:], order[:FINALE_TEST]
-    return {"pixels": pixels[train], "y": labels[train], "seed": integer(g, 0, 1000), "pixels_test": pixels[test],
-            "y_test": labels[test]}
+    return {"pixels": pixels[train], "y": labels[train], "seed": integer(g, 0, 1000), "epochs": FINALE_EPOCHS,
+            "pixels_test": pixels[test], "y_test": labels[test]}
 
 
 def _finale_agrees(got, want):

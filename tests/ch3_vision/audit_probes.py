@@ -157,7 +157,7 @@ def load_checkpoint(get, args):
 
 
 def train_digits(get, args):
-    model, _ = get("train_digits")(args["pixels"].float() / 16, args["y"], epochs=10, seed=args["seed"])
+    model, _ = get("train_digits")(args["pixels"].float() / 16, args["y"], epochs=args["epochs"], seed=args["seed"])
     with torch.no_grad():
         predicted = model(args["pixels_test"].float() / 16).argmax(dim=1)
     return {"predicted": predicted.tolist()}
