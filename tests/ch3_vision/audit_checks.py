@@ -19,12 +19,13 @@ from torch.utils.data import DataLoader, TensorDataset
 from kata.data import DIGITS
 from kata.grading.audit import Check, classes, close, integer, number
 
-# The finale must classify digits it never saw at least this well after FINALE_EPOCHS. The
-# reference, trained for 5 epochs on a fresh split of 1,438 digits, classifies the other 359
-# about 96 % right; none of 20 splits fell below 94 % (for 10 epochs: 97.6 %, none below 96 %).
-FINALE_ACCURACY = 0.9
+# The finale must classify digits it never saw at least this well after FINALE_EPOCHS, half the
+# default: enough to tell code that learns from code that does not, in half the time. The
+# reference, trained so on fresh splits of 1,438 digits, classifies the other 359 95.6 % right on
+# average; the lowest of 80 fresh draws was 92.2 %. Code that does not learn reads about 10 %.
+FINALE_ACCURACY = 0.85
 FINALE_TEST = 359
-FINALE_EPOCHS = 5  # half the default: enough to tell learning from not, in half the time
+FINALE_EPOCHS = 5
 
 
 def _loose(got, want):
