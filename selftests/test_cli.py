@@ -124,9 +124,10 @@ def test_a_syntax_error_stays_in_its_exercise_and_the_folder_is_not_written(tmp_
     replace_function(folder, "predict", "def predict(x, w, b)\n    return w * x + b\n")
     before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     out = tmp_path / "result.json"
-    run = run_grader("check", "--target", str(folder), "--json", str(out))
+    run = run_grader("check", "--chapter", "1", "--target", str(folder), "--json", str(out))
     assert run.returncode == 1 and run.stderr == ""
     graded = {e["id"]: e for e in json.loads(out.read_text(encoding="utf-8"))["exercises"]}
+    assert list(graded) == [e.id for e in course().chapters[0].exercises]  # the chapter that holds predict
     path = course().find("06").path
     line = 1 + (folder / path).read_text(encoding="utf-8").splitlines().index("def predict(x, w, b)")
     assert graded["06"]["status"] == "error"

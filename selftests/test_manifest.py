@@ -67,7 +67,8 @@ def test_grade_reports_a_changed_test_in_each_report_as_check_does(tmp_path):
     test_file.write_text(test_file.read_text(encoding="utf-8") + "\n\ndef test_extra():\n    pass\n",
                          encoding="utf-8")
     out = tmp_path / "graded"
-    run = run_grader("grade", str(kata / "solutions"), str(kata / "exercises"), "--out", str(out), kata=kata, cwd=kata)
+    run = run_grader("grade", str(kata / "solutions"), str(kata / "exercises"), "--out", str(out), "--chapter", "1",
+                     kata=kata, cwd=kata)
     assert run.returncode == 0 and run.stderr == "", run.stdout + run.stderr
     for name in ("solutions", "exercises"):
         report = json.loads((out / name / "report.json").read_text(encoding="utf-8"))

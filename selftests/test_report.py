@@ -22,7 +22,7 @@ def sgd_step(params, lr):
 def test_a_failure_caused_by_an_earlier_exercise_names_it(solved, tmp_path):
     replace_function(solved, "sgd_step", BROKEN_SGD_STEP)
     out = tmp_path / "result.json"
-    run = run_grader("check", "--target", str(solved), "--json", str(out), "-v")
+    run = run_grader("check", "--chapter", "1", "--target", str(solved), "--json", str(out), "-v")
     assert run.returncode == 1
     exercises = {e["name"]: e for e in json.loads(out.read_text())["exercises"]}
     assert exercises["sgd_step"]["status"] == "fail"
