@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, copy_solutions, course, replace_function, run_grader, write_stubs
-from test_course import read_grades
+from test_course import first_chapter, read_grades
 
 from kata.exercise_process import driver
 from kata.grading import audit
@@ -162,7 +162,7 @@ def test_exercise_09_that_reads_the_tests_reference_gains_nothing(tmp_path):
 
 def test_no_attack_gains_points_under_grade(tmp_path):
     sources = [attacked_stubs(tmp_path / "in" / attack, attack) for attack in sorted(ATTACKS)]
-    sources.append(copy_solutions(tmp_path / "in" / "reads-reference"))
+    sources.append(first_chapter(tmp_path / "in" / "reads-reference"))  # chapter 1 alone: the rest scores 0
     replace_function(sources[-1], "train", READS_REFERENCE)
     # As root, as an instructor grades a class (and as the Gradescope bundle does): as nobody's group.
     as_nobody = ["--user", "nobody"] if os.geteuid() == 0 else []
@@ -171,7 +171,7 @@ def test_no_attack_gains_points_under_grade(tmp_path):
     grades = read_grades(tmp_path / "out")
     assert {name: float(grades[name]["total"]) for name in ATTACKS} == dict.fromkeys(ATTACKS, 0.0)
     assert grades["reads-reference"]["ex09"] == "0"
-    full = sum(ex.points for ex in course().exercises)
+    full = sum(ex.points for ex in course().chapters[0].exercises)
     assert float(grades["reads-reference"]["total"]) == full - course().find("09").points
 
 

@@ -246,8 +246,8 @@ def batch(tmp_path_factory) -> dict:
     copy_solutions(subs / "solved")
     write_stubs(subs / "stub")
     # Two with chapter 1 alone: the later chapters' files missing is part of what they show.
-    replace_function(_first_chapter(subs / "wrong"), "mse_loss", WRONG_MSE)
-    hostile = _first_chapter(subs / "hostile") / course().find("predict").path
+    replace_function(first_chapter(subs / "wrong"), "mse_loss", WRONG_MSE)
+    hostile = first_chapter(subs / "hostile") / course().find("predict").path
     hostile.write_text("import os\nos._exit(3)\n" + hostile.read_text(encoding="utf-8"), encoding="utf-8")
     make_notebooks(ROOT / "solutions", subs / "notebook")
     tamper = write_stubs(subs / "tampering")
@@ -270,7 +270,7 @@ def batch(tmp_path_factory) -> dict:
     return {"run": graded, "out": out, "grades": read_grades(out)}
 
 
-def _first_chapter(dest: Path) -> Path:
+def first_chapter(dest: Path) -> Path:
     """A submission laid out like exercises/ with chapter 1's reference solutions alone."""
     chapter = course().chapters[0]
     shutil.copytree(ROOT / "solutions" / chapter.folder, dest / chapter.folder, ignore=shutil.ignore_patterns("__pycache__"))

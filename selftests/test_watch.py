@@ -94,7 +94,12 @@ class Terminal:
         os.write(self.master, key)
 
     def end(self) -> int:
-        code = self.proc.wait(timeout=WAIT)
+        # Read on while waiting, as a terminal does: a program whose output nobody reads blocks
+        # once the terminal's buffer is full, and would never end.
+        deadline = time.monotonic() + WAIT
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(0.05)
+        code = self.proc.wait(timeout=5)
         deadline = time.monotonic() + 5
         while b"Stopped watching." not in self.output and time.monotonic() < deadline:
             self._read(0.05)
