@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -46,6 +47,10 @@ def learner_folder(kata: Path) -> Path:
 
 def _controlling_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # so that Ctrl-C in the terminal sends SIGINT
+    # As a shell starts a program in the foreground: Ctrl-C and Ctrl-\ do what they do by default,
+    # even where the suite itself was started with them ignored (in the background, say).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 class Terminal:
