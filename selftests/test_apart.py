@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_solutions, course, replace_function, run_grader
+
+from kata.grading import processes
 from test_hostile import insert_code, survivors
 from test_mistakes import users_of
 
@@ -261,3 +263,18 @@ def test_a_submission_that_fills_the_disk_stops_no_other_result_nor_grades_csv(t
     assert "the disk is full" in _printed(small_disk / "out", "filler", course().find("mse_loss").id)
     for id in grades:
         assert (small_disk / "out" / id / "results.json").is_file()
+
+
+def test_two_graders_never_hold_one_uid_whatever_temporary_folder_each_was_given(tmp_path, monkeypatch):
+    """The Gradescope bundle gives its grader a TMPDIR of its own: the uids' locks must not follow it."""
+    held = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / name))
+        held.append(processes.Uids(3))
+    try:
+        first, second = ({uids.take() for _ in range(3)} for uids in held)
+        assert len(first) == len(second) == 3 and not first & second
+    finally:
+        for uids in held:
+            uids.close()

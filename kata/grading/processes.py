@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
-import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -173,6 +173,9 @@ def kill_user(uid: int, reap=lambda: None) -> bool:
 
 # Users for learner code: uids from here up that no account and no process has.
 FIRST_FREE_UID = 61000
+# Where each grader locks the uids it holds: one folder for the whole machine, whatever TMPDIR
+# each grader was given (the Gradescope bundle gives its own), so that two never share a uid.
+UID_LOCKS = Path("/tmp/kata-uids")
 
 
 class Uids:
@@ -203,8 +206,11 @@ class Uids:
         import fcntl
         import pwd
 
-        folder = Path(tempfile.gettempdir()) / "kata-uids"
+        folder = UID_LOCKS
         folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise RuntimeError(f"{folder} must be a folder that only the grader's user owns and uses; remove it")
         busy = set()
         for name in os.listdir("/proc"):
             with contextlib.suppress(OSError):
@@ -217,7 +223,7 @@ class Uids:
                 pwd.getpwuid(uid)
             except KeyError:
                 if uid not in busy and uid not in self._locks:
-                    fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+                    fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
                     try:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except OSError:  # another grader holds it
