@@ -322,3 +322,17 @@ def test_reset_of_a_chapter_keeps_every_file_first(kata):
     for ex in chapter.exercises:
         assert (kata / "exercises" / ex.path).read_text(encoding="utf-8") == stubs.pristine_stub(ex, kata)
     assert sorted(b.read_text() for b in _backups(kata)) == sorted(f"# my {e.name}\n" for e in chapter.exercises)
+
+
+def test_a_test_module_that_does_not_load_is_the_kata_s_problem_not_the_learner_s(tmp_path):
+    kata = copy_kata(tmp_path / "kata")
+    broken = kata / "tests" / course().find("04").test_path
+    broken.write_text('raise RuntimeError("no such data")\n' + broken.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "result.json"
+    run = run_grader("check", "4", "6", "--target", "solutions", "--json", str(out), kata=kata, cwd=kata)
+    assert run.returncode == 1 and run.stderr == ""
+    graded = {e["id"]: e for e in json.loads(out.read_text(encoding="utf-8"))["exercises"]}
+    assert graded["04"]["status"] == "error"
+    assert graded["04"]["message"] == ("The tests for exercise 04 could not be loaded, so it cannot be graded. This "
+                                       "is a problem with the kata's tests, not your code: RuntimeError: no such data")
+    assert graded["06"]["status"] == "pass"

@@ -57,7 +57,8 @@ class _Session:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            ex = _exercise_of(Path(str(report.fspath)), self.tests_dir)
+            # fspath is relative to the rootdir, the tests' folder (see run_session), not to the cwd.
+            ex = _exercise_of(self.tests_dir / str(report.fspath), self.tests_dir)
             if ex is not None:
                 self.collection.errors[ex.id] = str(report.longrepr)
 

@@ -29,7 +29,7 @@ def judge(ex: Exercise, test_names: list[str], outcome: Outcome, target: Target,
     """The verdict on one exercise from its process's reports, with its places as the target names them."""
     file = target.file(ex)
     if collection_error is not None:
-        last = (collection_error.strip().splitlines() or [""])[-1]
+        last = (collection_error.strip().splitlines() or [""])[-1].removeprefix("E").strip()  # pytest's "E   "
         message = (f"The tests for exercise {ex.id} could not be loaded, so it cannot be graded. "
                    f"This is a problem with the kata's tests, not your code: {last}")
         return ExerciseResult(ex, Status.ERROR, 0.0, message, (), file)
