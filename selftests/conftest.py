@@ -112,7 +112,8 @@ def solved(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_references(tmp_path_factory) -> dict:
-    """`check` of solutions/ and of the untouched stubs, run once for the session."""
+    """`check` of solutions/ and of the untouched stubs, run once for the session. Only
+    test_references.py reads it: each worker that runs a file asking for it grades anew."""
     out = tmp_path_factory.mktemp("references")
     stubs = write_stubs(out / "exercises")
     results = {}

@@ -1,17 +1,22 @@
-"""The kata is sound: every reference passes, every untouched stub is not started, every demo
-ends in a clear line, and the maintainers' check finds the metadata and the files in agreement."""
+"""The kata is sound: every reference passes, every untouched stub is not started (with the exit
+status, output and JSON a learner gets for each), every demo ends in a clear line, and the
+maintainers' check finds the metadata and the files in agreement."""
 
 import json
 import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, copy_solutions, course, replace_function, write_stubs
 
 from kata import dev
 from kata.catalogue.stubs import pristine_stub
 from kata.grading.engine import untouched
 from kata.grading.target import folder_target
+
+STATUSES = {"pass", "fail", "not_started", "error", "timeout"}
+TEST_STATUSES = {"pass", "fail", "error", "skip"}
 
 
 def test_every_reference_solution_passes(graded_references):
@@ -34,6 +39,54 @@ def test_every_test_of_a_stub_fails(graded_references):
     for exercise in graded_references["exercises"]["json"]["exercises"]:
         assert exercise["tests"], exercise["id"]
         assert all(t["status"] != "pass" for t in exercise["tests"]), exercise["id"]
+
+
+# --- what a check of the references and of the stubs says: exit status, output, JSON --------
+# (they read the one grading of both that the session makes: conftest.graded_references)
+
+
+def test_everything_passed_is_0_and_nothing_on_stderr(graded_references):
+    run = graded_references["solutions"]["run"]
+    assert run.returncode == 0 and run.stderr == ""
+    for chapter in course().chapters:
+        assert f"{len(chapter.exercises)}/{len(chapter.exercises)} exercises" in run.stdout
+        assert f"Chapter {chapter.number} complete" in run.stdout and chapter.title in run.stdout
+
+
+def test_anything_not_passed_is_1_and_nothing_on_stderr(graded_references):
+    run = graded_references["exercises"]["run"]
+    assert run.returncode == 1 and run.stderr == ""
+    for chapter in course().chapters:
+        assert f"0/{len(chapter.exercises)} exercises" in run.stdout
+    first = course().exercises[0]
+    assert f"Next: exercise {first.id}, {first.name}" in run.stdout
+
+
+@pytest.mark.parametrize("name", ["solutions", "exercises"])
+def test_the_json_has_every_required_field(graded_references, name):
+    result = graded_references[name]["json"]
+    assert result["version"] == 1
+    assert result["status"] == ("pass" if name == "solutions" else "fail")
+    assert isinstance(result["score"], float) and result["max_score"] == sum(e.points for e in course().exercises)
+    assert [e["id"] for e in result["exercises"]] == [ex.id for ex in course().exercises]
+    assert [c["number"] for c in result["chapters"]] == [c.number for c in course().chapters]
+    for graded, ex in zip(result["exercises"], course().exercises):
+        assert (graded["name"], graded["chapter"], graded["file"], graded["max_score"]) == (
+            ex.name, ex.chapter, ex.path, ex.points)
+        assert graded["status"] in STATUSES
+        assert graded["score"] == (ex.points if graded["status"] == "pass" else 0)
+        assert isinstance(graded["message"], str) and (graded["message"] == "") == (graded["status"] == "pass")
+        assert graded["tests"]
+        for test in graded["tests"]:
+            assert test["status"] in TEST_STATUSES
+            assert isinstance(test["name"], str) and isinstance(test["message"], str)
+    assert result["score"] == sum(e["score"] for e in result["exercises"])
+
+
+def test_an_untouched_kata_says_nothing_about_changes(graded_references):
+    result = graded_references["solutions"]["json"]
+    assert result["changed_files"] == [] and result["changed_files_note"] == ""
+    assert "differ from the kata's originals" not in graded_references["solutions"]["run"].stdout
 
 
 def test_the_maintainers_check_finds_nothing_out_of_date():
