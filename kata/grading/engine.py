@@ -1,5 +1,6 @@
 """The warm grader: imports torch and pytest once, collects the tests once, and grades each
-exercise of each target in a process of its own, started from that warm state."""
+exercise of each target in a process of its own, started from that warm state (an untouched
+stub needs none: see `untouched`)."""
 
 from __future__ import annotations
 
@@ -144,9 +145,8 @@ def not_started(ex: Exercise, items: list) -> Outcome:
     lines = _stub(ex).decode("utf-8").splitlines()
     number = next(n for n, line in enumerate(lines, 1) if line.strip() == raise_line)
     where = Location(ex.file, number, raise_line)
-    return Outcome([TestRecord(item.name, TestStatus.ERROR, still_raises(ex), Kind.NOT_STARTED, where)
-                    for item in items],
-                   None, Ended.DONE)
+    records = [TestRecord(item.name, TestStatus.ERROR, still_raises(ex), Kind.NOT_STARTED, where) for item in items]
+    return Outcome(records, running=None, ended=Ended.DONE)
 
 
 def blame_earlier(results: list[ExerciseResult], target: Target) -> list[ExerciseResult]:
