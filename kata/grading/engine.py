@@ -128,13 +128,15 @@ def untouched(ex: Exercise, target: Target) -> bool:
     learner's is in it, every test stops at the stub's first line, and a process would only say
     "not started": an answer worth no points, which nothing else in the target can change."""
     stub = _stub(ex)
-    path = target.folders[ex.folder] / ex.file
+    if stub is None:
+        return False
+    # Only a plain file of the stub's size is read: a link is not followed, and a pipe or a device,
+    # opened without waiting, is left unread.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        # Only a plain file of the stub's size is read: a link, a pipe or a device is never opened.
-        info = os.lstat(path)
-        if stub is None or not stat.S_ISREG(info.st_mode) or info.st_size != len(stub):
-            return False
-        return path.read_bytes() == stub
+        with open(os.open(target.folders[ex.folder] / ex.file, flags), "rb") as f:
+            info = os.fstat(f.fileno())
+            return stat.S_ISREG(info.st_mode) and info.st_size == len(stub) and f.read(len(stub) + 1) == stub
     except OSError:
         return False
 
